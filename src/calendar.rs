@@ -1,0 +1,1 @@
+//! Pure business-day arithmetic (see issue 4).

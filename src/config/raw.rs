@@ -1,0 +1,62 @@
+//! The serde mirror of the config file. Every table denies unknown keys, so a misspelt key is an
+//! error instead of a silently ignored setting. Values stay loosely typed here; `Config`'s
+//! `TryFrom` gives them meaning and reports every problem at once.
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub amqp: RawAmqp,
+    #[serde(default)]
+    pub shopify: RawShopify,
+    #[serde(default)]
+    pub shops: Vec<RawShop>,
+    /// Rules sections: kept as tables until the rules engine gives them a type.
+    pub fulfilment: Option<toml::Table>,
+    pub processing: Option<toml::Table>,
+    pub fraud: Option<toml::Table>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub max_body_bytes: Option<u64>,
+    pub shutdown_grace_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAmqp {
+    pub url: Option<String>,
+    pub prefix: Option<String>,
+    pub partitions: Option<i64>,
+    pub confirm_timeout_ms: Option<u64>,
+    pub delivery_limit: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShopify {
+    pub api_version: Option<String>,
+    #[serde(default)]
+    pub client_secrets: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShop {
+    pub domain: Option<String>,
+    pub access_token: Option<String>,
+    pub timezone: Option<String>,
+    pub admin_api_url: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+    pub fulfilment: Option<toml::Table>,
+    pub processing: Option<toml::Table>,
+    pub fraud: Option<toml::Table>,
+}

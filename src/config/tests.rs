@@ -1,0 +1,208 @@
+use std::path::Path;
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+const MINIMAL: &str = r#"
+[shopify]
+client_secrets = ["${SECRET}"]
+
+[[shops]]
+domain = "acme.myshopify.com"
+access_token = "${TOKEN}"
+timezone = "Europe/Amsterdam"
+"#;
+
+fn env() -> Env {
+    Env::from_pairs([("SECRET", "s3cret-value"), ("TOKEN", "shpat_token_value")])
+}
+
+fn load(text: &str, env: &Env) -> Result<Config, ConfigError> {
+    Config::from_toml(text, Path::new("orderflow.toml"), env)
+}
+
+fn issue_keys(err: &ConfigError) -> Vec<&str> {
+    err.issues().iter().map(|i| i.key.as_str()).collect()
+}
+
+#[test]
+fn minimal_config_gets_documented_defaults() {
+    let c = load(MINIMAL, &env()).unwrap();
+    assert_eq!(c.server.listen.to_string(), "0.0.0.0:8080");
+    assert_eq!(c.server.max_body_bytes, 5 * 1024 * 1024);
+    assert_eq!(
+        c.amqp.url.expose_secret(),
+        "amqp://guest:guest@127.0.0.1:5672/%2f"
+    );
+    assert_eq!(c.amqp.prefix, "orderflow");
+    assert_eq!(c.amqp.partitions, 8);
+    assert_eq!(c.amqp.confirm_timeout, Duration::from_millis(3000));
+    assert_eq!(c.shopify.api_version, "2026-10");
+    assert_eq!(c.shopify.client_secrets[0].expose_secret(), "s3cret-value");
+    assert_eq!(c.shops[0].access_token.expose_secret(), "shpat_token_value");
+    assert_eq!(c.shops[0].timezone_name, "Europe/Amsterdam");
+}
+
+#[test]
+fn interpolation_defaults_and_empty_rotation_slot() {
+    let text = r#"
+[amqp]
+url = "${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+prefix = "of-${ENVIRONMENT:-dev}"
+[shopify]
+client_secrets = ["${SECRET}", "${SECRET_OLD:-}"]
+[[shops]]
+domain = "acme.myshopify.com"
+access_token = "${TOKEN}"
+"#;
+    let c = load(text, &env()).unwrap();
+    assert_eq!(c.amqp.prefix, "of-dev");
+    assert_eq!(
+        c.shopify.client_secrets.len(),
+        1,
+        "an empty old secret is skipped"
+    );
+}
+
+#[test]
+fn missing_variable_is_named_with_its_key() {
+    let err = load(MINIMAL, &Env::from_pairs([("SECRET", "x")])).unwrap_err();
+    assert_eq!(issue_keys(&err), ["shops[0].access_token"]);
+    let text = err.to_string();
+    assert!(text.contains("orderflow.toml"), "{text}");
+    assert!(text.contains("`TOKEN`"), "{text}");
+}
+
+#[test]
+fn env_override_replaces_a_scalar_key() {
+    let mut e = env();
+    let e2 = Env::from_pairs(
+        [
+            ("ORDERFLOW_AMQP__PARTITIONS", "3"),
+            ("ORDERFLOW_AMQP__URL", "amqp://u:p@rabbit:5672/%2f"),
+            ("ORDERFLOW_SERVER__LISTEN", "127.0.0.1:0"),
+        ]
+        .into_iter()
+        .chain([("SECRET", "a"), ("TOKEN", "b")]),
+    );
+    e = e2;
+    let c = load(MINIMAL, &e).unwrap();
+    assert_eq!(c.amqp.partitions, 3);
+    assert_eq!(c.amqp.url.expose_secret(), "amqp://u:p@rabbit:5672/%2f");
+    assert_eq!(c.server.listen.port(), 0);
+}
+
+#[test]
+fn unknown_key_is_named_with_valid_keys() {
+    let text = MINIMAL.replace("[shopify]", "[amqp]\npartitons = 4\n[shopify]");
+    let err = load(&text, &env()).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(issue_keys(&err), ["amqp.partitons"], "{text}");
+    assert!(text.contains("partitions"), "lists the valid keys: {text}");
+}
+
+#[test]
+fn unknown_key_in_a_shop_is_named() {
+    let text = format!("{MINIMAL}dryrun = true\n");
+    let err = load(&text, &env()).unwrap_err();
+    assert_eq!(issue_keys(&err), ["shops[0].dryrun"], "{}", err.to_string());
+}
+
+#[test]
+fn every_value_error_is_reported_at_once() {
+    let text = r#"
+[server]
+listen = "everywhere"
+max_body_bytes = 10
+[amqp]
+url = "http://rabbit"
+prefix = "has space"
+partitions = 0
+confirm_timeout_ms = 5000
+[shopify]
+api_version = "latest"
+client_secrets = []
+[[shops]]
+domain = "acme.com"
+access_token = ""
+timezone = "Mars/Olympus"
+admin_api_url = "ftp://x"
+"#;
+    let err = load(text, &env()).unwrap_err();
+    assert_eq!(
+        issue_keys(&err),
+        [
+            "server.listen",
+            "server.max_body_bytes",
+            "amqp.url",
+            "amqp.prefix",
+            "amqp.partitions",
+            "amqp.confirm_timeout_ms",
+            "shopify.api_version",
+            "shopify.client_secrets",
+            "shops[0].domain",
+            "shops[0].access_token",
+            "shops[0].timezone",
+            "shops[0].admin_api_url",
+        ]
+    );
+    for issue in err.issues() {
+        assert!(
+            issue.message.contains("e.g.")
+                || issue.message.contains("use ")
+                || issue.message.contains("write"),
+            "each message says what would be valid: {issue}"
+        );
+    }
+}
+
+#[test]
+fn duplicate_shop_is_an_error() {
+    let text =
+        format!("{MINIMAL}\n[[shops]]\ndomain = \"acme.myshopify.com\"\naccess_token = \"t\"\n");
+    let err = load(&text, &env()).unwrap_err();
+    assert_eq!(issue_keys(&err), ["shops[1].domain"]);
+}
+
+#[test]
+fn no_shop_is_an_error() {
+    let err = load("[shopify]\nclient_secrets = [\"x\"]\n", &env()).unwrap_err();
+    assert_eq!(issue_keys(&err), ["shops"]);
+}
+
+#[test]
+fn syntax_error_is_reported_with_position() {
+    let err = load("[server\nlisten = 1", &env()).unwrap_err();
+    assert_eq!(issue_keys(&err), ["(syntax)"]);
+    assert!(err.to_string().contains("line"), "{err}");
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let text = MINIMAL.replace("timezone = \"Europe/Amsterdam\"", "dry_run = \"yes\"");
+    let err = load(&text, &env()).unwrap_err();
+    assert_eq!(issue_keys(&err), ["shops[0].dry_run"], "{err}");
+}
+
+#[test]
+fn redacted_view_and_debug_show_no_secret() {
+    let text = MINIMAL.replace(
+        "[shopify]",
+        "[amqp]\nurl = \"amqp://user:amqp-password@h:5672/%2f\"\n[shopify]",
+    );
+    let c = load(&text, &env()).unwrap();
+    let shown = format!("{}\n{:?}", c.redacted(), c);
+    for secret in ["s3cret-value", "shpat_token_value", "amqp-password"] {
+        assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
+    }
+    assert!(shown.contains("amqp://user:***@h:5672/%2f"), "{shown}");
+    assert!(shown.contains("acme.myshopify.com"));
+}
+
+#[test]
+fn redact_url_handles_urls_without_password() {
+    assert_eq!(redact_url("amqp://h:5672"), "amqp://h:5672");
+    assert_eq!(redact_url("amqp://u:p@h"), "amqp://u:***@h");
+    assert_eq!(redact_url("garbage"), "***");
+}

@@ -1,0 +1,1 @@
+//! Rules engine: pure (order snapshot, rules, now) -> Plan (see issue 4).

@@ -1,0 +1,1 @@
+//! The simulated Shopify shop (see issue 3).

@@ -1,0 +1,1 @@
+//! Shopify Admin GraphQL client (see issue 3).
