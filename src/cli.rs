@@ -1,8 +1,14 @@
 //! The `orderflow` command line: clap types and dispatch. No logic lives here.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::SystemClock;
+use crate::config::{Config, Env};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,25 +30,79 @@ pub struct ConfigArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Validate a config file and print it resolved, secrets redacted.
+    /// Run everything: the webhook receiver (and the workers, once they exist).
+    Run(ConfigArg),
+    /// Run only the webhook receiver (to scale it apart from the workers).
+    Receive(ConfigArg),
+    /// Validate a config file and print it resolved, secrets redacted. Exit 1 on errors.
     Check(ConfigArg),
+    /// Print the X-Shopify-Hmac-Sha256 value Shopify would send for FILE.
+    Sign {
+        /// The app's client secret.
+        #[arg(long, env = "SHOPIFY_CLIENT_SECRET", hide_env_values = true)]
+        secret: String,
+        /// The body to sign, byte for byte.
+        file: PathBuf,
+    },
 }
 
 /// Runs the parsed command; the exit code is the returned value.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Check(args) => {
-            let env = crate::config::Env::from_process();
-            match crate::config::Config::load(&args.config, &env) {
-                Ok(config) => {
-                    print!("{}", config.redacted());
-                    Ok(0)
-                }
-                Err(e) => {
-                    eprintln!("{e}");
-                    Ok(1)
-                }
+        Command::Run(args) | Command::Receive(args) => serve(&args).await,
+        Command::Check(args) => match Config::load(&args.config, &Env::from_process()) {
+            Ok(config) => {
+                print!("{}", config.redacted());
+                Ok(0)
             }
+            Err(e) => {
+                eprintln!("{e}");
+                Ok(1)
+            }
+        },
+        Command::Sign { secret, file } => {
+            let body = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            println!(
+                "{}",
+                crate::webhook::verify::sign(&body, &SecretString::from(secret))
+            );
+            Ok(0)
         }
     }
+}
+
+async fn serve(args: &ConfigArg) -> anyhow::Result<i32> {
+    crate::telemetry::init_logging();
+    let config = match Config::load(&args.config, &Env::from_process()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(1);
+        }
+    };
+    let app = crate::app::App::build(config, Arc::new(SystemClock)).await?;
+    tracing::info!(addr = %app.local_addr(), broker = %app.config().amqp.redacted_url(), "receiver listening");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    app.run_until_stopped(shutdown).await?;
+    tracing::info!("stopped");
+    Ok(0)
+}
+
+/// Cancels `shutdown` on Ctrl-C or SIGTERM (what container runtimes send).
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    shutdown.cancel();
 }

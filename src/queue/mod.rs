@@ -1,1 +1,37 @@
-//! (in progress: issue 2)
+//! RabbitMQ: topology, a supervised connection, and a publisher that counts a message as sent
+//! only when it is confirmed and routed. Knows nothing about orders.
+
+pub mod connection;
+pub mod delay;
+pub mod names;
+pub mod publisher;
+pub mod topology;
+
+use std::time::Duration;
+
+pub use connection::{Broker, Session};
+pub use names::Names;
+pub use publisher::{Outgoing, Publisher};
+pub use topology::Topology;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("not connected to the broker")]
+    Unavailable,
+    #[error("the broker did not confirm the publish within {0:?}")]
+    ConfirmTimeout(Duration),
+    #[error("the broker refused the message (nack)")]
+    Nacked,
+    #[error("the message could not be routed: {0}")]
+    Unroutable(String),
+    #[error("broker error: {0}")]
+    Broker(String),
+}
+
+impl QueueError {
+    /// lapin's errors are kept as text: they can be large and are not `Clone`; nothing in them
+    /// is secret (the URL is never part of them; a test checks the logs).
+    pub(crate) fn from_lapin(e: lapin::Error) -> Self {
+        QueueError::Broker(e.to_string())
+    }
+}

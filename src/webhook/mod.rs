@@ -1,1 +1,215 @@
-//! (in progress: issue 2)
+//! `POST /webhooks`: verify, parse the headers, find the one id routing needs, publish with
+//! confirms, and answer 200 only once the broker has the message.
+//!
+//! Order of checks: size (413), signature (401), headers (400), then everything signed is kept:
+//! duplicates are acknowledged, unknown topics counted, unusable bodies dead-lettered with a
+//! reason, the rest published. Broker trouble is a 503 so Shopify retries.
+
+pub mod dedupe;
+pub mod error;
+pub mod headers;
+pub mod subject;
+pub mod verify;
+
+use std::collections::HashSet;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use secrecy::SecretString;
+use tracing::Instrument;
+
+use crate::clock::Clock;
+use crate::event::{Event, Subject, Unusable};
+use crate::id::ShopDomain;
+use crate::queue::{Outgoing, Publisher};
+use crate::telemetry::Metrics;
+use dedupe::Dedupe;
+pub use error::WebhookError;
+use subject::TopicClass;
+use verify::Unverified;
+
+/// Shopify's retries of one delivery span about four hours, but a retry only follows a failed
+/// answer, which was never remembered: an hour covers the duplicates a 200 can meet.
+const DEDUPE_TTL: Duration = Duration::from_secs(3600);
+const DEDUPE_CAPACITY: usize = 200_000;
+
+/// What a 200 meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    Published,
+    Duplicate,
+    DeadLettered,
+    Ignored,
+}
+
+impl Accepted {
+    fn outcome(self) -> &'static str {
+        match self {
+            Accepted::Published => "published",
+            Accepted::Duplicate => "duplicate",
+            Accepted::DeadLettered => "dead_lettered",
+            Accepted::Ignored => "ignored",
+        }
+    }
+}
+
+/// Everything the receiver needs, shared by all requests.
+pub struct Receiver {
+    secrets: Vec<SecretString>,
+    shops: HashSet<ShopDomain>,
+    publisher: Publisher,
+    partitions: u16,
+    max_body_bytes: usize,
+    dedupe: Dedupe,
+    metrics: Arc<Metrics>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Receiver {
+    pub fn new(
+        config: &crate::config::Config,
+        publisher: Publisher,
+        metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            secrets: config.shopify.client_secrets.clone(),
+            shops: config.shops.iter().map(|s| s.domain.clone()).collect(),
+            publisher,
+            partitions: config.amqp.partitions,
+            max_body_bytes: config.server.max_body_bytes,
+            dedupe: Dedupe::new(
+                NonZeroUsize::new(DEDUPE_CAPACITY).expect("non-zero"),
+                DEDUPE_TTL,
+            ),
+            metrics,
+            clock,
+        }
+    }
+
+    /// The `/webhooks` route.
+    pub fn router(self: Arc<Self>) -> Router {
+        let limit = self.max_body_bytes;
+        Router::new()
+            .route("/webhooks", post(receive))
+            .layer(DefaultBodyLimit::max(limit))
+            .with_state(self)
+    }
+
+    /// Handles one delivery. Public so benchmarks and tests can drive it without HTTP.
+    pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Result<Accepted, WebhookError> {
+        let signature = headers
+            .get("X-Shopify-Hmac-Sha256")
+            .and_then(|v| v.to_str().ok());
+        let verified = Unverified { body, signature }
+            .verify(&self.secrets)
+            .inspect_err(|_| {
+                self.metrics.hmac_failures.inc();
+            })?;
+        let meta = headers::parse(headers)?;
+        let span = tracing::info_span!(
+            "webhook",
+            webhook_id = %meta.webhook_id,
+            shop = %meta.shop,
+            topic = %meta.topic
+        );
+        async {
+            if self.dedupe.seen(&meta.webhook_id, Instant::now()) {
+                self.metrics.dedupe_hits.inc();
+                tracing::info!("duplicate delivery: already queued");
+                return Ok(Accepted::Duplicate);
+            }
+            let class = subject::classify(&meta.topic);
+            let Some(mut subject) = subject::subject(class, &meta.topic, verified.body) else {
+                tracing::info!("topic not handled by orderflow: acknowledged, not queued");
+                return Ok(Accepted::Ignored);
+            };
+            if class != TopicClass::Compliance && !self.is_configured(&meta.shop) {
+                subject = Subject::Unusable(Unusable {
+                    reason: "unknown_shop",
+                    detail: format!(
+                        "shop `{}` is not in the configuration: add a [[shops]] entry, then replay",
+                        meta.shop
+                    ),
+                });
+            }
+            let accepted = match &subject {
+                Subject::Unusable(u) => {
+                    tracing::warn!(reason = u.reason, detail = %u.detail, "unusable webhook: dead-lettering");
+                    Accepted::DeadLettered
+                }
+                _ => Accepted::Published,
+            };
+            let event = Event {
+                meta,
+                subject,
+                received_at: self.clock.now().to_string(),
+            };
+            let outgoing = Outgoing {
+                destination: event.destination(self.partitions),
+                message_id: &event.meta.webhook_id,
+                kind: &event.meta.topic,
+                headers: event.headers(),
+                body: verified.body,
+            };
+            let took = self.publisher.publish(&outgoing).await.inspect_err(|e| {
+                tracing::warn!(error = %e, "publish failed: answering 503 so Shopify retries");
+            })?;
+            self.metrics
+                .publish_confirm_seconds
+                .observe(took.as_secs_f64());
+            self.dedupe.remember(&event.meta.webhook_id, Instant::now());
+            tracing::info!(destination = ?outgoing.destination, confirm_ms = took.as_millis() as u64, "queued");
+            Ok(accepted)
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn is_configured(&self, shop: &str) -> bool {
+        ShopDomain::parse(shop).is_ok_and(|d| self.shops.contains(&d))
+    }
+}
+
+async fn receive(
+    State(receiver): State<Arc<Receiver>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let topic = headers
+        .get(crate::event::header::TOPIC)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown")
+        .to_owned();
+    let result = match body {
+        Ok(body) => receiver.handle(&headers, &body).await,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(WebhookError::TooLarge(receiver.max_body_bytes))
+        }
+        Err(rejection) => return rejection.into_response(),
+    };
+    match result {
+        Ok(accepted) => {
+            receiver.metrics.webhook(&topic, accepted.outcome());
+            (StatusCode::OK, accepted.outcome()).into_response()
+        }
+        Err(e) => {
+            let topic = match e {
+                WebhookError::Unauthorized(_) | WebhookError::TooLarge(_) => {
+                    "unverified".to_owned()
+                }
+                _ => topic,
+            };
+            receiver.metrics.webhook(&topic, e.outcome());
+            e.into_response()
+        }
+    }
+}

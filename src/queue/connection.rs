@@ -1,0 +1,235 @@
+//! The broker connection, kept alive in the background. Publishers never wait for a reconnect:
+//! while there is no session they fail at once (the receiver answers 503 and Shopify retries),
+//! and `/readyz` says not ready.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::ConfirmSelectOptions;
+use lapin::{Channel, Connection, ConnectionProperties, Event};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::mpsc;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::QueueError;
+use super::topology::Topology;
+
+/// A live connection with a confirm-mode channel for publishing.
+#[derive(Clone)]
+pub struct Session {
+    pub connection: Arc<Connection>,
+    /// Confirm mode: every publish on it is acked or nacked by the broker.
+    pub publish_channel: Channel,
+    /// Bumped at every reconnect, so a failure report names the session it saw.
+    pub generation: u64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Handle to the supervised connection; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    state: watch::Receiver<Option<Session>>,
+    broken: Arc<tokio::sync::Notify>,
+}
+
+struct Supervisor {
+    url: SecretString,
+    topology: Topology,
+    state: watch::Sender<Option<Session>>,
+    broken: Arc<tokio::sync::Notify>,
+    shutdown: CancellationToken,
+}
+
+const BACKOFF_START: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+impl Broker {
+    /// Starts the supervisor: it connects, declares the topology, and reconnects with backoff
+    /// whenever the connection is lost, until `shutdown`.
+    pub fn start(url: SecretString, topology: Topology, shutdown: CancellationToken) -> Self {
+        let (tx, rx) = watch::channel(None);
+        let broken = Arc::new(tokio::sync::Notify::new());
+        let supervisor = Supervisor {
+            url,
+            topology,
+            state: tx,
+            broken: broken.clone(),
+            shutdown,
+        };
+        tokio::spawn(supervisor.run());
+        Self { state: rx, broken }
+    }
+
+    /// The current session, if connected.
+    pub fn session(&self) -> Option<Session> {
+        self.state
+            .borrow()
+            .as_ref()
+            .filter(|s| s.connection.status().connected())
+            .cloned()
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.session()
+            .is_some_and(|s| !s.connection.status().blocked())
+    }
+
+    /// Waits until connected, or `timeout`.
+    pub async fn wait_connected(&self, timeout: Duration) -> Result<Session, QueueError> {
+        let mut rx = self.state.clone();
+        let wait = async {
+            loop {
+                if let Some(s) = self.session() {
+                    return s;
+                }
+                if rx.changed().await.is_err() {
+                    // Supervisor gone (shutdown): never connected.
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| QueueError::Unavailable)
+    }
+
+    /// Tells the supervisor that `session` failed in a way that needs a new connection (a
+    /// channel closed by the broker, say).
+    pub fn report_broken(&self, session: &Session) {
+        if self
+            .state
+            .borrow()
+            .as_ref()
+            .is_some_and(|s| s.generation == session.generation)
+        {
+            self.broken.notify_one();
+        }
+    }
+}
+
+impl Supervisor {
+    async fn run(self) {
+        let mut backoff = BACKOFF_START;
+        let mut generation = 0;
+        loop {
+            if self.shutdown.is_cancelled() {
+                break;
+            }
+            generation += 1;
+            match self.connect(generation).await {
+                Ok((session, mut events)) => {
+                    tracing::info!(generation, "connected to the broker");
+                    backoff = BACKOFF_START;
+                    let connection = session.connection.clone();
+                    let _ = self.state.send(Some(session));
+                    let reason = tokio::select! {
+                        _ = self.shutdown.cancelled() => None,
+                        _ = self.broken.notified() => Some("a channel failed".to_owned()),
+                        lost = async {
+                            while let Some(event) = events.recv().await {
+                                match event {
+                                    Event::Error(e) => return e.to_string(),
+                                    Event::ConnectionBlocked(why) => {
+                                        tracing::warn!(reason = %why, "broker blocked publishing (resource alarm)");
+                                    }
+                                    Event::ConnectionUnblocked => tracing::info!("broker unblocked publishing"),
+                                    _ => {}
+                                }
+                            }
+                            "connection events ended".to_owned()
+                        } => Some(lost),
+                    };
+                    let _ = self.state.send(None);
+                    let _ = connection.close(200, "orderflow closing".into()).await;
+                    match reason {
+                        None => break,
+                        Some(reason) => {
+                            tracing::warn!(%reason, "lost the broker connection; reconnecting")
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "cannot connect to the broker");
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+        let _ = self.state.send(None);
+    }
+
+    async fn connect(
+        &self,
+        generation: u64,
+    ) -> Result<(Session, mpsc::UnboundedReceiver<Event>), QueueError> {
+        let properties = ConnectionProperties::default().with_connection_name("orderflow".into());
+        let connect = Connection::connect(self.url.expose_secret(), properties);
+        let connection = tokio::time::timeout(Duration::from_secs(5), connect)
+            .await
+            .map_err(|_| QueueError::Unavailable)?
+            .map_err(QueueError::from_lapin)?;
+        let connection = Arc::new(connection);
+        let events = forward_events(connection.clone(), self.shutdown.child_token());
+        let setup = connection
+            .create_channel()
+            .await
+            .map_err(QueueError::from_lapin)?;
+        self.topology
+            .declare(&setup)
+            .await
+            .map_err(QueueError::from_lapin)?;
+        let _ = setup.close(200, "topology declared".into()).await;
+        let publish_channel = connection
+            .create_channel()
+            .await
+            .map_err(QueueError::from_lapin)?;
+        publish_channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(QueueError::from_lapin)?;
+        Ok((
+            Session {
+                connection,
+                publish_channel,
+                generation,
+            },
+            events,
+        ))
+    }
+}
+
+/// Copies the connection's events into a channel. lapin's stream borrows the connection, so a
+/// task that owns a handle to it does the reading; it stops when the connection's events end,
+/// the receiver is gone, or `stop` fires.
+fn forward_events(
+    connection: Arc<Connection>,
+    stop: CancellationToken,
+) -> mpsc::UnboundedReceiver<Event> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut events = std::pin::pin!(connection.events_listener());
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tx.closed() => break,
+                event = events.next() => match event {
+                    Some(e) => if tx.send(e).is_err() { break },
+                    None => break,
+                },
+            }
+        }
+    });
+    rx
+}

@@ -1,0 +1,128 @@
+//! Publishing that is finished only when the broker has confirmed AND routed the message, within
+//! a time budget. A nack, a return (unroutable) or a timeout is an error, never a success.
+
+use std::time::{Duration, Instant};
+
+use lapin::options::BasicPublishOptions;
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Confirmation};
+
+use super::QueueError;
+use super::connection::Broker;
+use super::names::{Names, key};
+use crate::event::Destination;
+
+/// One message to publish.
+#[derive(Debug, Clone)]
+pub struct Outgoing<'a> {
+    pub destination: Destination,
+    /// Deduplication key for consumers; the webhook id.
+    pub message_id: &'a str,
+    /// AMQP `type`: the topic.
+    pub kind: &'a str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: &'a [u8],
+}
+
+#[derive(Clone, Debug)]
+pub struct Publisher {
+    broker: Broker,
+    names: Names,
+    budget: Duration,
+}
+
+/// Delivery mode 2: the broker writes the message to disk.
+const PERSISTENT: u8 = 2;
+
+impl Publisher {
+    pub fn new(broker: Broker, names: Names, budget: Duration) -> Self {
+        Self {
+            broker,
+            names,
+            budget,
+        }
+    }
+
+    pub fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    /// Publishes and waits for the confirm. Returns how long the confirm took.
+    pub async fn publish(&self, msg: &Outgoing<'_>) -> Result<Duration, QueueError> {
+        let (exchange, routing_key) = self.route(msg.destination);
+        self.publish_raw(&exchange, &routing_key, msg).await
+    }
+
+    /// Publishes to an explicit exchange and routing key (delays, replays).
+    pub async fn publish_raw(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        msg: &Outgoing<'_>,
+    ) -> Result<Duration, QueueError> {
+        let session = self.broker.session().ok_or(QueueError::Unavailable)?;
+        let started = Instant::now();
+        let mut headers = FieldTable::default();
+        for (k, v) in &msg.headers {
+            headers.insert(
+                ShortString::from(*k),
+                AMQPValue::LongString(LongString::from(v.as_str())),
+            );
+        }
+        let properties = BasicProperties::default()
+            .with_delivery_mode(PERSISTENT)
+            .with_content_type("application/json".into())
+            .with_message_id(msg.message_id.into())
+            .with_type(msg.kind.into())
+            .with_timestamp(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0),
+            )
+            .with_headers(headers);
+        let confirmed = async {
+            let confirm = session
+                .publish_channel
+                .basic_publish(
+                    exchange.into(),
+                    routing_key.into(),
+                    // Mandatory: an unroutable message comes back instead of vanishing.
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
+                    msg.body,
+                    properties,
+                )
+                .await?;
+            confirm.await
+        };
+        let outcome = tokio::time::timeout(self.budget, confirmed).await;
+        match outcome {
+            Err(_) => Err(QueueError::ConfirmTimeout(self.budget)),
+            Ok(Err(e)) => {
+                self.broker.report_broken(&session);
+                Err(QueueError::from_lapin(e))
+            }
+            Ok(Ok(Confirmation::Ack(None))) => Ok(started.elapsed()),
+            Ok(Ok(Confirmation::Ack(Some(returned)))) => Err(QueueError::Unroutable(
+                returned.reply_text.as_str().to_owned(),
+            )),
+            Ok(Ok(Confirmation::Nack(_))) => Err(QueueError::Nacked),
+            Ok(Ok(Confirmation::NotRequested)) => {
+                Err(QueueError::Broker("channel is not in confirm mode".into()))
+            }
+        }
+    }
+
+    fn route(&self, destination: Destination) -> (String, String) {
+        let exchange = self.names.events_exchange();
+        let routing_key = match destination {
+            Destination::Partition(p) => key::partition(p),
+            Destination::Compliance => key::COMPLIANCE.to_owned(),
+            Destination::Dead => key::DEAD.to_owned(),
+        };
+        (exchange, routing_key)
+    }
+}

@@ -1,0 +1,153 @@
+//! Declares every exchange and queue, idempotently, at each (re)connect. Each argument says why
+//! it is there: getting one wrong loses messages silently.
+
+use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{Channel, ExchangeKind};
+
+use super::delay::Tier;
+use super::names::{Names, key};
+
+/// What to declare.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    pub names: Names,
+    pub partitions: u16,
+    pub delivery_limit: u32,
+}
+
+fn table(entries: Vec<(&str, AMQPValue)>) -> FieldTable {
+    let mut t = FieldTable::default();
+    for (k, v) in entries {
+        t.insert(ShortString::from(k), v);
+    }
+    t
+}
+
+fn text(s: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(s))
+}
+
+/// Arguments every queue of ours shares.
+fn durable_quorum(mut extra: Vec<(&'static str, AMQPValue)>) -> FieldTable {
+    // Quorum queues replicate every message across the cluster and are always durable.
+    extra.push(("x-queue-type", text("quorum")));
+    table(extra)
+}
+
+fn durable() -> QueueDeclareOptions {
+    QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    }
+}
+
+impl Topology {
+    pub async fn declare(&self, ch: &Channel) -> Result<(), lapin::Error> {
+        let n = &self.names;
+        let events = n.events_exchange();
+        ch.exchange_declare(
+            events.as_str().into(),
+            ExchangeKind::Direct,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+
+        // The dead-letter queue: nothing in it expires or is dropped; ops list and replay it.
+        let dead = n.dead_queue();
+        ch.queue_declare(dead.as_str().into(), durable(), durable_quorum(vec![]))
+            .await?;
+        self.bind(ch, &dead, &events, key::DEAD).await?;
+
+        let compliance = n.compliance_queue();
+        ch.queue_declare(
+            compliance.as_str().into(),
+            durable(),
+            durable_quorum(vec![]),
+        )
+        .await?;
+        self.bind(ch, &compliance, &events, key::COMPLIANCE).await?;
+
+        for p in 0..self.partitions {
+            let q = n.partition_queue(p);
+            let args = durable_quorum(vec![
+                // One consumer at a time per partition: two events of one order never race,
+                // whatever the number of worker replicas.
+                ("x-single-active-consumer", AMQPValue::Boolean(true)),
+                // A message redelivered this often is poison: stop looping on it.
+                (
+                    "x-delivery-limit",
+                    AMQPValue::LongInt(self.delivery_limit as i32),
+                ),
+                // Poison messages go to the dead-letter queue through the events exchange.
+                ("x-dead-letter-exchange", text(&events)),
+                ("x-dead-letter-routing-key", text(key::DEAD)),
+                // Dead-letter at least once (the default is at most once) ...
+                ("x-dead-letter-strategy", text("at-least-once")),
+                // ... which silently falls back to at-most-once unless overflow rejects
+                // publishes instead of dropping the oldest.
+                ("x-overflow", text("reject-publish")),
+            ]);
+            ch.queue_declare(q.as_str().into(), durable(), args).await?;
+            self.bind(ch, &q, &events, &key::partition(p)).await?;
+        }
+
+        for tier in Tier::all() {
+            let exchange = n.delay_exchange(tier);
+            ch.exchange_declare(
+                exchange.as_str().into(),
+                // Fanout: the message keeps its final routing key (`p.<n>`) for the way back.
+                ExchangeKind::Fanout,
+                ExchangeDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await?;
+            let q = n.delay_queue(tier);
+            let args = durable_quorum(vec![
+                // One TTL per queue: messages expire in order, none waits behind a longer one.
+                (
+                    "x-message-ttl",
+                    AMQPValue::LongLongInt(tier.ttl().as_millis() as i64),
+                ),
+                // Expired messages go back to the events exchange with their own routing key.
+                ("x-dead-letter-exchange", text(&events)),
+                ("x-dead-letter-strategy", text("at-least-once")),
+                ("x-overflow", text("reject-publish")),
+            ]);
+            ch.queue_declare(q.as_str().into(), durable(), args).await?;
+            ch.queue_bind(
+                q.as_str().into(),
+                exchange.as_str().into(),
+                "".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn bind(
+        &self,
+        ch: &Channel,
+        queue: &str,
+        exchange: &str,
+        routing_key: &str,
+    ) -> Result<(), lapin::Error> {
+        ch.queue_bind(
+            queue.into(),
+            exchange.into(),
+            routing_key.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+    }
+}
