@@ -1,0 +1,156 @@
+//! Reads and cleans the test's queues through a connection of its own.
+
+use std::collections::BTreeMap;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Connection, ConnectionProperties};
+
+use super::AMQP_URL;
+
+/// A message taken off a queue, with its headers as strings.
+#[derive(Debug, Clone)]
+pub struct Got {
+    pub queue: String,
+    pub body: Vec<u8>,
+    pub headers: BTreeMap<String, String>,
+    pub message_id: Option<String>,
+    pub delivery_mode: Option<u8>,
+}
+
+impl Got {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+pub async fn connect() -> Connection {
+    Connection::connect(AMQP_URL, ConnectionProperties::default())
+        .await
+        .expect("test broker on 127.0.0.1:5672")
+}
+
+/// Takes every message currently in `queue` (destructively). Partition queues have a single
+/// active consumer, which refuses `basic.get`: so count the ready messages, then consume and ack
+/// exactly that many.
+pub async fn drain(queue: &str) -> Vec<Got> {
+    let conn = connect().await;
+    let ch = conn.create_channel().await.expect("channel");
+    let declared = ch
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{queue} exists: {e}"));
+    let count = declared.message_count() as usize;
+    let mut out = Vec::new();
+    if count > 0 {
+        let mut consumer = ch
+            .basic_consume(
+                queue.into(),
+                "test-probe".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("consume {queue}: {e}"));
+        while out.len() < count {
+            let d = tokio::time::timeout(Duration::from_secs(10), consumer.next())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "{queue}: {count} messages were counted, {} arrived",
+                        out.len()
+                    )
+                })
+                .expect("consumer open")
+                .expect("delivery");
+            d.ack(BasicAckOptions::default()).await.expect("ack");
+            out.push(got(queue, &d));
+        }
+    }
+    let _ = conn.close(200, "probe done".into()).await;
+    out
+}
+
+fn got(queue: &str, d: &Delivery) -> Got {
+    let headers = d
+        .properties
+        .headers()
+        .as_ref()
+        .map(|t| {
+            t.inner()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), text(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Got {
+        queue: queue.to_owned(),
+        body: d.data.clone(),
+        headers,
+        message_id: d
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|s| s.as_str().to_owned()),
+        delivery_mode: *d.properties.delivery_mode(),
+    }
+}
+
+fn text(v: &AMQPValue) -> String {
+    match v {
+        AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+        AMQPValue::ShortString(s) => s.as_str().to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Every queue of a prefix with `partitions` partitions, drained.
+pub async fn drain_all(prefix: &str, partitions: u16) -> Vec<Got> {
+    let mut out = Vec::new();
+    for q in all_queues(prefix, partitions) {
+        out.extend(drain(&q).await);
+    }
+    out
+}
+
+pub fn all_queues(prefix: &str, partitions: u16) -> Vec<String> {
+    let names = orderflow::queue::Names::new(prefix);
+    let mut qs: Vec<String> = (0..partitions).map(|p| names.partition_queue(p)).collect();
+    qs.push(names.dead_queue());
+    qs.push(names.compliance_queue());
+    qs.extend(orderflow::queue::delay::Tier::all().map(|t| names.delay_queue(t)));
+    qs
+}
+
+/// Deletes the queues and exchanges of a test prefix.
+pub async fn delete_prefix(prefix: &str, partitions: u16) {
+    let conn = connect().await;
+    let ch = conn.create_channel().await.expect("channel");
+    for q in all_queues(prefix, partitions) {
+        let _ = ch
+            .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+            .await;
+    }
+    let names = orderflow::queue::Names::new(prefix);
+    let mut exchanges = vec![names.events_exchange()];
+    exchanges.extend(orderflow::queue::delay::Tier::all().map(|t| names.delay_exchange(t)));
+    for e in exchanges {
+        let _ = ch
+            .exchange_delete(e.as_str().into(), Default::default())
+            .await;
+    }
+    let _ = conn.close(200, "cleanup".into()).await;
+}

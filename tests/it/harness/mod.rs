@@ -1,0 +1,197 @@
+//! Test support: a real app on port 0 with a unique broker prefix, a probe that reads the
+//! queues, a TCP proxy that can cut the broker off, captured logs, and `eventually`.
+
+pub mod broker;
+pub mod logs;
+pub mod proxy;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use orderflow::app::App;
+use orderflow::clock::SystemClock;
+use orderflow::config::{Config, Env};
+use orderflow::webhook::verify::sign;
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+pub const SECRET_NEW: &str = "test-secret-new";
+pub const SECRET_OLD: &str = "test-secret-old";
+pub const SHOP: &str = "acme.myshopify.com";
+pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// A prefix no other test (or earlier run) uses.
+pub fn unique_prefix(name: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "t-{name}-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    )
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub prefix: String,
+    pub partitions: u16,
+    pub http: reqwest::Client,
+    pub shutdown: CancellationToken,
+    pub broker: orderflow::queue::Broker,
+    pub metrics: Arc<orderflow::telemetry::Metrics>,
+    pub stopped: tokio::task::JoinHandle<Result<(), orderflow::app::AppError>>,
+}
+
+/// Knobs a test may turn; `extra` is appended to the generated TOML.
+#[derive(Default)]
+pub struct Options {
+    pub amqp_url: Option<String>,
+    pub extra_toml: String,
+    pub confirm_timeout_ms: Option<u64>,
+}
+
+impl TestApp {
+    pub async fn spawn(name: &str) -> Self {
+        Self::spawn_with(name, Options::default()).await
+    }
+
+    pub async fn spawn_with(name: &str, opts: Options) -> Self {
+        logs::init();
+        let prefix = unique_prefix(name);
+        let config = test_config(&prefix, &opts);
+        let partitions = config.amqp.partitions;
+        let connect_expected = opts.amqp_url.is_none();
+        let app = App::build(config, Arc::new(SystemClock))
+            .await
+            .expect("app builds");
+        let addr = app.local_addr();
+        let broker = app.broker().clone();
+        let metrics = app.metrics();
+        if connect_expected {
+            broker
+                .wait_connected(Duration::from_secs(10))
+                .await
+                .expect("the test broker answers on 127.0.0.1:5672");
+        }
+        let shutdown = CancellationToken::new();
+        let stopped = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        Self {
+            addr,
+            prefix,
+            partitions,
+            http: reqwest::Client::new(),
+            shutdown,
+            broker,
+            metrics,
+            stopped,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A delivery as Shopify would send it, signed with `SECRET_NEW`.
+    pub fn delivery(&self, topic: &str, webhook_id: &str, body: &[u8]) -> reqwest::RequestBuilder {
+        self.delivery_with(topic, webhook_id, body, |_| {})
+    }
+
+    /// A delivery whose headers `edit` may change or remove before it is built.
+    pub fn delivery_with(
+        &self,
+        topic: &str,
+        webhook_id: &str,
+        body: &[u8],
+        edit: impl FnOnce(&mut Vec<(&'static str, String)>),
+    ) -> reqwest::RequestBuilder {
+        let mut headers = vec![
+            ("X-Shopify-Topic", topic.to_owned()),
+            ("X-Shopify-Shop-Domain", SHOP.to_owned()),
+            ("X-Shopify-Webhook-Id", webhook_id.to_owned()),
+            ("X-Shopify-API-Version", "2026-10".to_owned()),
+            (
+                "X-Shopify-Triggered-At",
+                "2026-11-23T10:00:00.000Z".to_owned(),
+            ),
+            ("X-Shopify-Event-Id", format!("event-{webhook_id}")),
+            ("X-Shopify-Hmac-Sha256", signature(body, SECRET_NEW)),
+        ];
+        edit(&mut headers);
+        let mut req = self.http.post(self.url("/webhooks"));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.body(body.to_vec())
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(15), self.stopped)
+            .await
+            .expect("stops within the grace period")
+            .expect("task joins")
+            .expect("stops cleanly");
+        broker::delete_prefix(&self.prefix, self.partitions).await;
+    }
+}
+
+pub fn signature(body: &[u8], secret: &str) -> String {
+    sign(body, &SecretString::from(secret.to_owned()))
+}
+
+pub fn test_config(prefix: &str, opts: &Options) -> Config {
+    let text = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+shutdown_grace_ms = 5000
+[amqp]
+url = "{url}"
+prefix = "{prefix}"
+partitions = 4
+confirm_timeout_ms = {confirm}
+[shopify]
+client_secrets = ["{SECRET_NEW}", "{SECRET_OLD}"]
+[[shops]]
+domain = "{SHOP}"
+access_token = "shpat_test"
+timezone = "Europe/Amsterdam"
+{extra}
+"#,
+        url = opts.amqp_url.as_deref().unwrap_or(AMQP_URL),
+        confirm = opts.confirm_timeout_ms.unwrap_or(3000),
+        extra = opts.extra_toml,
+    );
+    Config::from_toml(&text, Path::new("test.toml"), &Env::default()).expect("test config is valid")
+}
+
+/// The fixture body for a topic, e.g. `orders/create`.
+pub fn fixture(topic: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/webhooks")
+        .join(format!("{topic}.json"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Polls `check` until it returns `Some`, or panics after `deadline`.
+pub async fn eventually<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
