@@ -1,7 +1,10 @@
 //! Declares every exchange and queue, idempotently, at each (re)connect. Each argument says why
 //! it is there: getting one wrong loses messages silently.
 
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{
+    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
+};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{Channel, ExchangeKind};
 
@@ -130,6 +133,27 @@ impl Topology {
                 FieldTable::default(),
             )
             .await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every queue and exchange of this topology, messages included: for tests, the
+    /// load generator and the demo, which run under a prefix of their own.
+    pub async fn delete(&self, ch: &Channel) -> Result<(), lapin::Error> {
+        let n = &self.names;
+        let mut queues: Vec<String> = (0..self.partitions).map(|p| n.partition_queue(p)).collect();
+        queues.push(n.dead_queue());
+        queues.push(n.compliance_queue());
+        queues.extend(Tier::all().map(|t| n.delay_queue(t)));
+        for q in queues {
+            ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                .await?;
+        }
+        let mut exchanges = vec![n.events_exchange()];
+        exchanges.extend(Tier::all().map(|t| n.delay_exchange(t)));
+        for e in exchanges {
+            ch.exchange_delete(e.as_str().into(), ExchangeDeleteOptions::default())
+                .await?;
         }
         Ok(())
     }

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, QueueDeclareOptions, QueueDeleteOptions,
-};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Connection, ConnectionProperties};
 
@@ -139,18 +137,11 @@ pub fn all_queues(prefix: &str, partitions: u16) -> Vec<String> {
 pub async fn delete_prefix(prefix: &str, partitions: u16) {
     let conn = connect().await;
     let ch = conn.create_channel().await.expect("channel");
-    for q in all_queues(prefix, partitions) {
-        let _ = ch
-            .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
-            .await;
-    }
-    let names = orderflow::queue::Names::new(prefix);
-    let mut exchanges = vec![names.events_exchange()];
-    exchanges.extend(orderflow::queue::delay::Tier::all().map(|t| names.delay_exchange(t)));
-    for e in exchanges {
-        let _ = ch
-            .exchange_delete(e.as_str().into(), Default::default())
-            .await;
-    }
+    let topology = orderflow::queue::Topology {
+        names: orderflow::queue::Names::new(prefix),
+        partitions,
+        delivery_limit: 1,
+    };
+    topology.delete(&ch).await.expect("cleanup");
     let _ = conn.close(200, "cleanup".into()).await;
 }

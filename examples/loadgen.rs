@@ -1,0 +1,345 @@
+//! Load generator for the receiver (a benchmark, not a test).
+//!
+//! Starts the real receiver in-process on 127.0.0.1:0 against the local RabbitMQ under a fresh
+//! prefix, sends signed ~6 KB `orders/create` webhooks with unique webhook ids at each
+//! concurrency for a bounded time, and reports requests/s, p50/p99 latency and errors. It then
+//! checks that the messages in the queues equal the 200s. In the same run it measures the
+//! broker's ceiling: the same messages published with confirms at the same concurrency, no HTTP.
+//!
+//! `cargo run --release --example loadgen -- [SECONDS] [CONCURRENCY...]` (default 10 s; 16 64 256)
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lapin::options::{QueueDeclareOptions, QueuePurgeOptions};
+use lapin::types::FieldTable;
+use orderflow::app::App;
+use orderflow::clock::SystemClock;
+use orderflow::config::{Config, Env};
+use orderflow::event::Destination;
+use orderflow::queue::{Broker, Names, Outgoing, Publisher, Topology};
+use orderflow::webhook::verify::sign;
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+const SECRET: &str = "loadgen-secret";
+const SHOP: &str = "acme.myshopify.com";
+const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+const PARTITIONS: u16 = 8;
+const BODY_BYTES: usize = 6 * 1024;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let seconds: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let mut levels: Vec<usize> = args.map(|s| s.parse()).collect::<Result<_, _>>()?;
+    if levels.is_empty() {
+        levels = vec![16, 64, 256];
+    }
+    let duration = Duration::from_secs(seconds);
+    let prefix = format!("loadgen-{}", std::process::id());
+    let template = body_template()?;
+
+    let config = config(&prefix)?;
+    let app = App::build(config, Arc::new(SystemClock)).await?;
+    let addr = app.local_addr();
+    app.broker().wait_connected(Duration::from_secs(10)).await?;
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+
+    // The reference: our own publisher with confirms, no HTTP, same broker, same messages.
+    let names = Names::new(prefix.clone());
+    let stop_ref = CancellationToken::new();
+    let broker = Broker::start(
+        SecretString::from(AMQP.to_owned()),
+        Topology {
+            names: names.clone(),
+            partitions: PARTITIONS,
+            delivery_limit: 20,
+        },
+        stop_ref.clone(),
+    );
+    broker.wait_connected(Duration::from_secs(10)).await?;
+    let publisher = Publisher::new(broker, names.clone(), Duration::from_secs(5));
+
+    println!(
+        "body {} bytes, {} s per level, {} partitions, {} cores",
+        template.len() + 20,
+        seconds,
+        PARTITIONS,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "| concurrency | receiver req/s | p50 ms | p99 ms | errors | queued = 200s | ceiling msg/s | receiver / ceiling |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for &c in &levels {
+        purge(&names).await?;
+        let ceiling = run_ceiling(&publisher, &template, c, duration).await;
+        purge(&names).await?;
+        let run = run_http(addr, &template, c, duration).await;
+        let queued = wait_for_count(&names, run.ok).await?;
+        let rate = run.ok as f64 / run.elapsed.as_secs_f64();
+        let ceiling_rate = ceiling.ok as f64 / ceiling.elapsed.as_secs_f64();
+        println!(
+            "| {c} | {rate:.0} | {:.1} | {:.1} | {} | {} ({queued} of {}) | {ceiling_rate:.0} | {:.2} |",
+            percentile(&run.latencies, 0.50),
+            percentile(&run.latencies, 0.99),
+            run.errors,
+            if queued == run.ok { "yes" } else { "NO" },
+            run.ok,
+            rate / ceiling_rate
+        );
+    }
+    shutdown.cancel();
+    server.await??;
+    stop_ref.cancel();
+    let (conn, ch) = channel().await?;
+    Topology {
+        names,
+        partitions: PARTITIONS,
+        delivery_limit: 20,
+    }
+    .delete(&ch)
+    .await?;
+    conn.close(200, "done".into()).await?;
+    Ok(())
+}
+
+fn config(prefix: &str) -> anyhow::Result<Config> {
+    let text = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+[amqp]
+url = "{AMQP}"
+prefix = "{prefix}"
+partitions = {PARTITIONS}
+[shopify]
+client_secrets = ["{SECRET}"]
+[[shops]]
+domain = "{SHOP}"
+access_token = "unused"
+"#
+    );
+    Ok(Config::from_toml(
+        &text,
+        Path::new("loadgen.toml"),
+        &Env::default(),
+    )?)
+}
+
+/// The orders/create fixture cut or padded to ~6 KB, with `{ID}` where the order id goes.
+fn body_template() -> anyhow::Result<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/webhooks/orders/create.json");
+    let mut order: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+    let obj = order.as_object_mut().expect("an order is an object");
+    for key in [
+        "refunds",
+        "fulfillments",
+        "shipping_lines",
+        "discount_applications",
+    ] {
+        if serde_json::to_string(obj)?.len() > BODY_BYTES {
+            obj.remove(key);
+        }
+    }
+    obj.insert("id".into(), serde_json::Value::String("{ID}".into()));
+    let len = serde_json::to_string(obj)?.len();
+    obj.insert(
+        "note".into(),
+        serde_json::Value::String("x".repeat(BODY_BYTES.saturating_sub(len + 10))),
+    );
+    Ok(serde_json::to_string(obj)?.replace("\"{ID}\"", "{ID}"))
+}
+
+fn body(template: &str, id: u64) -> Vec<u8> {
+    template.replace("{ID}", &id.to_string()).into_bytes()
+}
+
+struct Run {
+    ok: usize,
+    errors: usize,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+async fn run_http(
+    addr: std::net::SocketAddr,
+    template: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Run {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .expect("client");
+    let secret = SecretString::from(SECRET.to_owned());
+    let start = Instant::now();
+    let deadline = start + duration;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let client = client.clone();
+            let template = template.to_owned();
+            let secret = secret.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let (mut ok, mut errors) = (0, 0);
+                let mut n: u64 = 0;
+                while Instant::now() < deadline {
+                    n += 1;
+                    let id = 5_000_000_000_000_000_000 + (worker as u64) * 10_000_000 + n;
+                    let body = body(&template, id);
+                    let sig = sign(&body, &secret);
+                    let sent = Instant::now();
+                    let res = client
+                        .post(format!("http://{addr}/webhooks"))
+                        .header("X-Shopify-Topic", "orders/create")
+                        .header("X-Shopify-Shop-Domain", SHOP)
+                        .header("X-Shopify-Webhook-Id", format!("lg-{id}"))
+                        .header("X-Shopify-Hmac-Sha256", sig)
+                        .body(body)
+                        .send()
+                        .await;
+                    latencies.push(sent.elapsed());
+                    match res {
+                        Ok(r) if r.status() == 200 => ok += 1,
+                        _ => errors += 1,
+                    }
+                }
+                (ok, errors, latencies)
+            })
+        })
+        .collect();
+    let mut run = Run {
+        ok: 0,
+        errors: 0,
+        latencies: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for t in tasks {
+        let (ok, errors, lat) = t.await.expect("worker");
+        run.ok += ok;
+        run.errors += errors;
+        run.latencies.extend(lat);
+    }
+    run.elapsed = start.elapsed();
+    run
+}
+
+async fn run_ceiling(
+    publisher: &Publisher,
+    template: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Run {
+    let start = Instant::now();
+    let deadline = start + duration;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let publisher = publisher.clone();
+            let template = template.to_owned();
+            tokio::spawn(async move {
+                let (mut ok, mut errors) = (0, 0);
+                let mut n: u64 = 0;
+                while Instant::now() < deadline {
+                    n += 1;
+                    let id = 4_000_000_000_000_000_000 + (worker as u64) * 10_000_000 + n;
+                    let body = body(&template, id);
+                    let message_id = format!("ref-{id}");
+                    let p = orderflow::event::partition(SHOP, &id.to_string(), PARTITIONS);
+                    let msg = Outgoing {
+                        destination: Destination::Partition(p),
+                        message_id: &message_id,
+                        kind: "orders/create",
+                        headers: vec![("X-Shopify-Topic", "orders/create".to_owned())],
+                        body: &body,
+                    };
+                    match publisher.publish(&msg).await {
+                        Ok(_) => ok += 1,
+                        Err(_) => errors += 1,
+                    }
+                }
+                (ok, errors)
+            })
+        })
+        .collect();
+    let mut run = Run {
+        ok: 0,
+        errors: 0,
+        latencies: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for t in tasks {
+        let (ok, errors) = t.await.expect("worker");
+        run.ok += ok;
+        run.errors += errors;
+    }
+    run.elapsed = start.elapsed();
+    run
+}
+
+fn percentile(latencies: &[Duration], p: f64) -> f64 {
+    if latencies.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = latencies.to_vec();
+    sorted.sort();
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn channel() -> anyhow::Result<(lapin::Connection, lapin::Channel)> {
+    let conn = lapin::Connection::connect(AMQP, lapin::ConnectionProperties::default()).await?;
+    let ch = conn.create_channel().await?;
+    Ok((conn, ch))
+}
+
+/// Messages in the partition queues; quorum queues report counts with a small lag, so poll
+/// until the count reaches `expected` or stops moving for two seconds.
+async fn wait_for_count(names: &Names, expected: usize) -> anyhow::Result<usize> {
+    let (conn, ch) = channel().await?;
+    let mut last = (usize::MAX, Instant::now());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut total = 0;
+        for p in 0..PARTITIONS {
+            let q = ch
+                .queue_declare(
+                    names.partition_queue(p).as_str().into(),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await?;
+            total += q.message_count() as usize;
+        }
+        if total == expected || Instant::now() > deadline {
+            conn.close(200, "done".into()).await?;
+            return Ok(total);
+        }
+        if total != last.0 {
+            last = (total, Instant::now());
+        } else if last.1.elapsed() > Duration::from_secs(2) && total > expected {
+            conn.close(200, "done".into()).await?;
+            return Ok(total);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn purge(names: &Names) -> anyhow::Result<()> {
+    let (conn, ch) = channel().await?;
+    for p in 0..PARTITIONS {
+        ch.queue_purge(
+            names.partition_queue(p).as_str().into(),
+            QueuePurgeOptions::default(),
+        )
+        .await?;
+    }
+    conn.close(200, "purged".into()).await?;
+    Ok(())
+}
