@@ -545,3 +545,58 @@ async fn shutdown_lets_in_flight_deliveries_finish() {
     assert_eq!(ids, ok, "every 200 given before shutdown is on the queue");
     crate::harness::broker::delete_prefix(&prefix, partitions).await;
 }
+
+#[tokio::test]
+async fn a_broker_that_stops_confirming_gets_503_within_the_confirm_budget() {
+    let proxy = Proxy::start("127.0.0.1:5672".parse().unwrap()).await;
+    let app = TestApp::spawn_with(
+        "stall",
+        Options {
+            amqp_url: Some(proxy.amqp_url()),
+            confirm_timeout_ms: Some(300),
+            ..Default::default()
+        },
+    )
+    .await;
+    app.broker
+        .wait_connected(Duration::from_secs(10))
+        .await
+        .expect("connects through the proxy");
+    let body = fixture("orders/create");
+    // Like a memory alarm: the connection stays open, nothing is confirmed.
+    proxy.stall();
+    let started = std::time::Instant::now();
+    let res = app
+        .delivery("orders/create", "wh-stalled", &body)
+        .send()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(res.status(), 503);
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "answered after the 300 ms budget, well inside Shopify's 5 s: {took:?}"
+    );
+    proxy.restore();
+    eventually(
+        Duration::from_secs(15),
+        "a retry to be accepted",
+        || async {
+            let r = app
+                .delivery("orders/create", "wh-stalled", &body)
+                .send()
+                .await
+                .unwrap();
+            (r.status() == 200).then_some(())
+        },
+    )
+    .await;
+    // The stalled publish may land late as well: at least once, never zero times.
+    let got = drain_all(&app.prefix, app.partitions).await;
+    assert!(!got.is_empty());
+    assert!(
+        got.iter()
+            .all(|m| m.message_id.as_deref() == Some("wh-stalled"))
+    );
+    app.stop().await;
+}

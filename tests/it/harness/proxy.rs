@@ -1,44 +1,49 @@
 //! A TCP proxy in front of RabbitMQ that a test can cut (dropping every connection and refusing
-//! new ones) and restore: a broker outage without touching the shared broker.
+//! new ones), stall (holding bytes without closing, like a broker that blocks publishers under a
+//! memory alarm), and restore: broker trouble without touching the shared broker.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::io::copy_bidirectional;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Up,
+    Stalled,
+    Cut,
+}
+
 pub struct Proxy {
     pub addr: SocketAddr,
-    up: watch::Sender<bool>,
+    mode: watch::Sender<Mode>,
 }
 
 impl Proxy {
     pub async fn start(target: SocketAddr) -> Arc<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
-        let (up, _) = watch::channel(true);
-        let proxy = Arc::new(Self { addr, up });
+        let (mode, _) = watch::channel(Mode::Up);
+        let proxy = Arc::new(Self { addr, mode });
         let p = proxy.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
+                let Ok((inbound, _)) = listener.accept().await else {
                     break;
                 };
-                if !*p.up.borrow() {
+                if *p.mode.borrow() == Mode::Cut {
                     drop(inbound);
                     continue;
                 }
-                let mut cut = p.up.subscribe();
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = cut.wait_for(|up| !*up) => {}
-                    }
-                });
+                let Ok(outbound) = TcpStream::connect(target).await else {
+                    continue;
+                };
+                let (ri, wi) = inbound.into_split();
+                let (ro, wo) = outbound.into_split();
+                tokio::spawn(pump(ri, wo, p.mode.subscribe()));
+                tokio::spawn(pump(ro, wi, p.mode.subscribe()));
             }
         });
         proxy
@@ -50,10 +55,38 @@ impl Proxy {
     }
 
     pub fn cut(&self) {
-        self.up.send_replace(false);
+        self.mode.send_replace(Mode::Cut);
+    }
+
+    pub fn stall(&self) {
+        self.mode.send_replace(Mode::Stalled);
     }
 
     pub fn restore(&self) {
-        self.up.send_replace(true);
+        self.mode.send_replace(Mode::Up);
+    }
+}
+
+/// Copies one direction; holds bytes while stalled; closes when cut.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut mode: watch::Receiver<Mode>,
+) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = tokio::select! {
+            r = from.read(&mut buf) => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            },
+            _ = mode.wait_for(|m| *m == Mode::Cut) => return,
+        };
+        let Ok(m) = mode.wait_for(|m| *m != Mode::Stalled).await.map(|m| *m) else {
+            return;
+        };
+        if m == Mode::Cut || to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }
