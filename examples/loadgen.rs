@@ -12,7 +12,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lapin::options::{QueueDeclareOptions, QueuePurgeOptions};
+use axum::body::Bytes;
+use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
 use orderflow::app::App;
 use orderflow::clock::SystemClock;
@@ -39,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let duration = Duration::from_secs(seconds);
     let prefix = format!("loadgen-{}", std::process::id());
-    let template = body_template()?;
+    let corpus = Corpus::new(&body_template()?);
 
     let config = config(&prefix)?;
     let app = App::build(config, Arc::new(SystemClock)).await?;
@@ -48,24 +49,26 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
 
-    // The reference: our own publisher with confirms, no HTTP, same broker, same messages.
+    // The reference: our own publisher with confirms, no HTTP, same broker, same messages, under
+    // a prefix of its own so its messages never mix with the receiver's.
     let names = Names::new(prefix.clone());
+    let ref_names = Names::new(format!("{prefix}-ref"));
     let stop_ref = CancellationToken::new();
     let broker = Broker::start(
         SecretString::from(AMQP.to_owned()),
         Topology {
-            names: names.clone(),
+            names: ref_names.clone(),
             partitions: PARTITIONS,
             delivery_limit: 20,
         },
         stop_ref.clone(),
     );
     broker.wait_connected(Duration::from_secs(10)).await?;
-    let publisher = Publisher::new(broker, names.clone(), Duration::from_secs(5));
+    let publisher = Publisher::new(broker, ref_names.clone(), Duration::from_secs(5));
 
     println!(
         "body {} bytes, {} s per level, {} partitions, {} cores",
-        template.len() + 20,
+        corpus.orders[0].body.len(),
         seconds,
         PARTITIONS,
         std::thread::available_parallelism().map_or(0, |n| n.get())
@@ -74,12 +77,15 @@ async fn main() -> anyhow::Result<()> {
         "| concurrency | receiver req/s | p50 ms | p99 ms | errors | queued = 200s | ceiling msg/s | receiver / ceiling |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for &c in &levels {
-        purge(&names).await?;
-        let ceiling = run_ceiling(&publisher, &template, c, duration).await;
-        purge(&names).await?;
-        let run = run_http(addr, &template, c, duration).await;
-        let queued = wait_for_count(&names, run.ok).await?;
+    for (level, &c) in levels.iter().enumerate() {
+        // Webhook ids must differ between levels: the receiver dedupes repeated ids.
+        let base = 1_000_000_000_000_000_000 * (level as u64 + 1);
+        let ceiling = run_ceiling(&publisher, &corpus, c, duration, base).await;
+        // No purging between levels: a quorum queue's purge is applied lazily and can remove
+        // messages published after it was acknowledged. Count the growth instead.
+        let before = count(&names).await?;
+        let run = run_http(addr, &corpus, c, duration, base).await;
+        let queued = wait_for_count(&names, before + run.ok).await? - before;
         let rate = run.ok as f64 / run.elapsed.as_secs_f64();
         let ceiling_rate = ceiling.ok as f64 / ceiling.elapsed.as_secs_f64();
         println!(
@@ -95,14 +101,20 @@ async fn main() -> anyhow::Result<()> {
     shutdown.cancel();
     server.await??;
     stop_ref.cancel();
-    let (conn, ch) = channel().await?;
-    Topology {
-        names,
-        partitions: PARTITIONS,
-        delivery_limit: 20,
+    if std::env::var("LOADGEN_KEEP").is_ok() {
+        println!("kept queues under prefix {prefix}");
+        return Ok(());
     }
-    .delete(&ch)
-    .await?;
+    let (conn, ch) = channel().await?;
+    for names in [names, ref_names] {
+        Topology {
+            names,
+            partitions: PARTITIONS,
+            delivery_limit: 20,
+        }
+        .delete(&ch)
+        .await?;
+    }
     conn.close(200, "done".into()).await?;
     Ok(())
 }
@@ -135,11 +147,17 @@ fn body_template() -> anyhow::Result<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/webhooks/orders/create.json");
     let mut order: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
     let obj = order.as_object_mut().expect("an order is an object");
+    // Keep two line items, then drop the bulkiest parts until under the target size.
+    if let Some(lines) = obj.get_mut("line_items").and_then(|l| l.as_array_mut()) {
+        lines.truncate(2);
+    }
     for key in [
         "refunds",
         "fulfillments",
         "shipping_lines",
         "discount_applications",
+        "customer",
+        "billing_address",
     ] {
         if serde_json::to_string(obj)?.len() > BODY_BYTES {
             obj.remove(key);
@@ -154,8 +172,42 @@ fn body_template() -> anyhow::Result<String> {
     Ok(serde_json::to_string(obj)?.replace("\"{ID}\"", "{ID}"))
 }
 
-fn body(template: &str, id: u64) -> Vec<u8> {
-    template.replace("{ID}", &id.to_string()).into_bytes()
+/// Signed orders prepared before the clock starts, so the client spends its time sending.
+/// Each request takes one (in turn) and a webhook id of its own.
+struct Corpus {
+    orders: Vec<Prepared>,
+}
+
+#[derive(Clone)]
+struct Prepared {
+    order_id: u64,
+    body: Bytes,
+    signature: String,
+}
+
+impl Corpus {
+    const SIZE: u64 = 1024;
+
+    fn new(template: &str) -> Self {
+        let secret = SecretString::from(SECRET.to_owned());
+        let orders = (0..Self::SIZE)
+            .map(|i| {
+                let order_id = 6_000_000_000_000_000_000 + i;
+                let body = template.replace("{ID}", &order_id.to_string());
+                let signature = sign(body.as_bytes(), &secret);
+                Prepared {
+                    order_id,
+                    body: Bytes::from(body),
+                    signature,
+                }
+            })
+            .collect();
+        Self { orders }
+    }
+
+    fn pick_from(orders: &[Prepared], worker: usize, n: u64) -> &Prepared {
+        &orders[((worker as u64 * 7919 + n) % Self::SIZE) as usize]
+    }
 }
 
 struct Run {
@@ -167,39 +219,37 @@ struct Run {
 
 async fn run_http(
     addr: std::net::SocketAddr,
-    template: &str,
+    corpus: &Corpus,
     concurrency: usize,
     duration: Duration,
+    base: u64,
 ) -> Run {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
         .expect("client");
-    let secret = SecretString::from(SECRET.to_owned());
     let start = Instant::now();
     let deadline = start + duration;
     let tasks: Vec<_> = (0..concurrency)
         .map(|worker| {
             let client = client.clone();
-            let template = template.to_owned();
-            let secret = secret.clone();
+            let corpus = corpus.orders.clone();
+            let url = format!("http://{addr}/webhooks");
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let (mut ok, mut errors) = (0, 0);
                 let mut n: u64 = 0;
                 while Instant::now() < deadline {
                     n += 1;
-                    let id = 5_000_000_000_000_000_000 + (worker as u64) * 10_000_000 + n;
-                    let body = body(&template, id);
-                    let sig = sign(&body, &secret);
+                    let order = Corpus::pick_from(&corpus, worker, n);
                     let sent = Instant::now();
                     let res = client
-                        .post(format!("http://{addr}/webhooks"))
+                        .post(&url)
                         .header("X-Shopify-Topic", "orders/create")
                         .header("X-Shopify-Shop-Domain", SHOP)
-                        .header("X-Shopify-Webhook-Id", format!("lg-{id}"))
-                        .header("X-Shopify-Hmac-Sha256", sig)
-                        .body(body)
+                        .header("X-Shopify-Webhook-Id", format!("lg-{base}-{worker}-{n}"))
+                        .header("X-Shopify-Hmac-Sha256", order.signature.as_str())
+                        .body(order.body.clone())
                         .send()
                         .await;
                     latencies.push(sent.elapsed());
@@ -230,31 +280,31 @@ async fn run_http(
 
 async fn run_ceiling(
     publisher: &Publisher,
-    template: &str,
+    corpus: &Corpus,
     concurrency: usize,
     duration: Duration,
+    base: u64,
 ) -> Run {
     let start = Instant::now();
     let deadline = start + duration;
     let tasks: Vec<_> = (0..concurrency)
         .map(|worker| {
             let publisher = publisher.clone();
-            let template = template.to_owned();
+            let corpus = corpus.orders.clone();
             tokio::spawn(async move {
                 let (mut ok, mut errors) = (0, 0);
                 let mut n: u64 = 0;
                 while Instant::now() < deadline {
                     n += 1;
-                    let id = 4_000_000_000_000_000_000 + (worker as u64) * 10_000_000 + n;
-                    let body = body(&template, id);
-                    let message_id = format!("ref-{id}");
-                    let p = orderflow::event::partition(SHOP, &id.to_string(), PARTITIONS);
+                    let order = Corpus::pick_from(&corpus, worker, n);
+                    let message_id = format!("ref-{base}-{worker}-{n}");
+                    let p = orderflow::event::partition(SHOP, &order.order_id.to_string(), PARTITIONS);
                     let msg = Outgoing {
                         destination: Destination::Partition(p),
                         message_id: &message_id,
                         kind: "orders/create",
                         headers: vec![("X-Shopify-Topic", "orders/create".to_owned())],
-                        body: &body,
+                        body: &order.body,
                     };
                     match publisher.publish(&msg).await {
                         Ok(_) => ok += 1,
@@ -296,50 +346,39 @@ async fn channel() -> anyhow::Result<(lapin::Connection, lapin::Channel)> {
     Ok((conn, ch))
 }
 
-/// Messages in the partition queues; quorum queues report counts with a small lag, so poll
-/// until the count reaches `expected` or stops moving for two seconds.
-async fn wait_for_count(names: &Names, expected: usize) -> anyhow::Result<usize> {
+/// Messages in the partition queues.
+async fn count(names: &Names) -> anyhow::Result<usize> {
     let (conn, ch) = channel().await?;
+    let mut total = 0;
+    for p in 0..PARTITIONS {
+        let q = ch
+            .queue_declare(
+                names.partition_queue(p).as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await?;
+        total += q.message_count() as usize;
+    }
+    conn.close(200, "counted".into()).await?;
+    Ok(total)
+}
+
+/// Quorum queues report counts with a lag under load, so poll until the count reaches
+/// `expected` or has not moved for five seconds.
+async fn wait_for_count(names: &Names, expected: usize) -> anyhow::Result<usize> {
     let mut last = (usize::MAX, Instant::now());
-    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let mut total = 0;
-        for p in 0..PARTITIONS {
-            let q = ch
-                .queue_declare(
-                    names.partition_queue(p).as_str().into(),
-                    QueueDeclareOptions {
-                        passive: true,
-                        ..Default::default()
-                    },
-                    FieldTable::default(),
-                )
-                .await?;
-            total += q.message_count() as usize;
-        }
-        if total == expected || Instant::now() > deadline {
-            conn.close(200, "done".into()).await?;
+        let total = count(names).await?;
+        if total == expected || last.1.elapsed() > Duration::from_secs(5) {
             return Ok(total);
         }
         if total != last.0 {
             last = (total, Instant::now());
-        } else if last.1.elapsed() > Duration::from_secs(2) && total > expected {
-            conn.close(200, "done".into()).await?;
-            return Ok(total);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-async fn purge(names: &Names) -> anyhow::Result<()> {
-    let (conn, ch) = channel().await?;
-    for p in 0..PARTITIONS {
-        ch.queue_purge(
-            names.partition_queue(p).as_str().into(),
-            QueuePurgeOptions::default(),
-        )
-        .await?;
-    }
-    conn.close(200, "purged".into()).await?;
-    Ok(())
 }

@@ -40,16 +40,18 @@ pub fn subject(class: TopicClass, topic: &str, body: &[u8]) -> Option<Subject> {
 }
 
 fn read_subject(class: TopicClass, topic: &str, body: &[u8]) -> Subject {
-    let json: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => {
-            return Subject::Unusable(Unusable {
-                reason: "not_json",
-                detail: format!("the body is not JSON: {e}"),
-            });
-        }
+    let not_json = |e: serde_json::Error| {
+        Subject::Unusable(Unusable {
+            reason: "not_json",
+            detail: format!("the body is not JSON: {e}"),
+        })
     };
     if class == TopicClass::FulfillmentOrder {
+        // Small bodies whose id can sit in several places: read the whole tree.
+        let json: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return not_json(e),
+        };
         return match fulfillment_order_gid(&json) {
             Some(gid) => Subject::FulfillmentOrder(gid),
             None => Subject::Unusable(Unusable {
@@ -58,7 +60,13 @@ fn read_subject(class: TopicClass, topic: &str, body: &[u8]) -> Subject {
             }),
         };
     }
-    match order_id(topic, &json) {
+    // Order bodies are large (often over 100 KB): deserialise only the id fields and skip the
+    // rest, which still checks that the whole body is JSON.
+    let ids: OrderIds = match serde_json::from_slice(body) {
+        Ok(ids) => ids,
+        Err(e) => return not_json(e),
+    };
+    match order_id(topic, ids) {
         Ok(id) => Subject::Order(id),
         Err(detail) => Subject::Unusable(Unusable {
             reason: "no_order_id",
@@ -67,22 +75,37 @@ fn read_subject(class: TopicClass, topic: &str, body: &[u8]) -> Subject {
     }
 }
 
+/// The fields of an order-topic body that can carry the order id; every other field is skipped.
+#[derive(serde::Deserialize)]
+struct OrderIds {
+    id: Option<Value>,
+    order_id: Option<Value>,
+    admin_graphql_api_order_id: Option<Value>,
+    order_edit: Option<OrderEditIds>,
+}
+
+#[derive(serde::Deserialize)]
+struct OrderEditIds {
+    order_id: Option<Value>,
+}
+
 /// The order id of an order topic. `orders/*` carry it as `id` (except `orders/edited`, under
-/// `order_edit`); refunds, fulfilments and risk changes as `order_id`.
-fn order_id(topic: &str, json: &Value) -> Result<OrderId, String> {
-    let (container, field) = match topic {
-        "orders/edited" => (json.get("order_edit").unwrap_or(&Value::Null), "order_id"),
-        "orders/risk_assessment_changed" => (json, "order_id"),
-        t if t.starts_with("orders/") => (json, "id"),
-        _ => (json, "order_id"),
+/// `order_edit`); refunds, fulfilments and risk changes as `order_id`, some also as
+/// `admin_graphql_api_order_id`.
+fn order_id(topic: &str, ids: OrderIds) -> Result<OrderId, String> {
+    let (field, value) = match topic {
+        "orders/edited" => ("order_id", ids.order_edit.and_then(|e| e.order_id)),
+        "orders/risk_assessment_changed" => ("order_id", ids.order_id),
+        t if t.starts_with("orders/") => ("id", ids.id),
+        _ => ("order_id", ids.order_id),
     };
-    match container.get(field) {
-        Some(v) => as_id(v)
+    match value {
+        Some(v) => as_id(&v)
             .map(OrderId)
             .ok_or_else(|| format!("`{field}` in a {topic} body is not a 64-bit integer id: {v}")),
-        // `admin_graphql_api_order_id` is the fallback some bodies carry.
-        None => json
-            .get("admin_graphql_api_order_id")
+        None => ids
+            .admin_graphql_api_order_id
+            .as_ref()
             .and_then(Value::as_str)
             .and_then(OrderId::from_gid)
             .ok_or_else(|| format!("a {topic} body has no `{field}`")),
@@ -184,14 +207,22 @@ mod tests {
             ),
             Subject::Order(OrderId(820_982_911_946_154_508))
         );
+        // A null id falls back to the GID twin; with neither, the body is unusable.
         assert_eq!(
             order(
                 "orders/risk_assessment_changed",
                 r#"{"order_id":null,"admin_graphql_api_order_id":"gid://shopify/Order/42"}"#
             ),
+            Subject::Order(OrderId(42))
+        );
+        assert_eq!(
+            order(
+                "orders/risk_assessment_changed",
+                r#"{"order_id":null,"admin_graphql_api_order_id":null}"#
+            ),
             Subject::Unusable(Unusable {
                 reason: "no_order_id",
-                detail: "`order_id` in a orders/risk_assessment_changed body is not a 64-bit integer id: null".into()
+                detail: "a orders/risk_assessment_changed body has no `order_id`".into()
             })
         );
         assert_eq!(
