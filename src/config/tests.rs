@@ -76,8 +76,7 @@ fn missing_variable_is_named_with_its_key() {
 
 #[test]
 fn env_override_replaces_a_scalar_key() {
-    let mut e = env();
-    let e2 = Env::from_pairs(
+    let e = Env::from_pairs(
         [
             ("ORDERFLOW_AMQP__PARTITIONS", "3"),
             ("ORDERFLOW_AMQP__URL", "amqp://u:p@rabbit:5672/%2f"),
@@ -86,7 +85,6 @@ fn env_override_replaces_a_scalar_key() {
         .into_iter()
         .chain([("SECRET", "a"), ("TOKEN", "b")]),
     );
-    e = e2;
     let c = load(MINIMAL, &e).unwrap();
     assert_eq!(c.amqp.partitions, 3);
     assert_eq!(c.amqp.url.expose_secret(), "amqp://u:p@rabbit:5672/%2f");
@@ -106,7 +104,7 @@ fn unknown_key_is_named_with_valid_keys() {
 fn unknown_key_in_a_shop_is_named() {
     let text = format!("{MINIMAL}dryrun = true\n");
     let err = load(&text, &env()).unwrap_err();
-    assert_eq!(issue_keys(&err), ["shops[0].dryrun"], "{}", err.to_string());
+    assert_eq!(issue_keys(&err), ["shops[0].dryrun"], "{err}");
 }
 
 #[test]
