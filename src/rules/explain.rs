@@ -56,8 +56,8 @@ impl fmt::Display for Plan {
             writeln!(
                 f,
                 "Ship by: {} (cut-off {}), {} (rule \"{}\")",
-                day(s.date),
-                when(s.at, &self.zone),
+                s.date.strftime("%a %-d %b %Y"),
+                s.at.to_zoned(self.zone.clone()).strftime("%H:%M %Z"),
                 match s.days {
                     0 => "no processing time".to_owned(),
                     n => plural(n as usize, "business day"),
@@ -82,7 +82,10 @@ impl fmt::Display for Plan {
                 l.remaining,
                 l.action.as_str(),
                 l.action_rule,
-                plural(l.days as usize, "business day"),
+                match l.days {
+                    0 => "no processing time".to_owned(),
+                    n => plural(n as usize, "business day"),
+                },
                 l.days_rule,
                 day(l.ship_by),
                 l.outcome
@@ -107,14 +110,15 @@ impl fmt::Display for Plan {
                         "release {} of ours on {fulfillment_order}",
                         plural(hold_ids.len(), "hold")
                     ),
+                    // The hold's note is the step's reason, printed once below.
                     Action::Hold {
                         fulfillment_order,
                         handle,
                         reason,
-                        notes,
                         notify_merchant,
+                        ..
                     } => format!(
-                        "hold {fulfillment_order} ({handle}, reason {reason}, note \"{notes}\"{})",
+                        "hold {fulfillment_order} with {handle} ({reason}{})",
                         if *notify_merchant {
                             ", merchant notified"
                         } else {

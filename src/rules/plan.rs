@@ -81,7 +81,6 @@ pub struct LineDecision {
 /// One action with the rule that caused it and a sentence a merchant understands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
-    #[serde(flatten)]
     pub action: Action,
     pub rule: String,
     pub reason: String,

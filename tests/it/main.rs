@@ -1,0 +1,3 @@
+//! The integration test binary: one per crate, modules per area.
+
+mod architecture;
