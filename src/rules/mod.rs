@@ -15,12 +15,16 @@ pub mod config;
 pub mod decision;
 pub mod enums;
 pub mod explain;
+mod fraud;
+mod fulfil;
+mod holds;
 mod line;
 pub mod load;
 pub mod matcher;
 pub mod model;
 pub mod plan;
 pub mod reconcile;
+mod tags;
 
 pub use config::{FulfilmentAction, Rules};
 pub use explain::explain;

@@ -1,4 +1,9 @@
+use jiff::civil::Time;
+use rust_decimal::Decimal;
+
 use super::*;
+use crate::rules::config::FulfilmentAction;
+use crate::rules::enums::RiskLevel;
 
 fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
     let table: toml::Table = toml::from_str(text).unwrap();

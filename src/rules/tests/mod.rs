@@ -1,6 +1,7 @@
 //! Test support for the rules engine: an order builder, rules from TOML text, and a model of
 //! Shopify applying a plan (for idempotence tests).
 
+mod holds;
 mod matchers;
 mod scenarios;
 
@@ -309,4 +310,100 @@ pub(super) fn fulfilled(plan: &Plan) -> Vec<String> {
 
 pub(super) fn fo_line(n: u32) -> String {
     format!("gid://shopify/FulfillmentOrderLineItem/{n}")
+}
+
+// The shop most scenarios run in: digital goods ship, pre-orders, pickups and made-to-order
+// wait for a person, handmade takes 3 business days, fraud holds on HIGH, CANCEL, INVESTIGATE.
+pub(super) const SHOP: &str = r#"
+[fulfilment]
+default = "manual"
+[[fulfilment.rule]]
+name = "digital goods"
+when = { requires_shipping = false }
+action = "auto"
+[[fulfilment.rule]]
+name = "pre-orders wait"
+when = { preorder = true }
+action = "manual"
+[[fulfilment.rule]]
+name = "pickups wait"
+when = { delivery_method = ["PICK_UP"] }
+action = "manual"
+[[fulfilment.rule]]
+name = "made to order"
+when = { product_tag = ["made-to-order"] }
+action = "manual"
+[[fulfilment.rule]]
+name = "everything else ships"
+action = "auto"
+
+[processing]
+cutoff = "13:00"
+business_days = ["mon", "tue", "wed", "thu", "fri"]
+holidays = ["2026-12-25", "2026-12-26"]
+default_days = 0
+hold = true
+[[processing.rule]]
+name = "handmade"
+when = { product_tag = ["handmade"] }
+days = 3
+
+[fraud]
+hold_on_risk = ["HIGH"]
+hold_on_recommendation = ["CANCEL", "INVESTIGATE"]
+release_on_accept = true
+notify_merchant = true
+"#;
+
+/// Monday 23 November 2026, 10:05 in Amsterdam.
+pub(super) const NOW: &str = "2026-11-23T09:05:00Z";
+
+pub(super) fn shop() -> Rules {
+    rules(SHOP)
+}
+
+pub(super) fn now() -> Timestamp {
+    ts(NOW)
+}
+
+pub(super) fn hold_step(p: &Plan) -> (&str, &str, FulfillmentHoldReason, &str, bool) {
+    p.steps
+        .iter()
+        .find_map(|s| match &s.action {
+            Action::Hold {
+                fulfillment_order,
+                handle,
+                reason,
+                notes,
+                notify_merchant,
+            } => Some((
+                fulfillment_order.as_str(),
+                handle.as_str(),
+                *reason,
+                notes.as_str(),
+                *notify_merchant,
+            )),
+            _ => None,
+        })
+        .expect("a hold step")
+}
+
+pub(super) fn released(p: &Plan) -> Vec<String> {
+    p.steps
+        .iter()
+        .flat_map(|s| match &s.action {
+            Action::Release { hold_ids, .. } => hold_ids.clone(),
+            _ => vec![],
+        })
+        .collect()
+}
+
+pub(super) fn tags_added(p: &Plan) -> Vec<String> {
+    p.steps
+        .iter()
+        .flat_map(|s| match &s.action {
+            Action::TagsAdd { tags } => tags.clone(),
+            _ => vec![],
+        })
+        .collect()
 }
