@@ -193,13 +193,22 @@ impl Rules {
             hold_on_risk: read(&fraud, "hold_on_risk", i, risk_levels)
                 .unwrap_or(d.fraud.hold_on_risk),
             hold_on_recommendation: read(&fraud, "hold_on_recommendation", i, |k, v, i| {
-                enum_list(
+                let values = enum_list(
                     k,
                     v,
                     i,
                     RiskRecommendation::parse,
                     RiskRecommendation::valid_values,
-                )
+                )?;
+                if values.contains(&RiskRecommendation::Accept) {
+                    // ACCEPT is Shopify saying the order is fine; it is what releases a hold.
+                    i.push(ConfigIssue::new(
+                        k,
+                        "ACCEPT would hold every order Shopify found safe: use CANCEL and/or INVESTIGATE",
+                    ));
+                    return None;
+                }
+                Some(values)
             })
             .unwrap_or(d.fraud.hold_on_recommendation),
             release_on_accept: read(&fraud, "release_on_accept", i, boolean)

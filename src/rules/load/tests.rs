@@ -181,6 +181,11 @@ const INVALID: &[(&str, &str, &str)] = &[
         "ACCEPT, CANCEL, INVESTIGATE, NONE",
     ),
     (
+        "[fraud]\nhold_on_recommendation = [\"ACCEPT\"]",
+        "fraud.hold_on_recommendation",
+        "CANCEL and/or INVESTIGATE",
+    ),
+    (
         "[fraud]\npending_recheck_minutes = 0",
         "fraud.pending_recheck_minutes",
         "1 to 1440",
