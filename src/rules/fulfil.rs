@@ -40,6 +40,7 @@ pub(super) fn plan_fulfilment(
         None
     };
     let mut ready = Vec::new();
+    let mut label: Option<(jiff::civil::Date, String)> = None;
     for &i in fo_lines {
         let c = &cx.lines[i];
         w.outcomes[i] = match (c.action, c.remaining()) {
@@ -52,15 +53,20 @@ pub(super) fn plan_fulfilment(
                     "fulfilled now".to_owned()
                 }
                 None => {
-                    w.wake_at(
-                        c.ship_by_at,
-                        c.days_rule,
+                    w.wake_at(c.ship_by_at, c.days_rule, || {
                         format!(
                             "ship-by {} reached: fulfil the waiting lines",
                             day(c.ship_by)
-                        ),
-                    );
-                    format!("waits for its ship-by, {}", day(c.ship_by))
+                        )
+                    });
+                    // Lines mostly share a ship-by: word each date once.
+                    if label.as_ref().is_none_or(|(d, _)| *d != c.ship_by) {
+                        label = Some((
+                            c.ship_by,
+                            format!("waits for its ship-by, {}", day(c.ship_by)),
+                        ));
+                    }
+                    label.as_ref().map_or_else(String::new, |(_, l)| l.clone())
                 }
             },
         };
@@ -71,11 +77,9 @@ pub(super) fn plan_fulfilment(
     if held.releasing && !held.ours_after && held.foreign.is_none() && auto_left {
         // The fulfilment order's state after the release is Shopify's to report: look again
         // rather than guess it.
-        w.wake_at(
-            cx.now,
-            "fulfilment",
-            "fulfil the released lines against the order's fresh state".to_owned(),
-        );
+        w.wake_at(cx.now, "fulfilment", || {
+            "fulfil the released lines against the order's fresh state".to_owned()
+        });
     }
     for chunk in ready.chunks(MAX_LINES_PER_FULFILMENT) {
         let rules_used: BTreeSet<&str> = chunk.iter().map(|&i| cx.lines[i].action_rule).collect();

@@ -108,14 +108,12 @@ pub(super) fn plan_holds<'a>(
             rule: rule.clone(),
         });
         if let (PROCESSING_HANDLE, Some(c)) = (handle, fo_ship) {
-            w.wake_at(
-                c.ship_by_at,
-                &rule,
+            w.wake_at(c.ship_by_at, &rule, || {
                 format!(
                     "ship-by {} reached: release the processing hold",
                     day(c.ship_by)
-                ),
-            );
+                )
+            });
         }
         if placeable {
             let (hold_reason, notify) = if handle == FRAUD_HANDLE {

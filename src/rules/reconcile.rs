@@ -52,9 +52,10 @@ pub(super) struct Work {
 }
 
 impl Work {
-    pub fn wake_at(&mut self, at: Timestamp, rule: &str, reason: String) {
+    /// Asks for a wake-up; the reason is only worded when it is the earliest so far.
+    pub fn wake_at(&mut self, at: Timestamp, rule: &str, reason: impl FnOnce() -> String) {
         if self.wake.as_ref().is_none_or(|(w, _, _)| at < *w) {
-            self.wake = Some((at, rule.to_owned(), reason));
+            self.wake = Some((at, rule.to_owned(), reason()));
         }
     }
 }
@@ -124,7 +125,7 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
                     .collect()
             })
             .unwrap_or_default(),
-        outcomes: vec!["not in any fulfilment order".to_owned(); lines.len()],
+        outcomes: vec![String::new(); lines.len()],
         notes: std::mem::take(&mut p.notes),
         wake: None,
     };
@@ -133,7 +134,7 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
             now.saturating_add(rules.fraud.pending_recheck)
                 .unwrap_or(now),
             "fraud.pending_recheck_minutes",
-            "the risk assessment is still pending: look again".to_owned(),
+            || "the risk assessment is still pending: look again".to_owned(),
         );
     }
     for (fi, fo) in order.fulfillment_orders.iter().enumerate() {
@@ -156,12 +157,12 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
             ));
         }
     }
-    let mut fired: BTreeSet<String> = lines
+    let mut fired: BTreeSet<&str> = lines
         .iter()
-        .flat_map(|c| [c.action_rule.to_owned(), c.days_rule.to_owned()])
+        .flat_map(|c| [c.action_rule, c.days_rule])
         .collect();
     if let Some((rule, _)) = &fraud.flag {
-        fired.insert(rule.clone());
+        fired.insert(rule);
     }
     w.after_holds.sort();
     let decision = Decision {
@@ -172,7 +173,7 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         released_by_person: std::mem::take(&mut w.released_by_person)
             .into_iter()
             .collect(),
-        rules: fired.into_iter().collect(),
+        rules: fired.into_iter().map(str::to_owned).collect(),
         planned_at: now,
     };
     if prev.is_none_or(|d| !d.same_as(&decision)) {
@@ -196,7 +197,10 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
     p.lines = lines
         .iter()
         .zip(w.outcomes)
-        .map(|(c, outcome)| line_decision(order, c, outcome))
+        .map(|(c, outcome)| match outcome.is_empty() {
+            true => line_decision(order, c, "not in any fulfilment order".to_owned()),
+            false => line_decision(order, c, outcome),
+        })
         .collect();
     p
 }
