@@ -3,6 +3,7 @@
 
 mod holds;
 mod matchers;
+mod properties;
 mod scenarios;
 
 use jiff::Timestamp;
