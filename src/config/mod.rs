@@ -8,10 +8,12 @@
 mod interpolate;
 mod raw;
 mod render;
+mod rules_file;
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -20,6 +22,7 @@ pub use interpolate::Env;
 use raw::{RawConfig, RawShop};
 
 use crate::id::ShopDomain;
+use crate::rules::{Rules, RulesLayer};
 
 /// Defaults, each with the reason it is what it is.
 pub mod defaults {
@@ -50,8 +53,6 @@ pub struct Config {
     pub amqp: AmqpConfig,
     pub shopify: ShopifyConfig,
     pub shops: Vec<ShopConfig>,
-    /// The rules sections as written; typed by the rules engine.
-    pub rules_tables: RulesTables,
 }
 
 #[derive(Debug, Clone)]
@@ -88,23 +89,9 @@ pub struct ShopConfig {
     /// Overrides `https://{domain}`: the sandbox shop and tests only.
     pub admin_api_url: Option<String>,
     pub dry_run: bool,
-}
-
-/// The `[fulfilment]`, `[processing]` and `[fraud]` tables, global and per shop, as written.
-#[derive(Debug, Clone, Default)]
-pub struct RulesTables {
-    pub fulfilment: Option<toml::Table>,
-    pub processing: Option<toml::Table>,
-    pub fraud: Option<toml::Table>,
-    /// Per shop, in the order of `[[shops]]`.
-    pub per_shop: Vec<(ShopDomain, ShopRulesTables)>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ShopRulesTables {
-    pub fulfilment: Option<toml::Table>,
-    pub processing: Option<toml::Table>,
-    pub fraud: Option<toml::Table>,
+    /// The shop's rules: the global `[fulfilment]`, `[processing]` and `[fraud]` with the
+    /// shop's own sections (inline or from its `rules` file) merged over them key by key.
+    pub rules: Arc<Rules>,
 }
 
 impl AmqpConfig {
@@ -147,7 +134,8 @@ impl Config {
             return Err(invalid(issues));
         }
         let raw: RawConfig = serde_path_to_error(tree).map_err(|issue| invalid(vec![issue]))?;
-        validate(raw).map_err(invalid)
+        let base_dir = file.parent().unwrap_or(Path::new(""));
+        validate(raw, base_dir).map_err(invalid)
     }
 
     /// The resolved configuration as TOML, every secret redacted: what `orderflow check` prints.
@@ -212,7 +200,8 @@ fn key_at(text: &str, pos: usize) -> String {
     }
 }
 
-fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigIssue>> {
+/// `base_dir` is where the config file is: shops' `rules` files are relative to it.
+fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigIssue>> {
     let mut issues = Vec::new();
 
     let listen_text = raw.server.listen.as_deref().unwrap_or(defaults::LISTEN);
@@ -321,10 +310,15 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             "no shop configured: add a [[shops]] table with domain and access_token; webhooks from unconfigured shops are dead-lettered",
         ));
     }
+    let global_rules = RulesLayer {
+        key_prefix: String::new(),
+        fulfilment: raw.fulfilment.as_ref(),
+        processing: raw.processing.as_ref(),
+        fraud: raw.fraud.as_ref(),
+    };
     let mut shops = Vec::new();
-    let mut per_shop = Vec::new();
     for (i, raw_shop) in raw.shops.into_iter().enumerate() {
-        if let Some((shop, tables)) = validate_shop(i, raw_shop, &mut issues) {
+        if let Some(shop) = validate_shop(i, raw_shop, &global_rules, base_dir, &mut issues) {
             if shops.iter().any(|s: &ShopConfig| s.domain == shop.domain) {
                 issues.push(ConfigIssue::new(
                     format!("shops[{i}].domain"),
@@ -334,12 +328,20 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigIssue>> {
                     ),
                 ));
             }
-            per_shop.push((shop.domain.clone(), tables));
             shops.push(shop);
         }
     }
 
     if !issues.is_empty() {
+        // A global rules problem is found once per shop; say it once.
+        let mut seen = Vec::new();
+        issues.retain(|i| {
+            let new = !seen.contains(i);
+            if new {
+                seen.push(i.clone());
+            }
+            new
+        });
         return Err(issues);
     }
     Ok(Config {
@@ -364,20 +366,16 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             client_secrets,
         },
         shops,
-        rules_tables: RulesTables {
-            fulfilment: raw.fulfilment,
-            processing: raw.processing,
-            fraud: raw.fraud,
-            per_shop,
-        },
     })
 }
 
 fn validate_shop(
     i: usize,
     raw: RawShop,
+    global_rules: &RulesLayer<'_>,
+    base_dir: &Path,
     issues: &mut Vec<ConfigIssue>,
-) -> Option<(ShopConfig, ShopRulesTables)> {
+) -> Option<ShopConfig> {
     let key = |k: &str| format!("shops[{i}].{k}");
     let before = issues.len();
     let domain = match raw.domain.as_deref().map(ShopDomain::parse) {
@@ -425,6 +423,22 @@ fn validate_shop(
             format!("`{url}` is not an http(s) URL: write e.g. \"http://127.0.0.1:9900\" (sandbox and tests only)"),
         ));
     }
+    // Rules are checked even when the shop has other problems, so every issue shows at once.
+    let inline_rules = RulesLayer {
+        key_prefix: format!("shops[{i}]."),
+        fulfilment: raw.fulfilment.as_ref(),
+        processing: raw.processing.as_ref(),
+        fraud: raw.fraud.as_ref(),
+    };
+    let rules = resolve_rules(
+        i,
+        raw.rules.as_deref(),
+        inline_rules,
+        global_rules,
+        base_dir,
+        timezone.clone(),
+        issues,
+    );
     if issues.len() != before {
         return None;
     }
@@ -437,13 +451,46 @@ fn validate_shop(
             .admin_api_url
             .map(|u| u.trim_end_matches('/').to_owned()),
         dry_run: raw.dry_run,
+        rules: Arc::new(rules?),
     };
-    let tables = ShopRulesTables {
-        fulfilment: raw.fulfilment,
-        processing: raw.processing,
-        fraud: raw.fraud,
+    Some(shop)
+}
+
+/// The shop's rules: global sections, then the shop's inline sections or its rules file.
+fn resolve_rules(
+    i: usize,
+    rules_file: Option<&str>,
+    inline: RulesLayer<'_>,
+    global: &RulesLayer<'_>,
+    base_dir: &Path,
+    timezone: Option<jiff::tz::TimeZone>,
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<Rules> {
+    let has_inline =
+        inline.fulfilment.is_some() || inline.processing.is_some() || inline.fraud.is_some();
+    let file = match rules_file {
+        Some(path) if has_inline => {
+            issues.push(ConfigIssue::new(
+                format!("shops[{i}].rules"),
+                format!("`{path}` given while the shop also has inline rules sections: write the rules either in the file or under [[shops]], not both"),
+            ));
+            return None;
+        }
+        Some(path) => Some(
+            rules_file::load(i, path, base_dir)
+                .map_err(|e| issues.push(e))
+                .ok()?,
+        ),
+        None => None,
     };
-    Some((shop, tables))
+    let shop_layer = match &file {
+        Some(f) => f.layer(),
+        None => inline,
+    };
+    let zone = timezone.unwrap_or(jiff::tz::TimeZone::UTC);
+    Rules::resolve(&[global.clone(), shop_layer], zone)
+        .map_err(|found| issues.extend(found))
+        .ok()
 }
 
 fn is_api_version(v: &str) -> bool {

@@ -15,7 +15,8 @@ pub struct RawConfig {
     pub shopify: RawShopify,
     #[serde(default)]
     pub shops: Vec<RawShop>,
-    /// Rules sections: kept as tables until the rules engine gives them a type.
+    /// Rules sections: kept as tables here; `rules::Rules::resolve` types them per shop, so
+    /// it can name every key of a section merged from several layers.
     pub fulfilment: Option<toml::Table>,
     pub processing: Option<toml::Table>,
     pub fraud: Option<toml::Table>,
@@ -56,6 +57,9 @@ pub struct RawShop {
     pub admin_api_url: Option<String>,
     #[serde(default)]
     pub dry_run: bool,
+    /// A TOML file with this shop's `[fulfilment]`, `[processing]` and `[fraud]`, relative to
+    /// the config file, so a merchant can own their rules alone.
+    pub rules: Option<String>,
     pub fulfilment: Option<toml::Table>,
     pub processing: Option<toml::Table>,
     pub fraud: Option<toml::Table>,

@@ -1,5 +1,5 @@
-//! The redacted view of a resolved config, printed by `orderflow check`. Secrets are never
-//! exposed here: only their presence and count are shown.
+//! The redacted view of a resolved config, printed by `orderflow check`, with every shop's
+//! resolved rules. Secrets are never exposed here: only their presence and count are shown.
 
 use std::fmt::Write;
 
@@ -42,6 +42,9 @@ pub(super) fn redacted(config: &Config) -> String {
             let _ = writeln!(out, "admin_api_url = \"{url}\"");
         }
         let _ = writeln!(out, "dry_run = {}", shop.dry_run);
+        // The rules this shop runs with, global and shop sections merged, defaults written out.
+        let _ = writeln!(out, "# resolved rules of {}", shop.domain);
+        out.push_str(&shop.rules.to_toml("shops."));
     }
     out
 }

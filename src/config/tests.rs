@@ -204,3 +204,95 @@ fn redact_url_handles_urls_without_password() {
     assert_eq!(redact_url("amqp://u:p@h"), "amqp://u:***@h");
     assert_eq!(redact_url("garbage"), "***");
 }
+
+#[test]
+fn shop_rules_merge_over_the_global_sections() {
+    let text = format!(
+        "{}\n{MINIMAL}\n[shops.processing]\ncutoff = \"15:00\"\n",
+        "[processing]\ncutoff = \"13:00\"\nholidays = [\"2026-12-25\"]\nhold = true\n"
+    );
+    let c = load(&text, &env()).unwrap();
+    let rules = &c.shops[0].rules;
+    let cal = &rules.processing.calendar;
+    assert_eq!(cal.cutoff().unwrap().to_string(), "15:00:00");
+    assert_eq!(cal.holidays().count(), 1);
+    assert!(rules.processing.hold);
+    assert_eq!(rules.zone_name(), "Europe/Amsterdam");
+}
+
+#[test]
+fn rules_issues_name_the_global_or_the_shop_key() {
+    let text = format!(
+        "[fraud]\nhold_on_risk = [\"HIHG\"]\n{MINIMAL}\n[shops.processing]\nbusiness_days = [\"monday\"]\n\n[[shops]]\ndomain = \"b.myshopify.com\"\naccess_token = \"t\"\n"
+    );
+    let err = load(&text, &env()).unwrap_err();
+    assert_eq!(
+        issue_keys(&err),
+        ["shops[0].processing.business_days", "fraud.hold_on_risk"],
+        "a global issue is reported once, not once per shop: {err}"
+    );
+}
+
+#[test]
+fn rules_can_live_in_a_file_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(
+        dir.path().join("rules/acme.toml"),
+        "[fulfilment]\ndefault = \"auto\"\n[processing]\ncutoff = \"9am\"\n",
+    )
+    .unwrap();
+    let config = dir.path().join("orderflow.toml");
+    std::fs::write(&config, format!("{MINIMAL}rules = \"rules/acme.toml\"\n")).unwrap();
+    let err = Config::load(&config, &env()).unwrap_err();
+    assert_eq!(
+        issue_keys(&err),
+        ["rules/acme.toml:processing.cutoff"],
+        "{err}"
+    );
+
+    std::fs::write(
+        dir.path().join("rules/acme.toml"),
+        "[fulfilment]\ndefault = \"auto\"\n",
+    )
+    .unwrap();
+    let c = Config::load(&config, &env()).unwrap();
+    assert_eq!(
+        c.shops[0].rules.fulfilment.default,
+        crate::rules::FulfilmentAction::Auto
+    );
+}
+
+#[test]
+fn a_rules_file_that_is_missing_or_doubled_is_an_error() {
+    let missing = format!("{MINIMAL}rules = \"/nonexistent/acme.toml\"\n");
+    let err = load(&missing, &env()).unwrap_err();
+    assert_eq!(issue_keys(&err), ["shops[0].rules"], "{err}");
+    let both = format!("{MINIMAL}rules = \"acme.toml\"\n[shops.fraud]\nnotify_merchant = false\n");
+    let err = load(&both, &env()).unwrap_err();
+    assert_eq!(issue_keys(&err), ["shops[0].rules"], "{err}");
+    assert!(err.to_string().contains("not both"), "{err}");
+}
+
+#[test]
+fn check_prints_every_shops_resolved_rules() {
+    let text = format!(
+        "[[fulfilment.rule]]\nname = \"digital goods\"\nwhen = {{ requires_shipping = false }}\naction = \"auto\"\n{MINIMAL}"
+    );
+    let shown = load(&text, &env()).unwrap().redacted();
+    for wanted in [
+        "[shops.fulfilment]",
+        "default = \"manual\"",
+        "[[shops.fulfilment.rule]]",
+        "name = \"digital goods\"",
+        "when = { requires_shipping = false }",
+        "[shops.processing]",
+        "business_days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]",
+        "[shops.fraud]",
+        "hold_on_risk = [\"HIGH\"]",
+    ] {
+        assert!(shown.contains(wanted), "missing {wanted:?} in:\n{shown}");
+    }
+    let reparsed: toml::Table = toml::from_str(&shown).expect("check prints valid TOML");
+    assert!(reparsed["shops"][0].get("fraud").is_some());
+}

@@ -1,1 +1,37 @@
-//! Rules engine: pure (order snapshot, rules, now) -> Plan (see issue 4).
+//! The rules engine: pure `(order, rules, now) -> Plan`.
+//!
+//! No I/O, no clock, no async, no logging: the worker passes the order it fetched, the shop's
+//! [`Rules`] and the time, and gets back a [`Plan`], a value listing every action with the rule
+//! that caused it and a sentence that explains it. Its `Display` is what `orderflow explain`
+//! prints; it serialises for `--json`.
+//!
+//! - [`model`]: the order as the rules see it;
+//! - [`config`], [`load`], [`matcher`]: the merchant's rules, typed and validated;
+//! - [`plan`](mod@plan) and [`reconcile`]: the desired state diffed against the order;
+//! - [`decision`]: what we record on the order and read back next time;
+//! - [`explain`](mod@explain): the plan in words.
+
+pub mod config;
+pub mod decision;
+pub mod enums;
+pub mod explain;
+mod fraud;
+mod fulfil;
+mod holds;
+mod line;
+pub mod load;
+pub mod matcher;
+pub mod model;
+pub mod plan;
+pub mod reconcile;
+mod tags;
+
+pub use config::{FulfilmentAction, Rules};
+pub use explain::explain;
+pub use load::RulesLayer;
+pub use model::{FulfillmentOrder, FulfillmentOrderLineItem, Hold, LineItem, Order, Risk};
+pub use plan::{Action, Plan, Step};
+pub use reconcile::plan;
+
+#[cfg(test)]
+mod tests;

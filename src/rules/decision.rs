@@ -1,0 +1,165 @@
+//! orderflow's decision, kept on the order in a JSON metafield where the merchant and
+//! notification templates can read it, and where the next plan reads what we did before: which
+//! holds we placed (so a hold of ours that is gone was released by a person, whose decision
+//! wins) and which holds people released (so we never place them again).
+//!
+//! The format is versioned and its field names are stable snake_case:
+//!
+//! ```json
+//! {"version":1,"ship_by":"2026-11-26","ship_by_at":"2026-11-26T12:00:00Z",
+//!  "holds":[{"fulfillment_order":"gid://shopify/FulfillmentOrder/1","handle":"orderflow-processing","rule":"handmade"}],
+//!  "released_by_person":[],"rules":["digital goods","handmade"],"planned_at":"2026-11-23T10:00:00Z"}
+//! ```
+//!
+//! Anything else found in the metafield (absent, not JSON, another version) reads as "no
+//! previous decision" and is overwritten by the next plan.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// Where the decision lives on the order (`metafieldsSet` with type `json`).
+pub const METAFIELD_NAMESPACE: &str = "orderflow";
+pub const METAFIELD_KEY: &str = "decision";
+pub const METAFIELD_TYPE: &str = "json";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub version: u32,
+    /// The order's ship-by date in the shop's zone: the latest of its lines.
+    pub ship_by: Option<Date>,
+    /// The cut-off instant of that date, when processing holds are released.
+    pub ship_by_at: Option<Timestamp>,
+    /// Our holds on the order once the plan is applied.
+    #[serde(default)]
+    pub holds: Vec<HoldRecord>,
+    /// Our holds that a person released; never placed again.
+    #[serde(default)]
+    pub released_by_person: Vec<HoldKey>,
+    /// Names of the rules that decided something on this order, sorted.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    pub planned_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HoldRecord {
+    pub fulfillment_order: String,
+    pub handle: String,
+    pub rule: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HoldKey {
+    pub fulfillment_order: String,
+    pub handle: String,
+}
+
+/// What the metafield held before this plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Previous {
+    Absent,
+    /// Present but not a decision this version understands; the reason is for `explain`.
+    Unreadable(String),
+    Found(Decision),
+}
+
+impl Previous {
+    pub fn read(raw: Option<&str>) -> Self {
+        let Some(raw) = raw else {
+            return Previous::Absent;
+        };
+        match serde_json::from_str::<Decision>(raw) {
+            Ok(d) if d.version == VERSION => Previous::Found(d),
+            Ok(d) => Previous::Unreadable(format!(
+                "version {} is not {VERSION}, the version this orderflow writes",
+                d.version
+            )),
+            Err(e) => Previous::Unreadable(e.to_string()),
+        }
+    }
+
+    pub fn decision(&self) -> Option<&Decision> {
+        match self {
+            Previous::Found(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+impl Decision {
+    /// The metafield value.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a decision serialises")
+    }
+
+    /// Equal in everything but the time it was planned: only then is rewriting it a no-op.
+    pub fn same_as(&self, other: &Decision) -> bool {
+        Decision {
+            planned_at: other.planned_at,
+            ..self.clone()
+        } == *other
+    }
+
+    pub fn holds_handle(&self, fulfillment_order: &str, handle: &str) -> bool {
+        self.holds
+            .iter()
+            .any(|h| h.fulfillment_order == fulfillment_order && h.handle == handle)
+    }
+
+    pub fn released_by_person(&self, fulfillment_order: &str, handle: &str) -> bool {
+        self.released_by_person
+            .iter()
+            .any(|h| h.fulfillment_order == fulfillment_order && h.handle == handle)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_absent_and_other_versions_read_as_no_decision() {
+        assert_eq!(Previous::read(None), Previous::Absent);
+        assert!(matches!(
+            Previous::read(Some("not json")),
+            Previous::Unreadable(_)
+        ));
+        assert!(matches!(
+            Previous::read(Some("{\"a\":1}")),
+            Previous::Unreadable(_)
+        ));
+        let v2 =
+            r#"{"version":2,"ship_by":null,"ship_by_at":null,"planned_at":"2026-11-23T10:00:00Z"}"#;
+        assert!(
+            matches!(Previous::read(Some(v2)), Previous::Unreadable(m) if m.contains("version 2"))
+        );
+    }
+
+    #[test]
+    fn decision_round_trips_with_snake_case_fields() {
+        let d = Decision {
+            version: VERSION,
+            ship_by: Some(jiff::civil::date(2026, 11, 26)),
+            ship_by_at: Some("2026-11-26T12:00:00Z".parse().unwrap()),
+            holds: vec![HoldRecord {
+                fulfillment_order: "gid://shopify/FulfillmentOrder/1".into(),
+                handle: "orderflow-processing".into(),
+                rule: "handmade".into(),
+            }],
+            released_by_person: vec![],
+            rules: vec!["handmade".into()],
+            planned_at: "2026-11-23T10:00:00Z".parse().unwrap(),
+        };
+        let json = d.to_json();
+        assert!(json.contains("\"ship_by\":\"2026-11-26\""), "{json}");
+        assert!(json.contains("\"released_by_person\":[]"), "{json}");
+        assert_eq!(Previous::read(Some(&json)), Previous::Found(d.clone()));
+        let later = Decision {
+            planned_at: "2026-11-24T10:00:00Z".parse().unwrap(),
+            ..d.clone()
+        };
+        assert!(later.same_as(&d));
+    }
+}

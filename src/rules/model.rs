@@ -1,0 +1,151 @@
+//! The order as the rules see it: a plain Rust model, independent of the GraphQL response it is
+//! built from (the `shopify` module converts its snapshot into this), so the rules can be tested
+//! and benchmarked with orders written by hand. Ids are Shopify GIDs as strings: the rules only
+//! compare and echo them.
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::enums::{
+    DeliveryMethodType, FinancialStatus, FulfillmentHoldReason, FulfillmentOrderAction,
+    FulfillmentOrderRequestStatus, FulfillmentOrderStatus, RiskLevel, RiskRecommendation,
+};
+
+/// Every hold handle orderflow places starts with this; holds without it are never touched.
+pub const HOLD_HANDLE_PREFIX: &str = "orderflow-";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// `gid://shopify/Order/<n>`.
+    pub id: String,
+    /// What the merchant calls it, e.g. `#1042`.
+    pub name: String,
+    pub tags: Vec<String>,
+    pub cancelled: bool,
+    pub closed: bool,
+    pub test: bool,
+    pub processed_at: Timestamp,
+    /// When the order was paid, if that was after it was created. `None` means the processing
+    /// clock starts at `processed_at` (paid at checkout, or payment collected later such as cash
+    /// on delivery: gating on payment is Shopify's `AWAITING_PAYMENT` hold, which we leave alone).
+    pub paid_at: Option<Timestamp>,
+    pub financial_status: Option<FinancialStatus>,
+    pub total_price: Decimal,
+    pub source_name: Option<String>,
+    /// ISO 3166-1 alpha-2 code of the shipping address, upper-case.
+    pub shipping_country: Option<String>,
+    pub risk: Risk,
+    pub lines: Vec<LineItem>,
+    pub fulfillment_orders: Vec<FulfillmentOrder>,
+    /// The raw value of orderflow's decision metafield: absent, ours, or anything a person or
+    /// another app wrote there. Parsed leniently by [`super::decision`].
+    pub decision_metafield: Option<String>,
+}
+
+/// `Order.risk`: the summary recommendation and each provider's level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Risk {
+    pub recommendation: RiskRecommendation,
+    pub assessments: Vec<RiskLevel>,
+}
+
+impl Risk {
+    /// An order no provider has assessed, or whose assessment is done and unremarkable.
+    pub fn none() -> Self {
+        Self {
+            recommendation: RiskRecommendation::None,
+            assessments: Vec::new(),
+        }
+    }
+
+    /// Some provider is still assessing. An order without assessments is not pending: nothing
+    /// says one will ever come (POS and draft orders), and waiting forever is worse.
+    pub fn is_pending(&self) -> bool {
+        self.assessments.contains(&RiskLevel::Pending)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineItem {
+    /// `gid://shopify/LineItem/<n>`.
+    pub id: String,
+    /// The title the merchant sees, for `explain`.
+    pub name: String,
+    pub sku: Option<String>,
+    pub vendor: Option<String>,
+    pub quantity: u32,
+    pub requires_shipping: bool,
+    pub gift_card: bool,
+    pub product_tags: Vec<String>,
+    /// The line's selling plan has category `PRE_ORDER`.
+    pub preorder: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FulfillmentOrder {
+    /// `gid://shopify/FulfillmentOrder/<n>`.
+    pub id: String,
+    pub status: FulfillmentOrderStatus,
+    pub request_status: FulfillmentOrderRequestStatus,
+    pub delivery_method: Option<DeliveryMethodType>,
+    pub holds: Vec<Hold>,
+    pub supported_actions: Vec<FulfillmentOrderAction>,
+    pub line_items: Vec<FulfillmentOrderLineItem>,
+}
+
+impl FulfillmentOrder {
+    pub fn supports(&self, action: FulfillmentOrderAction) -> bool {
+        self.supported_actions.contains(&action)
+    }
+
+    /// Still to be fulfilled by someone: not closed, cancelled or merely a shell.
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self.status,
+            FulfillmentOrderStatus::Open
+                | FulfillmentOrderStatus::OnHold
+                | FulfillmentOrderStatus::Scheduled
+                | FulfillmentOrderStatus::InProgress
+        )
+    }
+
+    pub fn our_holds(&self) -> impl Iterator<Item = &Hold> {
+        self.holds.iter().filter(|h| h.is_ours())
+    }
+
+    pub fn foreign_holds(&self) -> impl Iterator<Item = &Hold> {
+        self.holds.iter().filter(|h| !h.is_ours())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hold {
+    /// `gid://shopify/FulfillmentHold/<n>`.
+    pub id: String,
+    pub handle: Option<String>,
+    pub reason: FulfillmentHoldReason,
+    /// `heldByRequestingApp`: placed with our own token.
+    pub held_by_us: bool,
+}
+
+impl Hold {
+    /// Ours means both placed by this app and carrying our handle prefix: a person's hold or
+    /// another app's is never released, even if its handle happens to look like ours.
+    pub fn is_ours(&self) -> bool {
+        self.held_by_us
+            && self
+                .handle
+                .as_deref()
+                .is_some_and(|h| h.starts_with(HOLD_HANDLE_PREFIX))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FulfillmentOrderLineItem {
+    /// `gid://shopify/FulfillmentOrderLineItem/<n>`: what `fulfillmentCreate` takes.
+    pub id: String,
+    /// The order line it belongs to.
+    pub line_item_id: String,
+    pub remaining_quantity: u32,
+}

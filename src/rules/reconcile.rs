@@ -1,0 +1,233 @@
+//! `plan`: the desired state of one order under its shop's rules, diffed against the snapshot.
+//!
+//! Precedence, highest first:
+//! 1. cancelled, closed and (by default) test orders: nothing at all;
+//! 2. a fraud hold blocks every fulfilment and every new processing hold; a pending risk
+//!    assessment blocks fulfilment until it is done;
+//! 3. a fulfilment order held by anyone else is left alone (we may still release our own holds
+//!    on it: releasing only ours never frees it);
+//! 4. processing holds keep a fulfilment order until the cut-off of its ship-by day;
+//! 5. auto lines of an OPEN fulfilment order offering CREATE_FULFILLMENT are fulfilled once their
+//!    own ship-by has come (at once for `days = 0`); manual lines never are.
+//!
+//! A hold of ours that the previous decision recorded and that is gone was released by a
+//! person: it is never placed again, and the decision says so.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+
+use super::config::Rules;
+use super::decision::{self, Decision, HoldKey, HoldRecord, Previous};
+use super::fraud::Fraud;
+use super::fulfil::plan_fulfilment;
+use super::holds::plan_holds;
+use super::line::{Classified, classify};
+use super::model::Order;
+use super::plan::{Action, FraudVerdict, LineDecision, Plan, ShipBy, Step};
+use super::tags::tag_steps;
+
+/// What every part of the plan reads.
+pub(super) struct Cx<'a> {
+    pub rules: &'a Rules,
+    pub now: Timestamp,
+    pub lines: &'a [Classified<'a>],
+    pub fraud: &'a Fraud,
+    pub prev: Option<&'a Decision>,
+}
+
+/// What the parts of the plan write, gathered so the steps come out in apply order.
+pub(super) struct Work {
+    pub releases: Vec<Step>,
+    pub holds: Vec<Step>,
+    pub fulfils: Vec<Step>,
+    /// Our holds once the plan is applied.
+    pub after_holds: Vec<HoldRecord>,
+    pub released_by_person: BTreeSet<HoldKey>,
+    /// Per classified line, what happens to it.
+    pub outcomes: Vec<String>,
+    pub notes: Vec<String>,
+    /// The earliest wake-up asked for: (at, rule, reason).
+    wake: Option<(Timestamp, String, String)>,
+}
+
+impl Work {
+    /// Asks for a wake-up; the reason is only worded when it is the earliest so far.
+    pub fn wake_at(&mut self, at: Timestamp, rule: &str, reason: impl FnOnce() -> String) {
+        if self.wake.as_ref().is_none_or(|(w, _, _)| at < *w) {
+            self.wake = Some((at, rule.to_owned(), reason()));
+        }
+    }
+}
+
+/// The plan for `order` under `rules` at `now`. Pure: same inputs, same plan.
+pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
+    let mut p = Plan {
+        order_id: order.id.clone(),
+        order_name: order.name.clone(),
+        time_zone: rules.zone_name().to_owned(),
+        zone: rules.processing.calendar.zone().clone(),
+        planned_at: now,
+        skipped: skip_reason(order, rules),
+        fraud: FraudVerdict::Off,
+        ship_by: None,
+        lines: Vec::new(),
+        notes: Vec::new(),
+        steps: Vec::new(),
+    };
+    if p.skipped.is_some() {
+        return p;
+    }
+    let previous = Previous::read(order.decision_metafield.as_deref());
+    if let Previous::Unreadable(why) = &previous {
+        p.notes.push(format!(
+            "the decision recorded on the order could not be read ({why}); it is rewritten"
+        ));
+    }
+    let prev = previous.decision();
+    let lines = classify(order, rules, order.paid_at.unwrap_or(order.processed_at));
+    p.ship_by = lines
+        .iter()
+        .max_by_key(|c| (c.ship_by, c.days))
+        .map(|c| ShipBy {
+            date: c.ship_by,
+            at: c.ship_by_at,
+            days: c.days,
+            rule: c.days_rule.to_owned(),
+        });
+    let fraud = Fraud::judge(order, rules);
+    p.fraud = fraud.verdict.clone();
+
+    let cx = Cx {
+        rules,
+        now,
+        lines: &lines,
+        fraud: &fraud,
+        prev,
+    };
+    let mut w = Work {
+        releases: Vec::new(),
+        holds: Vec::new(),
+        fulfils: Vec::new(),
+        after_holds: Vec::new(),
+        // People's releases stay recorded while their fulfilment order exists.
+        released_by_person: prev
+            .map(|d| {
+                d.released_by_person
+                    .iter()
+                    .filter(|k| {
+                        order
+                            .fulfillment_orders
+                            .iter()
+                            .any(|fo| fo.id == k.fulfillment_order)
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
+        outcomes: vec![String::new(); lines.len()],
+        notes: std::mem::take(&mut p.notes),
+        wake: None,
+    };
+    if fraud.pending {
+        w.wake_at(
+            now.saturating_add(rules.fraud.pending_recheck)
+                .unwrap_or(now),
+            "fraud.pending_recheck_minutes",
+            || "the risk assessment is still pending: look again".to_owned(),
+        );
+    }
+    for (fi, fo) in order.fulfillment_orders.iter().enumerate() {
+        let fo_lines: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].fo == Some(fi))
+            .collect();
+        let held = plan_holds(&cx, fo, &fo_lines, &mut w);
+        plan_fulfilment(&cx, fo, &fo_lines, &held, &mut w);
+    }
+
+    p.steps.append(&mut w.releases);
+    p.steps.append(&mut w.holds);
+    p.steps.append(&mut w.fulfils);
+    tag_steps(order, rules, &lines, &w.after_holds, &mut p);
+    for k in &w.released_by_person {
+        if prev.is_none_or(|d| !d.released_by_person.contains(k)) {
+            w.notes.push(format!(
+                "a person released our {} hold on {}: the person's decision wins, it is not placed again",
+                k.handle, k.fulfillment_order
+            ));
+        }
+    }
+    let mut fired: BTreeSet<&str> = lines
+        .iter()
+        .flat_map(|c| [c.action_rule, c.days_rule])
+        .collect();
+    if let Some((rule, _)) = &fraud.flag {
+        fired.insert(rule);
+    }
+    w.after_holds.sort();
+    let decision = Decision {
+        version: decision::VERSION,
+        ship_by: p.ship_by.as_ref().map(|s| s.date),
+        ship_by_at: p.ship_by.as_ref().map(|s| s.at),
+        holds: std::mem::take(&mut w.after_holds),
+        released_by_person: std::mem::take(&mut w.released_by_person)
+            .into_iter()
+            .collect(),
+        rules: fired.into_iter().map(str::to_owned).collect(),
+        planned_at: now,
+    };
+    if prev.is_none_or(|d| !d.same_as(&decision)) {
+        p.steps.push(Step {
+            action: Action::SetDecision { decision },
+            rule: "decision".to_owned(),
+            reason: match prev {
+                Some(_) => "the decision changed: record it on the order".to_owned(),
+                None => "record the ship-by date and the reasons on the order".to_owned(),
+            },
+        });
+    }
+    if let Some((at, rule, reason)) = w.wake.take() {
+        p.steps.push(Step {
+            action: Action::WakeUp { at },
+            rule,
+            reason,
+        });
+    }
+    p.notes = w.notes;
+    p.lines = lines
+        .iter()
+        .zip(w.outcomes)
+        .map(|(c, outcome)| match outcome.is_empty() {
+            true => line_decision(order, c, "not in any fulfilment order".to_owned()),
+            false => line_decision(order, c, outcome),
+        })
+        .collect();
+    p
+}
+
+fn skip_reason(order: &Order, rules: &Rules) -> Option<String> {
+    if order.cancelled {
+        Some("the order is cancelled".to_owned())
+    } else if order.closed {
+        Some("the order is closed".to_owned())
+    } else if order.test && rules.fulfilment.skip_test_orders {
+        Some("it is a test order (fulfilment.skip_test_orders = true)".to_owned())
+    } else {
+        None
+    }
+}
+
+fn line_decision(order: &Order, c: &Classified<'_>, outcome: String) -> LineDecision {
+    LineDecision {
+        fulfillment_order: c.fo.map(|i| order.fulfillment_orders[i].id.clone()),
+        line_item: c.line.id.clone(),
+        name: c.line.name.clone(),
+        remaining: c.remaining(),
+        action: c.action,
+        action_rule: c.action_rule.to_owned(),
+        days: c.days,
+        days_rule: c.days_rule.to_owned(),
+        ship_by: c.ship_by,
+        outcome,
+    }
+}
