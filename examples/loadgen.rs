@@ -24,6 +24,9 @@ use orderflow::webhook::verify::sign;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECRET: &str = "loadgen-secret";
 const SHOP: &str = "acme.myshopify.com";
 const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
@@ -73,29 +76,58 @@ async fn main() -> anyhow::Result<()> {
         PARTITIONS,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!(
-        "| concurrency | receiver req/s | p50 ms | p99 ms | errors | queued = 200s | ceiling msg/s | receiver / ceiling |"
+    // A second reference: the same client against an endpoint that reads the body and answers
+    // 200 without verifying or publishing: what HTTP alone costs on this machine.
+    let floor_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let floor_addr = floor_listener.local_addr()?;
+    let floor_app = axum::Router::new().route(
+        "/webhooks",
+        axum::routing::post(|_body: Bytes| async { "ok" }),
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    tokio::spawn(async move { axum::serve(floor_listener, floor_app).await });
+
+    println!(
+        "| concurrency | receiver req/s | p50 ms | p99 ms | errors | queued = 200s | ceiling msg/s | receiver / ceiling | HTTP-only floor req/s | receiver / floor |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for (level, &c) in levels.iter().enumerate() {
         // Webhook ids must differ between levels: the receiver dedupes repeated ids.
         let base = 1_000_000_000_000_000_000 * (level as u64 + 1);
-        let ceiling = run_ceiling(&publisher, &corpus, c, duration, base).await;
+        let only_receiver = std::env::var("LOADGEN_ONLY_RECEIVER").is_ok();
+        let short = Duration::from_millis(200);
+        let ceiling = run_ceiling(
+            &publisher,
+            &corpus,
+            c,
+            if only_receiver { short } else { duration },
+            base,
+        )
+        .await;
         // No purging between levels: a quorum queue's purge is applied lazily and can remove
         // messages published after it was acknowledged. Count the growth instead.
+        let floor = run_http(
+            floor_addr,
+            &corpus,
+            c,
+            if only_receiver { short } else { duration },
+            base,
+        )
+        .await;
+        let floor_rate = floor.ok as f64 / floor.elapsed.as_secs_f64();
         let before = count(&names).await?;
         let run = run_http(addr, &corpus, c, duration, base).await;
         let queued = wait_for_count(&names, before + run.ok).await? - before;
         let rate = run.ok as f64 / run.elapsed.as_secs_f64();
         let ceiling_rate = ceiling.ok as f64 / ceiling.elapsed.as_secs_f64();
         println!(
-            "| {c} | {rate:.0} | {:.1} | {:.1} | {} | {} ({queued} of {}) | {ceiling_rate:.0} | {:.2} |",
+            "| {c} | {rate:.0} | {:.1} | {:.1} | {} | {} ({queued} of {}) | {ceiling_rate:.0} | {:.2} | {floor_rate:.0} | {:.2} |",
             percentile(&run.latencies, 0.50),
             percentile(&run.latencies, 0.99),
             run.errors,
             if queued == run.ok { "yes" } else { "NO" },
             run.ok,
-            rate / ceiling_rate
+            rate / ceiling_rate,
+            rate / floor_rate
         );
     }
     shutdown.cancel();
@@ -298,7 +330,8 @@ async fn run_ceiling(
                     n += 1;
                     let order = Corpus::pick_from(&corpus, worker, n);
                     let message_id = format!("ref-{base}-{worker}-{n}");
-                    let p = orderflow::event::partition(SHOP, &order.order_id.to_string(), PARTITIONS);
+                    let p =
+                        orderflow::event::partition(SHOP, &order.order_id.to_string(), PARTITIONS);
                     let msg = Outgoing {
                         destination: Destination::Partition(p),
                         message_id: &message_id,
