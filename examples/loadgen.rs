@@ -335,7 +335,7 @@ async fn run_ceiling(
                         destination: Destination::Partition(p),
                         message_id: &message_id,
                         kind: "orders/create",
-                        headers: vec![("X-Shopify-Topic", "orders/create".to_owned())],
+                        headers: vec![("X-Shopify-Topic".into(), "orders/create".to_owned())],
                         body: &order.body,
                     };
                     match publisher.publish(&msg).await {

@@ -4,6 +4,8 @@
 //! needs to route and act travels in string headers, readable in the broker's management UI.
 //! `orderflow-version` lets a later release read messages an older one wrote.
 
+use std::borrow::Cow;
+
 use crate::id::OrderId;
 
 /// Version of the header layout below.
@@ -100,7 +102,14 @@ impl Event {
     }
 
     /// The headers the message carries, in a stable order.
-    pub fn headers(&self) -> Vec<(&'static str, String)> {
+    pub fn headers(&self) -> Vec<(Cow<'static, str>, String)> {
+        self.static_headers()
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), v))
+            .collect()
+    }
+
+    fn static_headers(&self) -> Vec<(&'static str, String)> {
         let m = &self.meta;
         let mut h = vec![
             (header::VERSION, VERSION.to_owned()),
@@ -199,7 +208,7 @@ mod tests {
             received_at: "2026-11-23T10:00:00Z".into(),
         };
         assert_eq!(e.destination(8), Destination::Partition(2));
-        let h = e.headers();
+        let h = e.static_headers();
         assert!(h.contains(&(header::ORDER_ID, "820982911946154508".into())));
         assert!(h.contains(&(header::API_VERSION, "2026-10".into())));
         assert!(!h.iter().any(|(k, _)| *k == header::EVENT_ID));
@@ -216,6 +225,9 @@ mod tests {
             received_at: "t".into(),
         };
         assert_eq!(e.destination(8), Destination::Dead);
-        assert!(e.headers().contains(&(header::REASON, "not_json".into())));
+        assert!(
+            e.static_headers()
+                .contains(&(header::REASON, "not_json".into()))
+        );
     }
 }

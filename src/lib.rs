@@ -24,3 +24,4 @@ pub mod sandbox;
 pub mod shopify;
 pub mod telemetry;
 pub mod webhook;
+pub mod worker;

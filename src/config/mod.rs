@@ -42,6 +42,11 @@ pub mod defaults {
     pub const TIMEZONE: &str = "UTC";
     /// Time given to in-flight requests on shutdown.
     pub const SHUTDOWN_GRACE_MS: u64 = 10_000;
+    /// With backoff 1 s, 5 s, 30 s, 2 min, then 10 min: about 35 minutes of retrying, enough
+    /// for a Shopify incident or a deploy, short enough that ops see a stuck shop the same day.
+    pub const MAX_ATTEMPTS: u32 = 8;
+    /// The longest delay tier.
+    pub const MAX_DELAY_HOP_MS: u64 = 6 * 3600 * 1000;
 }
 
 /// Shopify answers within 5 s or retries; a confirm budget at or above it is useless.
@@ -53,6 +58,17 @@ pub struct Config {
     pub amqp: AmqpConfig,
     pub shopify: ShopifyConfig,
     pub shops: Vec<ShopConfig>,
+    pub worker: WorkerConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Transient failures of one message before it is dead-lettered.
+    pub max_attempts: u32,
+    /// The longest single hop through the delay tiers. A delayed message comes back at least
+    /// this often and re-checks its due time against the worker's clock; tests with a manual
+    /// clock set it low.
+    pub max_delay_hop: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -344,6 +360,10 @@ fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigIssue>>
         });
         return Err(issues);
     }
+    let worker = validate_worker(&raw.worker, &mut issues);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
     Ok(Config {
         server: ServerConfig {
             listen,
@@ -366,7 +386,31 @@ fn validate(raw: RawConfig, base_dir: &Path) -> Result<Config, Vec<ConfigIssue>>
             client_secrets,
         },
         shops,
+        worker,
     })
+}
+
+fn validate_worker(raw: &raw::RawWorker, issues: &mut Vec<ConfigIssue>) -> WorkerConfig {
+    let max_attempts = raw.max_attempts.unwrap_or(defaults::MAX_ATTEMPTS.into());
+    if !(1..=100).contains(&max_attempts) {
+        issues.push(ConfigIssue::new(
+            "worker.max_attempts",
+            format!("{max_attempts} is out of range: use 1 to 100 (default 8)"),
+        ));
+    }
+    let hop = raw.max_delay_hop_ms.unwrap_or(defaults::MAX_DELAY_HOP_MS);
+    if hop < 1000 {
+        issues.push(ConfigIssue::new(
+            "worker.max_delay_hop_ms",
+            format!(
+                "{hop} is too short: use at least 1000, the shortest delay tier (default 21600000)"
+            ),
+        ));
+    }
+    WorkerConfig {
+        max_attempts: max_attempts.clamp(1, 100) as u32,
+        max_delay_hop: Duration::from_millis(hop.max(1000)),
+    }
 }
 
 fn validate_shop(

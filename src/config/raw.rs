@@ -15,11 +15,20 @@ pub struct RawConfig {
     pub shopify: RawShopify,
     #[serde(default)]
     pub shops: Vec<RawShop>,
+    #[serde(default)]
+    pub worker: RawWorker,
     /// Rules sections: kept as tables here; `rules::Rules::resolve` types them per shop, so
     /// it can name every key of a section merged from several layers.
     pub fulfilment: Option<toml::Table>,
     pub processing: Option<toml::Table>,
     pub fraud: Option<toml::Table>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorker {
+    pub max_attempts: Option<i64>,
+    pub max_delay_hop_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -33,6 +33,13 @@ pub(super) fn redacted(config: &Config) -> String {
     let _ = writeln!(out, "api_version = \"{}\"", c.shopify.api_version);
     let secrets = vec![REDACTED; c.shopify.client_secrets.len()].join(", ");
     let _ = writeln!(out, "client_secrets = [{secrets}]");
+    let _ = writeln!(out, "\n[worker]");
+    let _ = writeln!(out, "max_attempts = {}", c.worker.max_attempts);
+    let _ = writeln!(
+        out,
+        "max_delay_hop_ms = {}",
+        c.worker.max_delay_hop.as_millis()
+    );
     for shop in &c.shops {
         let _ = writeln!(out, "\n[[shops]]");
         let _ = writeln!(out, "domain = \"{}\"", shop.domain);

@@ -33,6 +33,10 @@ impl Tier {
         Duration::from_secs(TIERS[self.0].1)
     }
 
+    pub fn shortest() -> Tier {
+        Tier(0)
+    }
+
     /// The tier for the next hop of a delay of `remaining`: the longest that does not overshoot.
     /// `None` when less than the shortest tier remains: the message is due now.
     pub fn next_hop(remaining: Duration) -> Option<Tier> {

@@ -1,6 +1,7 @@
 //! Publishing that is finished only when the broker has confirmed AND routed the message, within
 //! a time budget. A nack, a return (unroutable) or a timeout is an error, never a success.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use lapin::options::BasicPublishOptions;
@@ -20,7 +21,7 @@ pub struct Outgoing<'a> {
     pub message_id: &'a str,
     /// AMQP `type`: the topic.
     pub kind: &'a str,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: &'a [u8],
 }
 
@@ -47,6 +48,10 @@ impl Publisher {
         &self.broker
     }
 
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
     /// Publishes and waits for the confirm. Returns how long the confirm took.
     pub async fn publish(&self, msg: &Outgoing<'_>) -> Result<Duration, QueueError> {
         let (exchange, routing_key) = self.route(msg.destination);
@@ -65,7 +70,7 @@ impl Publisher {
         let mut headers = FieldTable::default();
         for (k, v) in &msg.headers {
             headers.insert(
-                ShortString::from(*k),
+                ShortString::from(k.as_ref()),
                 AMQPValue::LongString(LongString::from(v.as_str())),
             );
         }

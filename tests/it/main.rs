@@ -7,3 +7,4 @@ mod architecture;
 mod cli;
 mod receiver;
 mod secrets;
+mod worker_loop;

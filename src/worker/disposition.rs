@@ -1,0 +1,264 @@
+//! What became of one message, and how it is settled. The handler returns a `Disposition`; the
+//! consumer settles it here: whatever must be published (a wake-up, a retry, a dead letter, a
+//! re-route) is published and confirmed FIRST, then the delivery is acked. A crash in between
+//! redelivers the message, and handling it again is harmless (the worker is idempotent).
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::message::{Incoming, delay_header};
+use crate::event::{Destination, header, partition};
+use crate::id::OrderId;
+use crate::queue::delay::Tier;
+use crate::queue::names::key;
+use crate::queue::{Outgoing, Publisher, QueueError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Handled. Come back at `wake_up`, if any, to plan again.
+    Done { wake_up: Option<Timestamp> },
+    /// A transient failure: retry after a backoff, or dead-letter after too many attempts.
+    Retry { error: String },
+    /// Will never succeed as it is: keep it in the dead-letter queue with the reason.
+    DeadLetter {
+        reason: &'static str,
+        detail: String,
+    },
+    /// A fulfilment-order event now resolved to its order: send it to the order's partition.
+    Reroute { order_id: OrderId },
+    /// Came back from a delay before its due time: next hop.
+    NotYetDue { due: Timestamp },
+}
+
+impl Disposition {
+    /// The `disposition` log field and metric label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Disposition::Done { wake_up: None } => "done",
+            Disposition::Done { wake_up: Some(_) } => "done_wake_up",
+            Disposition::Retry { .. } => "retry",
+            Disposition::DeadLetter { .. } => "dead_letter",
+            Disposition::Reroute { .. } => "reroute",
+            Disposition::NotYetDue { .. } => "not_yet_due",
+        }
+    }
+}
+
+/// Everything settling needs besides the message.
+#[derive(Clone, Debug)]
+pub struct Settler {
+    pub publisher: Publisher,
+    pub partitions: u16,
+    pub max_attempts: u32,
+    pub max_delay_hop: Duration,
+}
+
+/// What settling did, for logs and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    Acked,
+    Delayed { tier: &'static str },
+    DeadLettered { reason: String },
+    Rerouted,
+}
+
+impl Settler {
+    /// Publishes what `disposition` asks for. The caller acks the delivery when this returns
+    /// `Ok`, and requeues it otherwise.
+    pub async fn settle(
+        &self,
+        msg: &Incoming,
+        disposition: Disposition,
+        now: Timestamp,
+    ) -> Result<Settled, QueueError> {
+        match disposition {
+            Disposition::Done { wake_up: None } => Ok(Settled::Acked),
+            Disposition::Done { wake_up: Some(at) } => {
+                let mut headers = msg.forwarded_headers();
+                headers.push((delay_header::WHY.into(), "wake_up".into()));
+                self.delay(msg, headers, at, now, &format!("wake:{at}"))
+                    .await
+            }
+            Disposition::NotYetDue { due } => {
+                let headers = carried_delay_headers(msg);
+                self.delay(msg, headers, due, now, "hop").await
+            }
+            Disposition::Retry { error } => {
+                let attempts = msg.attempts() + 1;
+                if attempts >= self.max_attempts {
+                    let detail = format!("gave up after {attempts} attempts");
+                    return self
+                        .dead_letter(msg, "max_attempts", &detail, attempts, Some(&error), now)
+                        .await;
+                }
+                let tier = Tier::backoff(attempts - 1);
+                let due = now
+                    .checked_add(jiff::SignedDuration::try_from(tier.ttl()).unwrap_or_default())
+                    .unwrap_or(now);
+                let mut headers = msg.forwarded_headers();
+                headers.push((delay_header::WHY.into(), "retry".into()));
+                headers.push((header::ATTEMPTS.into(), attempts.to_string()));
+                headers.push((header::LAST_ERROR.into(), truncate(&error)));
+                self.delay(msg, headers, due, now, &format!("retry:{attempts}"))
+                    .await
+            }
+            Disposition::DeadLetter { reason, detail } => {
+                self.dead_letter(msg, reason, &detail, msg.attempts(), None, now)
+                    .await
+            }
+            Disposition::Reroute { order_id } => {
+                let shop = msg.shop().unwrap_or_default();
+                let p = partition(shop, &order_id.0.to_string(), self.partitions);
+                let mut headers: Vec<(Cow<'static, str>, String)> = msg
+                    .forwarded_headers()
+                    .into_iter()
+                    .filter(|(k, _)| k != header::KIND)
+                    .map(|(k, v)| (Cow::Owned(k), v))
+                    .collect();
+                headers.push((header::KIND.into(), "order".into()));
+                headers.push((header::ORDER_ID.into(), order_id.0.to_string()));
+                let id = format!("{}:order", msg.message_id.as_deref().unwrap_or(""));
+                self.publisher
+                    .publish(&Outgoing {
+                        destination: Destination::Partition(p),
+                        message_id: &id,
+                        kind: msg.topic(),
+                        headers,
+                        body: &msg.body,
+                    })
+                    .await?;
+                Ok(Settled::Rerouted)
+            }
+        }
+    }
+
+    /// Publishes `msg` to the delay tier for the next hop towards `due`, or straight back to
+    /// its partition when less than the shortest tier remains.
+    async fn delay(
+        &self,
+        msg: &Incoming,
+        headers: Vec<(String, String)>,
+        due: Timestamp,
+        now: Timestamp,
+        id_suffix: &str,
+    ) -> Result<Settled, QueueError> {
+        let remaining = due
+            .duration_since(now)
+            .try_into()
+            .unwrap_or(Duration::ZERO)
+            .min(self.max_delay_hop);
+        let mut headers: Vec<(Cow<'static, str>, String)> = headers
+            .into_iter()
+            .filter(|(k, _)| k != delay_header::DUE_AT)
+            .map(|(k, v)| (Cow::Owned(k), v))
+            .collect();
+        headers.push((delay_header::DUE_AT.into(), due.to_string()));
+        let routing_key = key::partition(self.partition_of(msg));
+        let id = format!("{}:{id_suffix}", msg.message_id.as_deref().unwrap_or(""));
+        let outgoing = Outgoing {
+            destination: Destination::Partition(self.partition_of(msg)),
+            message_id: &id,
+            kind: msg.topic(),
+            headers,
+            body: &msg.body,
+        };
+        let tier = Tier::next_hop(remaining).unwrap_or(Tier::shortest());
+        let exchange = self.publisher.names().delay_exchange(tier);
+        self.publisher
+            .publish_raw(&exchange, &routing_key, &outgoing)
+            .await?;
+        Ok(Settled::Delayed { tier: tier.name() })
+    }
+
+    async fn dead_letter(
+        &self,
+        msg: &Incoming,
+        reason: &str,
+        detail: &str,
+        attempts: u32,
+        last_error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Settled, QueueError> {
+        let mut headers: Vec<(Cow<'static, str>, String)> = msg
+            .forwarded_headers()
+            .into_iter()
+            .filter(|(k, _)| {
+                ![
+                    header::REASON,
+                    header::REASON_DETAIL,
+                    header::DEAD_SHOP,
+                    header::DEAD_ORDER_ID,
+                ]
+                .contains(&k.as_str())
+            })
+            .map(|(k, v)| (Cow::Owned(k), v))
+            .collect();
+        headers.push((header::REASON.into(), reason.to_owned()));
+        headers.push((header::REASON_DETAIL.into(), truncate(detail)));
+        headers.push((header::ATTEMPTS.into(), attempts.to_string()));
+        headers.push((
+            header::LAST_ERROR.into(),
+            truncate(last_error.unwrap_or(detail)),
+        ));
+        headers.push((
+            header::DEAD_SHOP.into(),
+            msg.shop().unwrap_or_default().to_owned(),
+        ));
+        if let Some(order) = msg.order_id() {
+            headers.push((header::DEAD_ORDER_ID.into(), order.0.to_string()));
+        }
+        headers.push((DEAD_LETTERED_AT.into(), now.to_string()));
+        let id = msg.message_id.clone().unwrap_or_default();
+        self.publisher
+            .publish(&Outgoing {
+                destination: Destination::Dead,
+                message_id: &id,
+                kind: msg.topic(),
+                headers,
+                body: &msg.body,
+            })
+            .await?;
+        Ok(Settled::DeadLettered {
+            reason: reason.to_owned(),
+        })
+    }
+
+    /// The partition a message belongs to, from its own headers.
+    fn partition_of(&self, msg: &Incoming) -> u16 {
+        let shop = msg.shop().unwrap_or_default();
+        match (msg.order_id(), msg.fulfillment_order_id()) {
+            (Some(order), _) => partition(shop, &order.0.to_string(), self.partitions),
+            (None, Some(gid)) => partition(shop, gid, self.partitions),
+            (None, None) => 0,
+        }
+    }
+}
+
+/// When a message was dead-lettered (RFC 3339).
+pub const DEAD_LETTERED_AT: &str = "dead_lettered_at";
+
+/// A hop keeps the delay's own headers (why, attempts, last error).
+fn carried_delay_headers(msg: &Incoming) -> Vec<(String, String)> {
+    let mut headers = msg.forwarded_headers();
+    for k in [delay_header::WHY, header::ATTEMPTS, header::LAST_ERROR] {
+        if let Some(v) = msg.header(k) {
+            headers.push((k.to_owned(), v.to_owned()));
+        }
+    }
+    headers
+}
+
+/// Header values stay short: an error chain can be long, and ops read it in a table.
+fn truncate(text: &str) -> String {
+    const MAX: usize = 500;
+    if text.len() <= MAX {
+        return text.to_owned();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}

@@ -1,0 +1,11 @@
+//! Workers: consume the partition queues and bring each order to the state its shop's rules
+//! ask for. This module owns the consume loops and how a message is settled (ack, delay,
+//! retry, dead-letter, re-route); the order logic is a `Handler`.
+
+pub mod consumer;
+pub mod disposition;
+pub mod message;
+
+pub use consumer::{Consumers, Handler, Observer};
+pub use disposition::{Disposition, Settled, Settler};
+pub use message::Incoming;
