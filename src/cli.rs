@@ -36,6 +36,14 @@ pub enum Command {
     Receive(ConfigArg),
     /// Validate a config file and print it resolved, secrets redacted. Exit 1 on errors.
     Check(ConfigArg),
+    /// List, replay or purge dead letters.
+    Dlq {
+        /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
+        #[arg(long, env = "ORDERFLOW_CONFIG", value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: DlqAction,
+    },
     /// Print the X-Shopify-Hmac-Sha256 value Shopify would send for FILE.
     Sign {
         /// The app's client secret.
@@ -43,6 +51,35 @@ pub enum Command {
         secret: String,
         /// The body to sign, byte for byte.
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DlqFilter {
+    /// Only dead letters with this reason (e.g. unknown_shop, max_attempts, delivery_limit).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Only dead letters of this shop.
+    #[arg(long)]
+    pub shop: Option<String>,
+    /// At most this many.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqAction {
+    /// A table of the dead letters: age, reason, topic, shop, order, attempts.
+    List(DlqFilter),
+    /// Publish the matching dead letters again, where they belong now.
+    Replay(DlqFilter),
+    /// Delete the matching dead letters for good.
+    Purge {
+        #[command(flatten)]
+        filter: DlqFilter,
+        /// Required: purging cannot be undone.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -58,6 +95,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Err(e) => {
                 eprintln!("{e}");
                 Ok(1)
+            }
+        },
+        Command::Dlq { config, action } => match config {
+            Some(config) => crate::cli_dlq::run(&config, action).await,
+            None => {
+                eprintln!("orderflow dlq needs --config FILE (or ORDERFLOW_CONFIG)");
+                Ok(2)
             }
         },
         Command::Sign { secret, file } => {
@@ -105,4 +149,16 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
     shutdown.cancel();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -14,8 +14,10 @@
 pub mod app;
 pub mod calendar;
 pub mod cli;
+mod cli_dlq;
 pub mod clock;
 pub mod config;
+pub mod dlq;
 pub mod event;
 pub mod id;
 pub mod queue;

@@ -5,6 +5,7 @@ mod harness;
 
 mod architecture;
 mod cli;
+mod dlq;
 mod receiver;
 mod secrets;
 mod worker_loop;

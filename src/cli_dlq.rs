@@ -1,0 +1,126 @@
+//! `orderflow dlq`: presentation of the dead-letter operations in `dlq`.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{DlqAction, DlqFilter};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Env};
+use crate::dlq::{self, DeadLetter, Filter};
+use crate::queue::{Broker, Names, Publisher, Topology};
+
+pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
+    let config = match Config::load(config_path, &Env::from_process()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(1);
+        }
+    };
+    let stop = CancellationToken::new();
+    let names = Names::new(config.amqp.prefix.clone());
+    let broker = Broker::start(
+        config.amqp.url.clone(),
+        Topology {
+            names: names.clone(),
+            partitions: config.amqp.partitions,
+            delivery_limit: config.amqp.delivery_limit,
+        },
+        stop.clone(),
+    );
+    if broker
+        .wait_connected(Duration::from_secs(10))
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "cannot reach RabbitMQ at {}: start it (rabbitmq-server -detached) or fix amqp.url",
+            config.amqp.redacted_url()
+        );
+        return Ok(2);
+    }
+    let publisher = Publisher::new(broker, names, config.amqp.confirm_timeout);
+    let code = match action {
+        DlqAction::List(f) => {
+            let report = dlq::list(&publisher, &filter(f)).await?;
+            print_table(&report.matched);
+            0
+        }
+        DlqAction::Replay(f) => {
+            let shops: HashSet<_> = config.shops.iter().map(|s| s.domain.clone()).collect();
+            let report =
+                dlq::replay(&publisher, &filter(f), &shops, config.amqp.partitions).await?;
+            println!("replayed {}", report.matched.len());
+            for (letter, why) in &report.kept {
+                println!(
+                    "kept {} ({}): {why}",
+                    letter.message.message_id.as_deref().unwrap_or("?"),
+                    letter.reason
+                );
+            }
+            i32::from(!report.kept.is_empty())
+        }
+        DlqAction::Purge { filter: f, yes } => {
+            if !yes {
+                eprintln!("purging deletes dead letters for good: add --yes to confirm");
+                2
+            } else {
+                let report = dlq::purge(&publisher, &filter(f)).await?;
+                println!("purged {}", report.matched.len());
+                0
+            }
+        }
+    };
+    stop.cancel();
+    Ok(code)
+}
+
+fn filter(f: DlqFilter) -> Filter {
+    Filter {
+        reason: f.reason,
+        shop: f.shop,
+        limit: f.limit,
+    }
+}
+
+fn print_table(letters: &[DeadLetter]) {
+    let now = SystemClock.now();
+    println!(
+        "{:<8} {:<24} {:<34} {:<28} {:<20} {:>8}  webhook id",
+        "age", "reason", "topic", "shop", "order", "attempts"
+    );
+    for l in letters {
+        let m = &l.message;
+        let age = l
+            .dead_lettered_at
+            .map(|t| human_age(now.duration_since(t)))
+            .unwrap_or_else(|| "?".into());
+        println!(
+            "{:<8} {:<24} {:<34} {:<28} {:<20} {:>8}  {}",
+            age,
+            l.reason,
+            m.topic(),
+            m.shop().unwrap_or("?"),
+            m.order_id()
+                .map(|o| o.0.to_string())
+                .or_else(|| m.fulfillment_order_id().map(str::to_owned))
+                .unwrap_or_else(|| "-".into()),
+            m.attempts(),
+            m.webhook_id()
+        );
+    }
+    println!("{} dead letter(s)", letters.len());
+}
+
+fn human_age(d: jiff::SignedDuration) -> String {
+    let s = d.as_secs().max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}

@@ -1,0 +1,294 @@
+//! Dead-letter operations for ops: list, replay (after the cause is fixed) and purge the
+//! messages in `<prefix>.dead`, filtered by reason and shop.
+//!
+//! The dead-letter queue is read with a consumer and manual acks: the ready messages are
+//! counted, that many are taken, the matching ones are acted on (republished, or dropped) and
+//! acked, and every other one is returned to the queue untouched when the channel closes.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+
+use crate::event::{Destination, Subject, WebhookMeta, header, partition};
+use crate::id::ShopDomain;
+use crate::queue::{Outgoing, Publisher, QueueError};
+use crate::webhook::subject;
+use crate::worker::Incoming;
+use crate::worker::disposition::DEAD_LETTERED_AT;
+use crate::worker::message::delay_header;
+
+/// Which dead letters an operation applies to.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub reason: Option<String>,
+    pub shop: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// One dead letter, as `dlq list` shows it.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub message: Incoming,
+    /// Our `reason` header, or the broker's own (`delivery_limit`, ...).
+    pub reason: String,
+    pub dead_lettered_at: Option<jiff::Timestamp>,
+}
+
+impl DeadLetter {
+    fn from(message: Incoming) -> Self {
+        let reason = message
+            .header(header::REASON)
+            .or_else(|| message.header("x-first-death-reason"))
+            .unwrap_or("unknown")
+            .to_owned();
+        let dead_lettered_at = message
+            .header(DEAD_LETTERED_AT)
+            .or_else(|| message.header(header::RECEIVED_AT))
+            .and_then(|t| t.parse().ok());
+        Self {
+            message,
+            reason,
+            dead_lettered_at,
+        }
+    }
+
+    pub fn matches(&self, filter: &Filter) -> bool {
+        filter.reason.as_deref().is_none_or(|r| r == self.reason)
+            && filter
+                .shop
+                .as_deref()
+                .is_none_or(|s| Some(s) == self.message.shop())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DlqError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("broker error: {0}")]
+    Broker(#[from] lapin::Error),
+}
+
+/// What to do with each matching dead letter.
+enum Action<'a> {
+    Keep,
+    Replay {
+        publisher: &'a Publisher,
+        shops: &'a HashSet<ShopDomain>,
+        partitions: u16,
+    },
+    Drop,
+}
+
+/// The outcome of a pass over the queue.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The matching dead letters (all of them for `list`; those acted on otherwise).
+    pub matched: Vec<DeadLetter>,
+    /// Matching letters that could not be replayed, with why; they stay in the queue.
+    pub kept: Vec<(DeadLetter, String)>,
+}
+
+pub async fn list(publisher: &Publisher, filter: &Filter) -> Result<Report, DlqError> {
+    pass(publisher, filter, Action::Keep).await
+}
+
+pub async fn purge(publisher: &Publisher, filter: &Filter) -> Result<Report, DlqError> {
+    pass(publisher, filter, Action::Drop).await
+}
+
+/// Republishes each matching dead letter where it belongs now: an order event to its order's
+/// partition (attempts reset); a webhook that was unusable (unknown shop, ...) through the
+/// receiver's routing again, so fixing the config and replaying is enough.
+pub async fn replay(
+    publisher: &Publisher,
+    filter: &Filter,
+    shops: &HashSet<ShopDomain>,
+    partitions: u16,
+) -> Result<Report, DlqError> {
+    pass(
+        publisher,
+        filter,
+        Action::Replay {
+            publisher,
+            shops,
+            partitions,
+        },
+    )
+    .await
+}
+
+async fn pass(
+    publisher: &Publisher,
+    filter: &Filter,
+    action: Action<'_>,
+) -> Result<Report, DlqError> {
+    let session = publisher
+        .broker()
+        .wait_connected(Duration::from_secs(10))
+        .await?;
+    let queue = publisher.names().dead_queue();
+    let channel = session.connection.create_channel().await?;
+    let declared = channel
+        .queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    let count = declared.message_count() as usize;
+    let mut report = Report::default();
+    if count == 0 {
+        return Ok(report);
+    }
+    channel
+        .basic_qos(
+            count.min(u16::MAX as usize) as u16,
+            BasicQosOptions::default(),
+        )
+        .await?;
+    let mut deliveries = channel
+        .basic_consume(
+            queue.as_str().into(),
+            "orderflow-dlq".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    let limit = filter.limit.unwrap_or(usize::MAX);
+    let mut taken = 0;
+    while taken < count {
+        let Ok(Some(delivery)) =
+            tokio::time::timeout(Duration::from_secs(5), deliveries.next()).await
+        else {
+            break;
+        };
+        let delivery = delivery?;
+        taken += 1;
+        let letter = DeadLetter::from(Incoming::from_delivery(&delivery));
+        if !letter.matches(filter) || report.matched.len() >= limit {
+            continue;
+        }
+        match &action {
+            Action::Keep => report.matched.push(letter),
+            Action::Drop => {
+                delivery.ack(BasicAckOptions::default()).await?;
+                report.matched.push(letter);
+            }
+            Action::Replay {
+                publisher,
+                shops,
+                partitions,
+            } => match republish(publisher, &letter.message, shops, *partitions).await {
+                Ok(()) => {
+                    delivery.ack(BasicAckOptions::default()).await?;
+                    report.matched.push(letter);
+                }
+                Err(why) => report.kept.push((letter, why)),
+            },
+        }
+    }
+    // Closing the channel returns every unacked message to the queue.
+    channel.close(200, "dlq pass done".into()).await?;
+    Ok(report)
+}
+
+/// Headers a dead letter carries that must not travel on when it is replayed.
+const DEAD_HEADERS: &[&str] = &[
+    header::REASON,
+    header::REASON_DETAIL,
+    header::ATTEMPTS,
+    header::LAST_ERROR,
+    header::DEAD_SHOP,
+    header::DEAD_ORDER_ID,
+    DEAD_LETTERED_AT,
+    delay_header::DUE_AT,
+    delay_header::WHY,
+];
+
+async fn republish(
+    publisher: &Publisher,
+    msg: &Incoming,
+    shops: &HashSet<ShopDomain>,
+    partitions: u16,
+) -> Result<(), String> {
+    let shop = msg.shop().unwrap_or_default().to_owned();
+    let (destination, mut headers): (Destination, Vec<(Cow<'static, str>, String)>) = match msg
+        .event_kind()
+    {
+        Some("order" | "fulfillment_order" | "compliance") => {
+            let destination = match (msg.event_kind(), msg.order_id(), msg.fulfillment_order_id()) {
+                (Some("compliance"), _, _) => Destination::Compliance,
+                (_, Some(order), _) => {
+                    Destination::Partition(partition(&shop, &order.0.to_string(), partitions))
+                }
+                (_, None, Some(gid)) => Destination::Partition(partition(&shop, gid, partitions)),
+                _ => return Err("no order or fulfillment order id in its headers".into()),
+            };
+            if destination != Destination::Compliance
+                && !ShopDomain::parse(&shop).is_ok_and(|d| shops.contains(&d))
+            {
+                return Err(format!("shop `{shop}` is not configured"));
+            }
+            let headers = msg
+                .forwarded_headers()
+                .into_iter()
+                .filter(|(k, _)| !DEAD_HEADERS.contains(&k.as_str()))
+                .map(|(k, v)| (Cow::Owned(k), v))
+                .collect();
+            (destination, headers)
+        }
+        // A webhook the receiver could not route: route it again with today's config.
+        _ => {
+            let meta = WebhookMeta {
+                topic: msg.topic().to_owned(),
+                shop: shop.clone(),
+                webhook_id: msg.webhook_id().to_owned(),
+                api_version: msg.header(header::API_VERSION).map(str::to_owned),
+                triggered_at: msg.header(header::TRIGGERED_AT).map(str::to_owned),
+                event_id: msg.header(header::EVENT_ID).map(str::to_owned),
+            };
+            let class = subject::classify(&meta.topic);
+            let Some(subject) = subject::subject(class, &meta.topic, &msg.body) else {
+                return Err(format!("topic `{}` is not handled", meta.topic));
+            };
+            if let Subject::Unusable(u) = &subject {
+                return Err(format!("still unusable: {}", u.detail));
+            }
+            if class != subject::TopicClass::Compliance
+                && !ShopDomain::parse(&shop).is_ok_and(|d| shops.contains(&d))
+            {
+                return Err(format!("shop `{shop}` is still not configured"));
+            }
+            let event = crate::event::Event {
+                meta,
+                subject,
+                received_at: msg
+                    .header(header::RECEIVED_AT)
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
+            (event.destination(partitions), event.headers())
+        }
+    };
+    headers.push(("orderflow-replayed".into(), "true".into()));
+    let id = msg.message_id.clone().unwrap_or_default();
+    publisher
+        .publish(&Outgoing {
+            destination,
+            message_id: &id,
+            kind: msg.topic(),
+            headers,
+            body: &msg.body,
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
