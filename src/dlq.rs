@@ -94,11 +94,19 @@ pub struct Report {
 }
 
 pub async fn list(publisher: &Publisher, filter: &Filter) -> Result<Report, DlqError> {
-    pass(publisher, filter, Action::Keep).await
+    pass(publisher, filter, Action::Keep, &|_| true).await
 }
 
 pub async fn purge(publisher: &Publisher, filter: &Filter) -> Result<Report, DlqError> {
-    pass(publisher, filter, Action::Drop).await
+    pass(publisher, filter, Action::Drop, &|_| true).await
+}
+
+/// Deletes the dead letters `matches` selects (GDPR redaction of a customer's or a shop's data).
+pub async fn purge_where(
+    publisher: &Publisher,
+    matches: &(dyn Fn(&DeadLetter) -> bool + Sync),
+) -> Result<Report, DlqError> {
+    pass(publisher, &Filter::default(), Action::Drop, matches).await
 }
 
 /// Republishes each matching dead letter where it belongs now: an order event to its order's
@@ -118,6 +126,7 @@ pub async fn replay(
             shops,
             partitions,
         },
+        &|_| true,
     )
     .await
 }
@@ -126,6 +135,7 @@ async fn pass(
     publisher: &Publisher,
     filter: &Filter,
     action: Action<'_>,
+    matches: &(dyn Fn(&DeadLetter) -> bool + Sync),
 ) -> Result<Report, DlqError> {
     let session = publisher
         .broker()
@@ -173,7 +183,7 @@ async fn pass(
         let delivery = delivery?;
         taken += 1;
         let letter = DeadLetter::from(Incoming::from_delivery(&delivery));
-        if !letter.matches(filter) || report.matched.len() >= limit {
+        if !letter.matches(filter) || !matches(&letter) || report.matched.len() >= limit {
             continue;
         }
         match &action {

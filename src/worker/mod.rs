@@ -2,6 +2,7 @@
 //! ask for. This module owns the consume loops and how a message is settled (ack, delay,
 //! retry, dead-letter, re-route); the order logic is a `Handler`.
 
+pub mod compliance;
 pub mod consumer;
 pub mod disposition;
 pub mod message;
