@@ -2,7 +2,9 @@
 //! [`OrderSnapshot`] per order, a cost-aware throttle per shop, retries and classified errors.
 //! It decides nothing: the rules do.
 
+pub mod documents;
 pub mod enums;
+pub mod schema;
 pub mod snapshot;
 
 pub use snapshot::OrderSnapshot;

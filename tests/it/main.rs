@@ -1,0 +1,5 @@
+//! The one integration test binary: each area adds its `mod` line here.
+
+mod sandbox;
+mod schema;
+mod shopify;
