@@ -2,9 +2,17 @@
 //! [`OrderSnapshot`] per order, a cost-aware throttle per shop, retries and classified errors.
 //! It decides nothing: the rules do.
 
+pub mod client;
+pub mod cost;
 pub mod documents;
 pub mod enums;
+pub mod error;
+mod fetch;
+pub mod ops;
 pub mod schema;
 pub mod snapshot;
+pub mod throttle;
 
+pub use client::{Client, ClientMetrics, RetryPolicy};
+pub use error::{ShopifyError, UserError};
 pub use snapshot::OrderSnapshot;

@@ -1,0 +1,532 @@
+//! [`Client`]: the one way orderflow talks to Shopify. It sends only the registered documents,
+//! only to configured shops, waits for room in each shop's cost bucket before sending, retries
+//! what is worth retrying, and returns classified [`ShopifyError`]s.
+//!
+//! Cheap to clone: one connection pool, one throttle per shop and one set of counters, shared by
+//! every task of the process.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use apollo_compiler::ExecutableDocument;
+use apollo_compiler::response::JsonMap;
+use apollo_compiler::validation::Valid;
+use rand::Rng;
+use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use super::documents::Document;
+use super::error::{AttemptError, ShopifyError};
+use super::throttle::{QueryCost, Throttle};
+use super::{cost, schema};
+use crate::config::{ShopConfig, ShopifyConfig};
+use crate::id::ShopDomain;
+
+/// How hard to try before giving up; the worker's delay tiers take over after that.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts for network errors, timeouts and 5xx (first try included).
+    pub max_attempts: u32,
+    /// Backoff before the second attempt; doubles each time, with full jitter.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// THROTTLED / 429 answers tolerated in one call (they wait for room, so they are cheap).
+    pub max_throttled: u32,
+    /// Per HTTP request.
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            max_throttled: 20,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counters the worker and metrics can read.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+    throttle_wait_ms: AtomicU64,
+    actual_cost: AtomicU64,
+}
+
+/// A copy of the client's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientMetrics {
+    /// HTTP requests sent (retries included).
+    pub requests: u64,
+    /// Requests sent again after a network error, timeout or 5xx.
+    pub retries: u64,
+    /// THROTTLED or 429 answers received (and absorbed by waiting).
+    pub throttled: u64,
+    /// Total time spent waiting for room in the cost bucket.
+    pub throttle_wait_ms: u64,
+    /// Sum of `actualQueryCost` reported.
+    pub actual_cost: u64,
+}
+
+struct Shop {
+    endpoint: String,
+    token: SecretString,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    shops: HashMap<ShopDomain, Shop>,
+    throttles: Mutex<HashMap<ShopDomain, Throttle>>,
+    retry: RetryPolicy,
+    counters: Counters,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Endpoints only: the tokens stay out of Debug.
+        f.debug_struct("Client")
+            .field("shops", &self.inner.shops.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Admin API endpoint of a shop: `https://{shop}/admin/api/{version}/graphql.json`, or the
+/// same path under the shop's `admin_api_url` override (sandbox and tests).
+pub fn endpoint(shop: &ShopConfig, api_version: &str) -> String {
+    let base = match &shop.admin_api_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("https://{}", shop.domain),
+    };
+    format!("{base}/admin/api/{api_version}/graphql.json")
+}
+
+/// The body of an Admin API answer.
+#[derive(Debug, Deserialize)]
+struct GraphqlResponse {
+    #[serde(default)]
+    data: Option<serde_json::Value>,
+    #[serde(default)]
+    errors: Option<serde_json::Value>,
+    #[serde(default)]
+    extensions: Option<Extensions>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Extensions {
+    cost: Option<QueryCost>,
+}
+
+impl Client {
+    /// A client for the configured shops. Only these are ever called.
+    pub fn new(shopify: &ShopifyConfig, shops: &[ShopConfig]) -> Result<Self, reqwest::Error> {
+        Self::with_retry(shopify, shops, RetryPolicy::default())
+    }
+
+    pub fn with_retry(
+        shopify: &ShopifyConfig,
+        shops: &[ShopConfig],
+        retry: RetryPolicy,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(retry.request_timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("orderflow/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let shops = shops
+            .iter()
+            .map(|s| {
+                let shop = Shop {
+                    endpoint: endpoint(s, &shopify.api_version),
+                    token: s.access_token.clone(),
+                };
+                (s.domain.clone(), shop)
+            })
+            .collect();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                shops,
+                throttles: Mutex::new(HashMap::new()),
+                retry,
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// Parses a shop domain from untrusted input (a webhook header, a CLI argument) and checks
+    /// that it is configured: the only way to turn a string into a shop this client will call.
+    pub fn configured_shop(&self, raw: &str) -> Result<ShopDomain, ShopifyError> {
+        let domain =
+            ShopDomain::parse(raw).map_err(|_| ShopifyError::UnknownShop(raw.to_owned()))?;
+        if self.inner.shops.contains_key(&domain) {
+            Ok(domain)
+        } else {
+            Err(ShopifyError::UnknownShop(raw.to_owned()))
+        }
+    }
+
+    pub fn metrics(&self) -> ClientMetrics {
+        let c = &self.inner.counters;
+        ClientMetrics {
+            requests: c.requests.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+            throttle_wait_ms: c.throttle_wait_ms.load(Ordering::Relaxed),
+            actual_cost: c.actual_cost.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Runs one registered document and deserialises its `data`.
+    pub async fn execute<T: DeserializeOwned>(
+        &self,
+        shop: &ShopDomain,
+        document: &Document,
+        variables: serde_json::Value,
+    ) -> Result<T, ShopifyError> {
+        let data = self.execute_raw(shop, document, variables).await?;
+        serde_json::from_value(data).map_err(|e| ShopifyError::Schema {
+            shop: shop.clone(),
+            operation: document.operation,
+            message: format!("unexpected answer shape: {e}"),
+        })
+    }
+
+    /// Runs one registered document and returns its `data` as JSON.
+    pub async fn execute_raw(
+        &self,
+        shop: &ShopDomain,
+        document: &Document,
+        variables: serde_json::Value,
+    ) -> Result<serde_json::Value, ShopifyError> {
+        // Refused before anything is sent, and before the token is even looked at.
+        let target = self
+            .inner
+            .shops
+            .get(shop)
+            .ok_or_else(|| ShopifyError::UnknownShop(shop.to_string()))?;
+        let estimate = estimate_cost(document, &variables);
+        let span = tracing::info_span!(
+            "shopify",
+            shop = %shop,
+            operation = document.operation,
+            cost = estimate,
+            attempt = tracing::field::Empty,
+        );
+        self.send_with_retries(shop, target, document, &variables, estimate)
+            .instrument(span)
+            .await
+    }
+
+    async fn send_with_retries(
+        &self,
+        shop: &ShopDomain,
+        target: &Shop,
+        document: &Document,
+        variables: &serde_json::Value,
+        estimate: f64,
+    ) -> Result<serde_json::Value, ShopifyError> {
+        let policy = &self.inner.retry;
+        let body = serde_json::json!({
+            "query": document.text,
+            "operationName": document.operation,
+            "variables": variables,
+        });
+        let mut failures = 0u32;
+        let mut throttled = 0u32;
+        let mut last_reason: String;
+        loop {
+            let attempt = failures + throttled + 1;
+            tracing::Span::current().record("attempt", attempt);
+            let wait = self.reserve(shop, estimate);
+            if !wait.is_zero() {
+                self.inner
+                    .counters
+                    .throttle_wait_ms
+                    .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "waiting for room in the cost bucket"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            let (result, reported) = self.attempt(shop, target, document, &body).await;
+            self.settle(shop, estimate, reported.as_ref());
+            match result {
+                Ok(data) => return Ok(data),
+                Err(AttemptError::Fatal(e)) => return Err(e),
+                Err(AttemptError::Throttled(retry_after)) => {
+                    throttled += 1;
+                    self.inner
+                        .counters
+                        .throttled
+                        .fetch_add(1, Ordering::Relaxed);
+                    last_reason = "THROTTLED".to_owned();
+                    if throttled > policy.max_throttled {
+                        break;
+                    }
+                    tracing::debug!("throttled by Shopify, waiting for room");
+                    if let Some(delay) = retry_after {
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+                Err(AttemptError::Retryable(reason)) => {
+                    failures += 1;
+                    last_reason = reason;
+                    if failures >= policy.max_attempts {
+                        break;
+                    }
+                    self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    let backoff = backoff(policy, failures);
+                    tracing::warn!(reason = %last_reason, backoff_ms = backoff.as_millis() as u64, "retrying Shopify call");
+                    tokio::time::sleep(backoff).await;
+                }
+            }
+        }
+        Err(ShopifyError::Transient {
+            shop: shop.clone(),
+            operation: document.operation,
+            attempts: failures + throttled,
+            reason: last_reason,
+        })
+    }
+
+    fn reserve(&self, shop: &ShopDomain, estimate: f64) -> Duration {
+        let now = Instant::now();
+        let mut throttles = self
+            .inner
+            .throttles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        throttles
+            .entry(shop.clone())
+            .or_insert_with(|| Throttle::new(now))
+            .reserve(estimate, now)
+    }
+
+    fn settle(&self, shop: &ShopDomain, estimate: f64, reported: Option<&QueryCost>) {
+        let now = Instant::now();
+        if let Some(actual) = reported.and_then(|c| c.actual_query_cost) {
+            self.inner
+                .counters
+                .actual_cost
+                .fetch_add(actual as u64, Ordering::Relaxed);
+        }
+        let mut throttles = self
+            .inner
+            .throttles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = throttles.get_mut(shop) {
+            t.settle(estimate, reported, now);
+        }
+    }
+
+    /// One HTTP exchange, classified. Also returns the cost Shopify reported, if any.
+    async fn attempt(
+        &self,
+        shop: &ShopDomain,
+        target: &Shop,
+        document: &Document,
+        body: &serde_json::Value,
+    ) -> (Result<serde_json::Value, AttemptError>, Option<QueryCost>) {
+        self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let fatal = |e: ShopifyError| (Err(AttemptError::Fatal(e)), None);
+        let mut token = match HeaderValue::from_str(target.token.expose_secret()) {
+            Ok(v) => v,
+            Err(_) => {
+                return fatal(ShopifyError::Unauthorized {
+                    shop: shop.clone(),
+                    operation: document.operation,
+                    status: 0,
+                });
+            }
+        };
+        token.set_sensitive(true);
+        let response = self
+            .inner
+            .http
+            .post(&target.endpoint)
+            .header("X-Shopify-Access-Token", token)
+            .header(CONTENT_TYPE, "application/json")
+            .json(body)
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            // reqwest errors name the URL, never headers.
+            Err(e) => return (Err(AttemptError::Retryable(network_reason(e))), None),
+        };
+        let status = response.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+            return fatal(ShopifyError::Unauthorized {
+                shop: shop.clone(),
+                operation: document.operation,
+                status: status.as_u16(),
+            });
+        }
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .map(|s| Duration::from_secs_f64(s.clamp(0.0, 60.0)))
+                .or(Some(Duration::from_secs(1)));
+            return (Err(AttemptError::Throttled(retry_after)), None);
+        }
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return fatal(ShopifyError::NotFound {
+                shop: shop.clone(),
+                what: "shop (HTTP 404)".to_owned(),
+            });
+        }
+        if status.is_server_error() {
+            return (Err(AttemptError::Retryable(format!("HTTP {status}"))), None);
+        }
+        let text = match response.text().await {
+            Ok(t) => t,
+            Err(e) => return (Err(AttemptError::Retryable(network_reason(e))), None),
+        };
+        if !status.is_success() {
+            return fatal(ShopifyError::Schema {
+                shop: shop.clone(),
+                operation: document.operation,
+                message: format!("HTTP {status}: {}", truncate(&text)),
+            });
+        }
+        let parsed: GraphqlResponse = match serde_json::from_str(&text) {
+            Ok(p) => p,
+            Err(e) => {
+                return (
+                    Err(AttemptError::Retryable(format!("unreadable answer: {e}"))),
+                    None,
+                );
+            }
+        };
+        let cost = parsed.extensions.and_then(|e| e.cost);
+        if let Some(errors) = parsed
+            .errors
+            .as_ref()
+            .and_then(|e| e.as_array())
+            .filter(|e| !e.is_empty())
+        {
+            let codes: Vec<&str> = errors
+                .iter()
+                .filter_map(|e| e.pointer("/extensions/code").and_then(|c| c.as_str()))
+                .collect();
+            let message = errors
+                .iter()
+                .filter_map(|e| e.get("message").and_then(|m| m.as_str()))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let outcome = if codes.contains(&"THROTTLED") {
+                AttemptError::Throttled(None)
+            } else if codes.contains(&"MAX_COST_EXCEEDED") {
+                AttemptError::Fatal(ShopifyError::MaxCostExceeded {
+                    shop: shop.clone(),
+                    operation: document.operation,
+                    message,
+                })
+            } else if codes.contains(&"INTERNAL_SERVER_ERROR") {
+                AttemptError::Retryable(message)
+            } else if codes.contains(&"ACCESS_DENIED") {
+                AttemptError::Fatal(ShopifyError::Unauthorized {
+                    shop: shop.clone(),
+                    operation: document.operation,
+                    status: status.as_u16(),
+                })
+            } else {
+                tracing::error!(%message, "Shopify refused a GraphQL document: a bug in orderflow");
+                AttemptError::Fatal(ShopifyError::Schema {
+                    shop: shop.clone(),
+                    operation: document.operation,
+                    message,
+                })
+            };
+            return (Err(outcome), cost);
+        }
+        if let Some(c) = &cost {
+            tracing::debug!(
+                requested = c.requested_query_cost,
+                actual = c.actual_query_cost,
+                available = c.throttle_status.currently_available,
+                "Shopify call done"
+            );
+        }
+        match parsed.data {
+            Some(data) => (Ok(data), cost),
+            None => (
+                Err(AttemptError::Fatal(ShopifyError::Schema {
+                    shop: shop.clone(),
+                    operation: document.operation,
+                    message: "answer without data or errors".to_owned(),
+                })),
+                cost,
+            ),
+        }
+    }
+}
+
+/// The requested cost of a registered document, as Shopify will compute it; the client waits for
+/// this much room. Falls back to the per-query cap if the document cannot be costed.
+fn estimate_cost(document: &Document, variables: &serde_json::Value) -> f64 {
+    // Validated once per document: the registry is static.
+    static VALID: OnceLock<HashMap<&'static str, Valid<ExecutableDocument>>> = OnceLock::new();
+    let valid = VALID.get_or_init(|| {
+        super::documents::ALL
+            .iter()
+            .filter_map(|d| Some((d.operation, schema::validate(d.text, d.file).ok()?)))
+            .collect()
+    });
+    let computed = (|| {
+        let valid = valid.get(document.operation)?;
+        let op = valid.operations.get(None).ok()?;
+        let vars: JsonMap = serde_json::from_value(variables.clone()).ok()?;
+        cost::requested(schema::schema(), valid, op, &vars).ok()
+    })();
+    computed.unwrap_or(cost::MAX_QUERY_COST) as f64
+}
+
+/// Full jitter: a random wait up to base × 2^(n-1), capped.
+fn backoff(policy: &RetryPolicy, failures: u32) -> Duration {
+    let ceiling = policy
+        .base_backoff
+        .saturating_mul(1u32 << failures.saturating_sub(1).min(16))
+        .min(policy.max_backoff);
+    let millis = ceiling.as_millis() as u64;
+    Duration::from_millis(rand::rng().random_range(millis / 2..=millis.max(1)))
+}
+
+fn network_reason(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped while reading the answer"
+    } else {
+        "request failed"
+    };
+    // Without the URL: it is the shop's endpoint, already in the span.
+    format!("{kind}: {}", e.without_url())
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(300).collect()
+}
