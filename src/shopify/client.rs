@@ -81,6 +81,9 @@ pub struct ClientMetrics {
 struct Shop {
     endpoint: String,
     token: SecretString,
+    /// With an `admin_api_url` override the URL no longer names the shop, so the `Host` header
+    /// does (as it would on `https://{shop}`); the sandbox tells its shops apart by it.
+    host: Option<String>,
 }
 
 struct Inner {
@@ -154,6 +157,7 @@ impl Client {
                 let shop = Shop {
                     endpoint: endpoint(s, &shopify.api_version),
                     token: s.access_token.clone(),
+                    host: s.admin_api_url.as_ref().map(|_| s.domain.to_string()),
                 };
                 (s.domain.clone(), shop)
             })
@@ -358,10 +362,11 @@ impl Client {
             }
         };
         token.set_sensitive(true);
-        let response = self
-            .inner
-            .http
-            .post(&target.endpoint)
+        let mut request = self.inner.http.post(&target.endpoint);
+        if let Some(host) = &target.host {
+            request = request.header(reqwest::header::HOST, host);
+        }
+        let response = request
             .header("X-Shopify-Access-Token", token)
             .header(CONTENT_TYPE, "application/json")
             .json(body)
