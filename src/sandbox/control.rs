@@ -63,14 +63,12 @@ fn not_found(what: &str) -> Response {
         .into_response()
 }
 
-fn shop(raw: &str) -> Result<ShopDomain, Response> {
-    ShopDomain::parse(raw).map_err(|e| {
-        (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": e.to_string()})),
-        )
-            .into_response()
-    })
+fn bad_shop(raw: &str) -> Response {
+    let message = match ShopDomain::parse(raw) {
+        Ok(_) => "shop not found".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response()
 }
 
 async fn requests(State(s): State<Arc<Shared>>) -> Response {
@@ -125,9 +123,8 @@ async fn set_bucket(State(s): State<Arc<Shared>>, Json(body): Json<BucketConfig>
 }
 
 async fn list_orders(State(s): State<Arc<Shared>>, Path(raw): Path<String>) -> Response {
-    let domain = match shop(&raw) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
     };
     match s.lock_shops().get(&domain) {
         Some(state) => Json(state.orders.keys().cloned().collect::<Vec<_>>()).into_response(),
@@ -136,9 +133,8 @@ async fn list_orders(State(s): State<Arc<Shared>>, Path(raw): Path<String>) -> R
 }
 
 async fn get_order(State(s): State<Arc<Shared>>, Path((raw, id)): Path<(String, u64)>) -> Response {
-    let domain = match shop(&raw) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
     };
     match s.order(&domain, &format!("gid://shopify/Order/{id}")) {
         Some(order) => Json(order).into_response(),
@@ -159,9 +155,8 @@ async fn set_risk(
     Path((raw, id)): Path<(String, u64)>,
     Json(body): Json<RiskBody>,
 ) -> Response {
-    let domain = match shop(&raw) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
     };
     if s.set_risk(
         &domain,
@@ -187,9 +182,8 @@ async fn hold(
     Path((raw, id)): Path<(String, u64)>,
     Json(body): Json<HoldBody>,
 ) -> Response {
-    let domain = match shop(&raw) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
     };
     let fo = format!("gid://shopify/FulfillmentOrder/{id}");
     match s.hold_by_hand(&domain, &fo, body.reason, body.handle.as_deref()) {
@@ -210,9 +204,8 @@ async fn release(
     Path((raw, id)): Path<(String, u64)>,
     Json(body): Json<ReleaseBody>,
 ) -> Response {
-    let domain = match shop(&raw) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
     };
     let fo = format!("gid://shopify/FulfillmentOrder/{id}");
     if s.release_by_hand(&domain, &fo, body.hold_ids.as_deref()) {
@@ -223,9 +216,8 @@ async fn release(
 }
 
 async fn revoke(State(s): State<Arc<Shared>>, Path(raw): Path<String>) -> Response {
-    let domain = match shop(&raw) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
     };
     match s.lock_shops().get_mut(&domain) {
         Some(state) => {

@@ -27,6 +27,9 @@ use super::{cost, schema};
 use crate::config::{ShopConfig, ShopifyConfig};
 use crate::id::ShopDomain;
 
+/// Longest single sleep while waiting for room in a cost bucket.
+const MAX_THROTTLE_POLL: Duration = Duration::from_millis(100);
+
 /// How hard to try before giving up; the worker's delay tiers take over after that.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -257,18 +260,7 @@ impl Client {
         loop {
             let attempt = failures + throttled + 1;
             tracing::Span::current().record("attempt", attempt);
-            let wait = self.reserve(shop, estimate);
-            if !wait.is_zero() {
-                self.inner
-                    .counters
-                    .throttle_wait_ms
-                    .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
-                tracing::debug!(
-                    wait_ms = wait.as_millis() as u64,
-                    "waiting for room in the cost bucket"
-                );
-                tokio::time::sleep(wait).await;
-            }
+            self.wait_for_room(shop, estimate).await;
             let (result, reported) = self.attempt(shop, target, document, &body).await;
             self.settle(shop, estimate, reported.as_ref());
             match result {
@@ -310,17 +302,37 @@ impl Client {
         })
     }
 
-    fn reserve(&self, shop: &ShopDomain, estimate: f64) -> Duration {
-        let now = Instant::now();
-        let mut throttles = self
-            .inner
-            .throttles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        throttles
-            .entry(shop.clone())
-            .or_insert_with(|| Throttle::new(now))
-            .reserve(estimate, now)
+    /// Waits until the shop's bucket model holds `estimate` points, and takes them.
+    async fn wait_for_room(&self, shop: &ShopDomain, estimate: f64) {
+        let started = Instant::now();
+        loop {
+            let now = Instant::now();
+            let wait = {
+                let mut throttles = self
+                    .inner
+                    .throttles
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                throttles
+                    .entry(shop.clone())
+                    .or_insert_with(|| Throttle::new(now))
+                    .acquire(estimate, now)
+            };
+            let Some(wait) = wait else { break };
+            tracing::trace!(
+                wait_ms = wait.as_millis() as u64,
+                "waiting for room in the cost bucket"
+            );
+            // Ask again at least this often: answers to other tasks refine the model.
+            tokio::time::sleep(wait.min(MAX_THROTTLE_POLL)).await;
+        }
+        let waited = started.elapsed();
+        if waited >= Duration::from_millis(1) {
+            self.inner
+                .counters
+                .throttle_wait_ms
+                .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
+        }
     }
 
     fn settle(&self, shop: &ShopDomain, estimate: f64, reported: Option<&QueryCost>) {

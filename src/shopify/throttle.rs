@@ -6,9 +6,8 @@
 //! points per second up to `maximumAvailable`. Every response reports the real state
 //! (`extensions.cost.throttleStatus`), and the model adopts it.
 //!
-//! Concurrent tasks reserve before they send: a reservation may drive the local balance below
-//! zero, which makes the next caller wait for the refill behind it, so a burst is spread over
-//! time at the restore rate rather than refused.
+//! Concurrent tasks acquire points before they send; a task that finds too few waits for the
+//! refill and asks again, so a burst is spread over time at the restore rate rather than refused.
 
 use std::time::{Duration, Instant};
 
@@ -46,7 +45,20 @@ pub struct Throttle {
     available: f64,
     restore_rate: f64,
     at: Instant,
+    learning: Learning,
 }
+
+/// Until a shop's first answer reports its bucket, one request at a time goes out to learn it:
+/// a burst at a cold start must not overrun a bucket smaller than assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Learning {
+    Unknown,
+    Probing,
+    Known,
+}
+
+/// How often a task waiting behind the first (probing) request asks again.
+const PROBE_POLL: Duration = Duration::from_millis(10);
 
 impl Throttle {
     pub fn new(now: Instant) -> Self {
@@ -55,10 +67,11 @@ impl Throttle {
             available: ASSUMED_MAXIMUM,
             restore_rate: ASSUMED_RESTORE_RATE,
             at: now,
+            learning: Learning::Unknown,
         }
     }
 
-    /// Points the model believes are available at `now` (negative while reservations queue).
+    /// Points the model believes are available at `now`.
     pub fn available(&mut self, now: Instant) -> f64 {
         self.refill(now);
         self.available
@@ -68,18 +81,26 @@ impl Throttle {
         self.restore_rate
     }
 
-    /// Reserves `cost` points and says how long to wait before sending so that the bucket holds
-    /// them by then. A cost above the bucket's size waits for a full bucket.
-    pub fn reserve(&mut self, cost: f64, now: Instant) -> Duration {
+    /// Takes `cost` points if the model holds them (`None`: send now); otherwise takes nothing
+    /// and says how long until it should. A cost above the bucket's size waits for a full bucket.
+    /// Callers wait and ask again rather than queueing a precomputed wait, so a better-known
+    /// restore rate (after the first answer) takes effect at once.
+    pub fn acquire(&mut self, cost: f64, now: Instant) -> Option<Duration> {
         self.refill(now);
+        match self.learning {
+            Learning::Probing => return Some(PROBE_POLL),
+            Learning::Unknown => self.learning = Learning::Probing,
+            Learning::Known => {}
+        }
         let cost = cost.min(self.maximum).max(0.0);
-        let wait = if self.available >= cost {
-            Duration::ZERO
+        if self.available >= cost {
+            self.available -= cost;
+            None
         } else {
-            Duration::from_secs_f64((cost - self.available) / self.restore_rate)
-        };
-        self.available -= cost;
-        wait
+            Some(Duration::from_secs_f64(
+                (cost - self.available) / self.restore_rate,
+            ))
+        }
     }
 
     /// Settles a reservation of `reserved` points once the answer is in: refunds what Shopify did
@@ -90,7 +111,12 @@ impl Throttle {
         self.refill(now);
         let charged = cost.and_then(|c| c.actual_query_cost).unwrap_or(0.0);
         self.available += (reserved.min(self.maximum) - charged).max(0.0);
+        if cost.is_none() && self.learning == Learning::Probing {
+            // The probe learnt nothing (network error): let the next request try.
+            self.learning = Learning::Unknown;
+        }
         if let Some(cost) = cost {
+            self.learning = Learning::Known;
             let status = cost.throttle_status;
             if status.maximum_available > 0.0 {
                 self.maximum = status.maximum_available;
@@ -134,8 +160,33 @@ mod tests {
     fn a_request_that_fits_goes_at_once() {
         let t0 = Instant::now();
         let mut t = Throttle::new(t0);
-        assert_eq!(t.reserve(100.0, t0), Duration::ZERO);
+        assert_eq!(t.acquire(100.0, t0), None);
         assert_eq!(t.available(t0), 900.0);
+    }
+
+    #[test]
+    fn at_a_cold_start_one_request_learns_the_bucket_before_others_go() {
+        let t0 = Instant::now();
+        let mut t = Throttle::new(t0);
+        assert_eq!(t.acquire(10.0, t0), None, "the probe goes");
+        assert_eq!(
+            t.acquire(10.0, t0),
+            Some(PROBE_POLL),
+            "the rest wait for its answer"
+        );
+        t.settle(10.0, None, t0);
+        assert_eq!(
+            t.acquire(10.0, t0),
+            None,
+            "a failed probe lets the next one try"
+        );
+        t.settle(
+            10.0,
+            Some(&cost(10.0, Some(10.0), status(100.0, 90.0, 10.0))),
+            t0,
+        );
+        assert_eq!(t.acquire(10.0, t0), None);
+        assert_eq!(t.acquire(10.0, t0), None);
     }
 
     #[test]
@@ -147,18 +198,16 @@ mod tests {
             Some(&cost(0.0, Some(0.0), status(500.0, 500.0, 100.0))),
             t0,
         );
-        let waits: Vec<Duration> = (0..4).map(|_| t.reserve(250.0, t0)).collect();
-        assert_eq!(waits[0], Duration::ZERO);
-        assert_eq!(waits[1], Duration::ZERO);
-        assert_eq!(waits[2], Duration::from_secs_f64(2.5));
-        assert_eq!(waits[3], Duration::from_secs_f64(5.0));
+        let waits: Vec<Option<Duration>> = (0..3).map(|_| t.acquire(250.0, t0)).collect();
+        assert_eq!(waits, [None, None, Some(Duration::from_secs_f64(2.5))]);
+        assert_eq!(t.acquire(250.0, t0 + Duration::from_secs_f64(2.5)), None);
     }
 
     #[test]
     fn the_actual_cost_is_refunded_and_a_lower_reported_balance_wins() {
         let t0 = Instant::now();
         let mut t = Throttle::new(t0);
-        t.reserve(500.0, t0);
+        assert_eq!(t.acquire(500.0, t0), None);
         t.settle(
             500.0,
             Some(&cost(500.0, Some(20.0), status(2000.0, 1980.0, 100.0))),
@@ -186,13 +235,13 @@ mod tests {
     fn a_throttled_answer_refunds_the_reservation_and_the_retry_waits_for_room() {
         let t0 = Instant::now();
         let mut t = Throttle::new(t0);
-        t.reserve(400.0, t0);
+        assert_eq!(t.acquire(400.0, t0), None);
         t.settle(
             400.0,
             Some(&cost(400.0, None, status(1000.0, 100.0, 50.0))),
             t0,
         );
-        assert_eq!(t.reserve(400.0, t0), Duration::from_secs(6));
+        assert_eq!(t.acquire(400.0, t0), Some(Duration::from_secs(6)));
     }
 
     #[test]
@@ -204,6 +253,6 @@ mod tests {
             Some(&cost(0.0, Some(0.0), status(100.0, 0.0, 10.0))),
             t0,
         );
-        assert_eq!(t.reserve(1000.0, t0), Duration::from_secs(10));
+        assert_eq!(t.acquire(1000.0, t0), Some(Duration::from_secs(10)));
     }
 }
