@@ -16,6 +16,7 @@ mod fixture;
 mod log;
 mod mutate;
 mod server;
+pub mod standalone;
 pub mod state;
 mod view;
 
