@@ -40,6 +40,8 @@ pub struct StoredFulfillment {
     pub id: String,
     pub order_id: String,
     pub notify_customer: bool,
+    /// From the sandbox's clock.
+    pub created_at: jiff::Timestamp,
     /// (fulfilment order line id, quantity).
     pub lines: Vec<(String, u32)>,
 }

@@ -13,15 +13,15 @@ use std::time::{Duration, Instant};
 use apollo_compiler::ExecutableDocument;
 use apollo_compiler::response::JsonMap;
 use apollo_compiler::validation::Valid;
-use rand::Rng;
 use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+use super::answer;
 use super::documents::Document;
 use super::error::{AttemptError, ShopifyError};
+use super::retry::{RetryPolicy, backoff};
 use super::throttle::{QueryCost, Throttle};
 use super::{cost, schema};
 use crate::config::{ShopConfig, ShopifyConfig};
@@ -29,32 +29,6 @@ use crate::id::ShopDomain;
 
 /// Longest single sleep while waiting for room in a cost bucket.
 const MAX_THROTTLE_POLL: Duration = Duration::from_millis(100);
-
-/// How hard to try before giving up; the worker's delay tiers take over after that.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Attempts for network errors, timeouts and 5xx (first try included).
-    pub max_attempts: u32,
-    /// Backoff before the second attempt; doubles each time, with full jitter.
-    pub base_backoff: Duration,
-    pub max_backoff: Duration,
-    /// THROTTLED / 429 answers tolerated in one call (they wait for room, so they are cheap).
-    pub max_throttled: u32,
-    /// Per HTTP request.
-    pub request_timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 4,
-            base_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(5),
-            max_throttled: 20,
-            request_timeout: Duration::from_secs(30),
-        }
-    }
-}
 
 /// Counters the worker and metrics can read.
 #[derive(Debug, Default)]
@@ -119,22 +93,6 @@ pub fn endpoint(shop: &ShopConfig, api_version: &str) -> String {
         None => format!("https://{}", shop.domain),
     };
     format!("{base}/admin/api/{api_version}/graphql.json")
-}
-
-/// The body of an Admin API answer.
-#[derive(Debug, Deserialize)]
-struct GraphqlResponse {
-    #[serde(default)]
-    data: Option<serde_json::Value>,
-    #[serde(default)]
-    errors: Option<serde_json::Value>,
-    #[serde(default)]
-    extensions: Option<Extensions>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Extensions {
-    cost: Option<QueryCost>,
 }
 
 impl Client {
@@ -389,114 +347,22 @@ impl Client {
             // reqwest errors name the URL, never headers.
             Err(e) => return (Err(AttemptError::Retryable(network_reason(e))), None),
         };
-        let status = response.status();
-        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-            return fatal(ShopifyError::Unauthorized {
-                shop: shop.clone(),
-                operation: document.operation,
-                status: status.as_u16(),
-            });
-        }
-        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .map(|s| Duration::from_secs_f64(s.clamp(0.0, 60.0)))
-                .or(Some(Duration::from_secs(1)));
-            return (Err(AttemptError::Throttled(retry_after)), None);
-        }
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return fatal(ShopifyError::NotFound {
-                shop: shop.clone(),
-                what: "shop (HTTP 404)".to_owned(),
-            });
-        }
-        if status.is_server_error() {
-            return (Err(AttemptError::Retryable(format!("HTTP {status}"))), None);
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Some(outcome) =
+            answer::classify_status(shop, document.operation, status, retry_after.as_deref())
+        {
+            return (Err(outcome), None);
         }
         let text = match response.text().await {
             Ok(t) => t,
             Err(e) => return (Err(AttemptError::Retryable(network_reason(e))), None),
         };
-        if !status.is_success() {
-            return fatal(ShopifyError::Schema {
-                shop: shop.clone(),
-                operation: document.operation,
-                message: format!("HTTP {status}: {}", truncate(&text)),
-            });
-        }
-        let parsed: GraphqlResponse = match serde_json::from_str(&text) {
-            Ok(p) => p,
-            Err(e) => {
-                return (
-                    Err(AttemptError::Retryable(format!("unreadable answer: {e}"))),
-                    None,
-                );
-            }
-        };
-        let cost = parsed.extensions.and_then(|e| e.cost);
-        if let Some(errors) = parsed
-            .errors
-            .as_ref()
-            .and_then(|e| e.as_array())
-            .filter(|e| !e.is_empty())
-        {
-            let codes: Vec<&str> = errors
-                .iter()
-                .filter_map(|e| e.pointer("/extensions/code").and_then(|c| c.as_str()))
-                .collect();
-            let message = errors
-                .iter()
-                .filter_map(|e| e.get("message").and_then(|m| m.as_str()))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let outcome = if codes.contains(&"THROTTLED") {
-                AttemptError::Throttled(None)
-            } else if codes.contains(&"MAX_COST_EXCEEDED") {
-                AttemptError::Fatal(ShopifyError::MaxCostExceeded {
-                    shop: shop.clone(),
-                    operation: document.operation,
-                    message,
-                })
-            } else if codes.contains(&"INTERNAL_SERVER_ERROR") {
-                AttemptError::Retryable(message)
-            } else if codes.contains(&"ACCESS_DENIED") {
-                AttemptError::Fatal(ShopifyError::Unauthorized {
-                    shop: shop.clone(),
-                    operation: document.operation,
-                    status: status.as_u16(),
-                })
-            } else {
-                tracing::error!(%message, "Shopify refused a GraphQL document: a bug in orderflow");
-                AttemptError::Fatal(ShopifyError::Schema {
-                    shop: shop.clone(),
-                    operation: document.operation,
-                    message,
-                })
-            };
-            return (Err(outcome), cost);
-        }
-        if let Some(c) = &cost {
-            tracing::debug!(
-                requested = c.requested_query_cost,
-                actual = c.actual_query_cost,
-                available = c.throttle_status.currently_available,
-                "Shopify call done"
-            );
-        }
-        match parsed.data {
-            Some(data) => (Ok(data), cost),
-            None => (
-                Err(AttemptError::Fatal(ShopifyError::Schema {
-                    shop: shop.clone(),
-                    operation: document.operation,
-                    message: "answer without data or errors".to_owned(),
-                })),
-                cost,
-            ),
-        }
+        answer::classify_body(shop, document.operation, status, &text)
     }
 }
 
@@ -520,16 +386,6 @@ fn estimate_cost(document: &Document, variables: &serde_json::Value) -> f64 {
     computed.unwrap_or(cost::MAX_QUERY_COST) as f64
 }
 
-/// Full jitter: a random wait up to base × 2^(n-1), capped.
-fn backoff(policy: &RetryPolicy, failures: u32) -> Duration {
-    let ceiling = policy
-        .base_backoff
-        .saturating_mul(1u32 << failures.saturating_sub(1).min(16))
-        .min(policy.max_backoff);
-    let millis = ceiling.as_millis() as u64;
-    Duration::from_millis(rand::rng().random_range(millis / 2..=millis.max(1)))
-}
-
 fn network_reason(e: reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timeout"
@@ -542,8 +398,4 @@ fn network_reason(e: reqwest::Error) -> String {
     };
     // Without the URL: it is the shop's endpoint, already in the span.
     format!("{kind}: {}", e.without_url())
-}
-
-fn truncate(text: &str) -> String {
-    text.chars().take(300).collect()
 }
