@@ -117,7 +117,11 @@ pub fn derive(order: &mut OrderSnapshot) {
             .map(|action| SupportedAction { action })
             .collect();
     }
-    order.display_fulfillment_status = display_status(order);
+    // A cancelled order keeps the status it was cancelled with: its closed fulfilment orders
+    // say nothing about what was shipped.
+    if order.cancelled_at.is_none() {
+        order.display_fulfillment_status = display_status(order);
+    }
 }
 
 fn supported_actions(fo: &FulfillmentOrder) -> Vec<FulfillmentOrderAction> {

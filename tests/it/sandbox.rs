@@ -282,3 +282,17 @@ async fn two_shops_are_told_apart_by_host_and_keep_their_own_orders() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn every_fixture_file_already_holds_what_shopify_would_derive() {
+    // So `explain --snapshot fixtures/orders/x.json` sees the same order the sandbox serves.
+    let h = harness().await;
+    for fixture in orderflow::sandbox::load_dir(&crate::shopify::fixtures_dir()).expect("fixtures")
+    {
+        let served = h
+            .sandbox
+            .order(&fixture.shop, &fixture.order.id)
+            .expect("loaded");
+        assert_eq!(served, fixture.order, "{}", fixture.order.name);
+    }
+}
