@@ -19,7 +19,7 @@ const DIGITAL: u64 = 820_982_911_946_154_509;
 const LARGE: u64 = 820_982_911_946_154_518;
 
 fn requested(doc: &documents::Document, variables: serde_json::Value) -> anyhow::Result<u64> {
-    let valid = schema::validate(doc.text, doc.file)?;
+    let valid = schema::validate(doc.text(), doc.file())?;
     let op = valid
         .operations
         .get(None)
@@ -89,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
 
     let raw = reqwest::Client::new();
     let url = format!("{}/admin/api/2026-10/graphql.json", sandbox.base_url());
-    let body = serde_json::json!({"query": documents::ORDER_SNAPSHOT.text, "variables": id});
+    let body = serde_json::json!({"query": documents::ORDER_SNAPSHOT.text(), "variables": id});
     let time = |label: &str, total: Duration| {
         let per = total / n;
         println!("  {label}: {:.1} µs/request", per.as_secs_f64() * 1e6);

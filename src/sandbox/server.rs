@@ -138,8 +138,14 @@ pub async fn graphql(
             );
         }
     };
-    let answer = answer(&shared, &shop, request, fault == Some(Fault::Throttled));
-    json_response(StatusCode::OK, answer)
+    let body = answer(&shared, &shop, request, fault == Some(Fault::Throttled))
+        .unwrap_or_else(|refused| refused.to_string());
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 fn is_api_version(v: &str) -> bool {
@@ -149,13 +155,14 @@ fn is_api_version(v: &str) -> bool {
             && v.chars().filter(char::is_ascii_digit).count() == 6)
 }
 
-/// Validates, costs, throttles and runs one request; the JSON body Shopify would send.
+/// Validates, costs, throttles and runs one request: the JSON body Shopify would send, as text
+/// when it ran, as a value when it was refused.
 fn answer(
     shared: &Shared,
     shop: &ShopDomain,
     request: GraphqlRequest,
     force_throttle: bool,
-) -> Value {
+) -> Result<String, Value> {
     let schema = schema::schema();
     let document = match schema::validate(&request.query, "request.graphql") {
         Ok(d) => d,
@@ -169,12 +176,12 @@ fn answer(
                     v
                 })
                 .collect();
-            return json!({"errors": errors});
+            return Err(json!({"errors": errors}));
         }
     };
     let operation = match document.operations.get(request.operation_name.as_deref()) {
         Ok(op) => op,
-        Err(e) => return json!({"errors": [{"message": e.message().to_string()}]}),
+        Err(e) => return Err(json!({"errors": [{"message": e.message().to_string()}]})),
     };
     let variables: JsonMap = request
         .variables
@@ -184,28 +191,30 @@ fn answer(
     let requested = match cost::requested(schema, &document, operation, &variables) {
         Ok(c) => c,
         Err(e) => {
-            return json!({"errors": [{"message": e.to_string(), "extensions": {"code": "BAD_REQUEST"}}]});
+            return Err(
+                json!({"errors": [{"message": e.to_string(), "extensions": {"code": "BAD_REQUEST"}}]}),
+            );
         }
     };
     if requested > cost::MAX_QUERY_COST {
         let status = shared.bucket_status(shop, now);
-        return json!({
+        return Err(json!({
             "errors": [{
                 "message": format!("Query cost is {requested}, which exceeds the single query max cost limit ({}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n", cost::MAX_QUERY_COST),
                 "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": cost::MAX_QUERY_COST},
             }],
             "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": null, "throttleStatus": status}},
-        });
+        }));
     }
     if force_throttle || !shared.take(shop, requested as f64, now) {
         let status = shared.bucket_status(shop, now);
-        return json!({
+        return Err(json!({
             "errors": [{
                 "message": "Throttled",
                 "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
             }],
             "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": null, "throttleStatus": status}},
-        });
+        }));
     }
     let execution = Execution::new(schema, &document)
         .operation(operation)
@@ -213,7 +222,7 @@ fn answer(
     let result = {
         let mut shops = shared.lock_shops();
         let Some(state) = shops.get_mut(shop) else {
-            return json!({"errors": [{"message": "shop vanished"}]});
+            return Err(json!({"errors": [{"message": "shop vanished"}]}));
         };
         if operation.is_mutation() {
             shared.record(MutationRecord {
@@ -239,7 +248,7 @@ fn answer(
         Ok(r) => r,
         Err(e) => {
             shared.refund(shop, requested as f64, now);
-            return json!({"errors": [{"message": e.message().to_string()}]});
+            return Err(json!({"errors": [{"message": e.message().to_string()}]}));
         }
     };
     let actual = response
@@ -251,9 +260,21 @@ fn answer(
     shared.refund(shop, requested.saturating_sub(actual) as f64, after);
     shared.add_actual_cost(actual);
     let status = shared.bucket_status(shop, after);
-    let mut body = serde_json::to_value(&response).unwrap_or(Value::Null);
-    body["extensions"] = json!({
-        "cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": status},
-    });
-    body
+    // Serialised from the execution result directly, so fields keep the document's order.
+    let answer = Answer {
+        errors: &response.errors,
+        data: response.data.as_ref(),
+        extensions: json!({
+            "cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": status},
+        }),
+    };
+    serde_json::to_string(&answer).map_err(|e| json!({"errors": [{"message": e.to_string()}]}))
+}
+
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [apollo_compiler::response::GraphQLError],
+    data: Option<&'a JsonMap>,
+    extensions: Value,
 }

@@ -167,7 +167,7 @@ impl Client {
         let data = self.execute_raw(shop, document, variables).await?;
         serde_json::from_value(data).map_err(|e| ShopifyError::Schema {
             shop: shop.clone(),
-            operation: document.operation,
+            operation: document.operation(),
             message: format!("unexpected answer shape: {e}"),
         })
     }
@@ -189,7 +189,7 @@ impl Client {
         let span = tracing::info_span!(
             "shopify",
             shop = %shop,
-            operation = document.operation,
+            operation = document.operation(),
             cost = estimate,
             attempt = tracing::field::Empty,
         );
@@ -208,8 +208,8 @@ impl Client {
     ) -> Result<serde_json::Value, ShopifyError> {
         let policy = &self.inner.retry;
         let body = serde_json::json!({
-            "query": document.text,
-            "operationName": document.operation,
+            "query": document.text(),
+            "operationName": document.operation(),
             "variables": variables,
         });
         let mut failures = 0u32;
@@ -254,7 +254,7 @@ impl Client {
         }
         Err(ShopifyError::Transient {
             shop: shop.clone(),
-            operation: document.operation,
+            operation: document.operation(),
             attempts: failures + throttled,
             reason: last_reason,
         })
@@ -326,7 +326,7 @@ impl Client {
             Err(_) => {
                 return fatal(ShopifyError::Unauthorized {
                     shop: shop.clone(),
-                    operation: document.operation,
+                    operation: document.operation(),
                     status: 0,
                 });
             }
@@ -354,7 +354,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         if let Some(outcome) =
-            answer::classify_status(shop, document.operation, status, retry_after.as_deref())
+            answer::classify_status(shop, document.operation(), status, retry_after.as_deref())
         {
             return (Err(outcome), None);
         }
@@ -362,7 +362,7 @@ impl Client {
             Ok(t) => t,
             Err(e) => return (Err(AttemptError::Retryable(network_reason(e))), None),
         };
-        answer::classify_body(shop, document.operation, status, &text)
+        answer::classify_body(shop, document.operation(), status, &text)
     }
 }
 
@@ -374,11 +374,11 @@ fn estimate_cost(document: &Document, variables: &serde_json::Value) -> f64 {
     let valid = VALID.get_or_init(|| {
         super::documents::ALL
             .iter()
-            .filter_map(|d| Some((d.operation, schema::validate(d.text, d.file).ok()?)))
+            .filter_map(|d| Some((d.operation(), schema::validate(d.text(), d.file()).ok()?)))
             .collect()
     });
     let computed = (|| {
-        let valid = valid.get(document.operation)?;
+        let valid = valid.get(document.operation())?;
         let op = valid.operations.get(None).ok()?;
         let vars: JsonMap = serde_json::from_value(variables.clone()).ok()?;
         cost::requested(schema::schema(), valid, op, &vars).ok()

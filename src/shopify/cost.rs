@@ -265,7 +265,7 @@ mod tests {
     fn a_mutation_costs_ten() {
         assert_eq!(
             cost_of(
-                documents::TAGS_ADD.text,
+                documents::TAGS_ADD.text(),
                 serde_json::json!({"id": "x", "tags": []})
             ),
             10
@@ -275,18 +275,22 @@ mod tests {
     #[test]
     fn the_order_snapshot_stays_under_the_per_query_cap() {
         let cost = cost_of(
-            documents::ORDER_SNAPSHOT.text,
+            documents::ORDER_SNAPSHOT.text(),
             serde_json::json!({"id": "x"}),
         );
         assert!(cost <= MAX_QUERY_COST, "OrderSnapshot requests {cost}");
         for doc in documents::ALL {
             let vars = serde_json::json!({"id": "x", "after": "c", "ids": ["a", "b"]});
-            let doc_text = doc.text;
-            let valid = schema::validate(doc_text, doc.file).expect("valid");
+            let doc_text = doc.text();
+            let valid = schema::validate(doc_text, doc.file()).expect("valid");
             let op = valid.operations.get(None).expect("op");
             let vars: JsonMap = serde_json::from_value(vars).expect("variables");
             let cost = requested(schema::schema(), &valid, op, &vars).expect("cost");
-            assert!(cost <= MAX_QUERY_COST, "{} requests {cost}", doc.operation);
+            assert!(
+                cost <= MAX_QUERY_COST,
+                "{} requests {cost}",
+                doc.operation()
+            );
         }
     }
 }

@@ -140,7 +140,7 @@ impl Client {
             })?;
         OrderId::from_gid(&fo.order_id).ok_or_else(|| ShopifyError::Schema {
             shop: shop.clone(),
-            operation: documents::FULFILLMENT_ORDER_FOR_ORDER.operation,
+            operation: documents::FULFILLMENT_ORDER_FOR_ORDER.operation(),
             message: format!("`{}` is not an order id", fo.order_id),
         })
     }
@@ -172,14 +172,14 @@ impl Client {
                 json!({ "id": fulfillment_order_id, "hold": hold }),
             )
             .await?;
-        let result = self.payload(shop, doc.operation, data.fulfillment_order_hold)?;
+        let result = self.payload(shop, doc.operation(), data.fulfillment_order_hold)?;
         match (result.fulfillment_hold, result.fulfillment_order) {
             (Some(fulfillment_hold), Some(fulfillment_order)) => Ok(HoldOutcome {
                 fulfillment_hold,
                 fulfillment_order,
                 remaining_fulfillment_order: result.remaining_fulfillment_order,
             }),
-            _ => Err(missing(shop, doc.operation)),
+            _ => Err(missing(shop, doc.operation())),
         }
     }
 
@@ -204,7 +204,7 @@ impl Client {
         let doc = &documents::FULFILLMENT_ORDER_RELEASE_HOLD;
         if hold_ids.is_empty() {
             return Err(ShopifyError::InvalidRequest {
-                operation: doc.operation,
+                operation: doc.operation(),
                 reason: "no hold ids: orderflow releases only its own holds",
             });
         }
@@ -215,9 +215,9 @@ impl Client {
                 json!({ "id": fulfillment_order_id, "holdIds": hold_ids }),
             )
             .await?;
-        self.payload(shop, doc.operation, data.fulfillment_order_release_hold)?
+        self.payload(shop, doc.operation(), data.fulfillment_order_release_hold)?
             .fulfillment_order
-            .ok_or_else(|| missing(shop, doc.operation))
+            .ok_or_else(|| missing(shop, doc.operation()))
     }
 
     /// Creates a fulfilment for the given fulfilment order lines.
@@ -239,9 +239,9 @@ impl Client {
         let data: Data = self
             .execute(shop, doc, json!({ "fulfillment": fulfillment }))
             .await?;
-        self.payload(shop, doc.operation, data.fulfillment_create)?
+        self.payload(shop, doc.operation(), data.fulfillment_create)?
             .fulfillment
-            .ok_or_else(|| missing(shop, doc.operation))
+            .ok_or_else(|| missing(shop, doc.operation()))
     }
 
     /// Adds tags to a resource (an order); adding a tag it has is a no-op.
@@ -283,10 +283,10 @@ impl Client {
             .transpose()
             .map_err(|e| ShopifyError::Schema {
                 shop: shop.clone(),
-                operation: doc.operation,
+                operation: doc.operation(),
                 message: e.to_string(),
             })?;
-        self.payload(shop, doc.operation, payload).map(|_| ())
+        self.payload(shop, doc.operation(), payload).map(|_| ())
     }
 
     /// Creates or updates metafields (upsert by owner, namespace and key).
@@ -309,7 +309,7 @@ impl Client {
             .execute(shop, doc, json!({ "metafields": metafields }))
             .await?;
         Ok(self
-            .payload(shop, doc.operation, data.metafields_set)?
+            .payload(shop, doc.operation(), data.metafields_set)?
             .metafields
             .unwrap_or_default())
     }

@@ -95,7 +95,7 @@ async fn an_empty_bucket_answers_throttled_with_http_200_and_its_status() {
         maximum_available: 50.0,
         restore_rate: 1.0,
     });
-    let snapshot = documents::ORDER_SNAPSHOT.text;
+    let snapshot = documents::ORDER_SNAPSHOT.text();
     let body = query(&h.sandbox, snapshot, json!({"id": order_gid(1)})).await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "THROTTLED",
@@ -111,7 +111,7 @@ async fn every_answer_reports_requested_and_actual_cost_and_refunds_the_differen
     let h = harness().await;
     let body = query(
         &h.sandbox,
-        documents::ORDER_SNAPSHOT.text,
+        documents::ORDER_SNAPSHOT.text(),
         json!({"id": order_gid(1)}),
     )
     .await;
@@ -220,7 +220,7 @@ async fn order_snapshot_costs_stay_under_the_cap_for_a_typical_and_a_300_line_or
     for (label, n) in [("typical (#1002, 2 lines)", 2), ("300 lines (#1010)", 10)] {
         let body = query(
             &h.sandbox,
-            documents::ORDER_SNAPSHOT.text,
+            documents::ORDER_SNAPSHOT.text(),
             json!({"id": order_gid(n)}),
         )
         .await;

@@ -14,7 +14,7 @@ fn every_document_in_the_folder_is_registered() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".graphql"))
         .collect();
-    let registered: BTreeSet<String> = documents::ALL.iter().map(|d| d.file.to_owned()).collect();
+    let registered: BTreeSet<String> = documents::ALL.iter().map(|d| d.file().to_owned()).collect();
     assert_eq!(
         on_disk, registered,
         "documents::ALL must list every .graphql file"
@@ -24,8 +24,8 @@ fn every_document_in_the_folder_is_registered() {
 #[test]
 fn every_document_orderflow_sends_is_valid_against_the_admin_schema() {
     for doc in documents::ALL {
-        let valid = schema::validate(doc.text, doc.file)
-            .unwrap_or_else(|e| panic!("{} is not valid: {e}", doc.file));
+        let valid = schema::validate(doc.text(), doc.file())
+            .unwrap_or_else(|e| panic!("{} is not valid: {e}", doc.file()));
         let ops: Vec<_> = valid
             .operations
             .iter()
@@ -33,10 +33,10 @@ fn every_document_orderflow_sends_is_valid_against_the_admin_schema() {
             .collect();
         assert_eq!(
             ops,
-            [doc.operation],
+            [doc.operation()],
             "{} holds one operation named {}",
-            doc.file,
-            doc.operation
+            doc.file(),
+            doc.operation()
         );
     }
 }

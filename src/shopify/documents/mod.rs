@@ -3,11 +3,31 @@
 //! validates each against the vendored schema, so a new document cannot escape validation.
 
 /// One document: its operation name, its file (relative to this folder) and its text.
+///
+/// The fields are private so that only this module makes documents: a document the client can
+/// send is one of [`ALL`], hence validated by the test suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Document {
-    pub operation: &'static str,
-    pub file: &'static str,
-    pub text: &'static str,
+    operation: &'static str,
+    file: &'static str,
+    text: &'static str,
+}
+
+impl Document {
+    /// The operation name, e.g. `OrderSnapshot` (also the `operationName` sent).
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// The file name in `src/shopify/documents/`.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The GraphQL text.
+    pub fn text(&self) -> &'static str {
+        self.text
+    }
 }
 
 macro_rules! document {

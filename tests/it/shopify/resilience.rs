@@ -223,7 +223,7 @@ async fn a_burst_of_mutations_runs_at_the_restore_rate_without_throttled_errors(
 
 async fn requested_snapshot_cost(h: &super::Harness) -> f64 {
     let doc = orderflow::shopify::schema::validate(
-        orderflow::shopify::documents::ORDER_SNAPSHOT.text,
+        orderflow::shopify::documents::ORDER_SNAPSHOT.text(),
         "s",
     )
     .expect("valid");
