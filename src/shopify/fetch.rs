@@ -113,6 +113,7 @@ struct SellingPlanNode {
 
 impl Client {
     /// Reads one order with everything the rules need, every page merged.
+    #[tracing::instrument(level = "debug", skip_all, fields(shop = %shop, order_id = %order))]
     pub async fn fetch_snapshot(
         &self,
         shop: &ShopDomain,
