@@ -261,3 +261,54 @@ impl ObjectValue for MutationRoot<'_> {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(args: Value) -> Value {
+        let items: Vec<Value> = (0..5).map(|i| json!({"id": i})).collect();
+        let args = serde_json::from_value(args).expect("args");
+        connection(&items, &args, "LineItemConnection")
+            .ok()
+            .expect("page")
+    }
+
+    fn ids(page: &Value) -> Vec<i64> {
+        page["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .filter_map(|n| n["id"].as_i64())
+            .collect()
+    }
+
+    #[test]
+    fn first_and_after_walk_forward_and_say_when_more_remain() {
+        let one = page(json!({"first": 2}));
+        assert_eq!(ids(&one), [0, 1]);
+        assert_eq!(one["pageInfo"]["hasNextPage"], true);
+        let two = page(json!({"first": 2, "after": one["pageInfo"]["endCursor"]}));
+        assert_eq!(ids(&two), [2, 3]);
+        let three = page(json!({"first": 2, "after": two["pageInfo"]["endCursor"]}));
+        assert_eq!(ids(&three), [4]);
+        assert_eq!(three["pageInfo"]["hasNextPage"], false);
+        assert_eq!(three["edges"][0]["node"]["id"], 4);
+    }
+
+    #[test]
+    fn last_before_and_reverse_page_from_the_other_end() {
+        assert_eq!(ids(&page(json!({"last": 2}))), [3, 4]);
+        let end = page(json!({"first": 4}));
+        let before = page(json!({"last": 2, "before": end["pageInfo"]["endCursor"]}));
+        assert_eq!(ids(&before), [1, 2]);
+        assert_eq!(ids(&page(json!({"first": 2, "reverse": true}))), [4, 3]);
+    }
+
+    #[test]
+    fn a_forged_cursor_is_a_field_error() {
+        let items = vec![json!({"id": 1})];
+        let args = serde_json::from_value(json!({"first": 1, "after": "bm9wZQ=="})).expect("args");
+        assert!(connection(&items, &args, "LineItemConnection").is_err());
+    }
+}
