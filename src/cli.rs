@@ -44,6 +44,8 @@ pub enum Command {
         #[command(subcommand)]
         action: DlqAction,
     },
+    /// Run the sandbox shop alone (a simulated Shopify Admin API, for demos and tests).
+    Sandbox(SandboxArgs),
     /// Print the X-Shopify-Hmac-Sha256 value Shopify would send for FILE.
     Sign {
         /// The app's client secret.
@@ -52,6 +54,31 @@ pub enum Command {
         /// The body to sign, byte for byte.
         file: PathBuf,
     },
+}
+
+/// `orderflow sandbox`.
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Where to listen; a local address (the control API is unauthenticated).
+    #[arg(long, default_value = "127.0.0.1:9900")]
+    pub listen: std::net::SocketAddr,
+    /// Folder of order fixtures (`OrderSnapshot` JSON plus `"shop"`).
+    #[arg(long, value_name = "DIR", default_value = "fixtures/orders")]
+    pub orders: PathBuf,
+    /// The access token every shop accepts.
+    #[arg(
+        long,
+        env = "ORDERFLOW_SANDBOX_TOKEN",
+        default_value = "shpat_sandbox",
+        hide_env_values = true
+    )]
+    pub token: String,
+    /// Cost bucket size per shop (Shopify standard plan: 2000).
+    #[arg(long, default_value_t = 2000.0)]
+    pub max_available: f64,
+    /// Points restored per second (Shopify standard plan: 100).
+    #[arg(long, default_value_t = 100.0)]
+    pub restore_rate: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,6 +131,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 Ok(2)
             }
         },
+        Command::Sandbox(args) => {
+            let options = crate::sandbox::standalone::Options {
+                listen: args.listen,
+                orders: args.orders,
+                token: SecretString::from(args.token),
+                bucket: crate::sandbox::BucketConfig {
+                    maximum_available: args.max_available,
+                    restore_rate: args.restore_rate,
+                },
+            };
+            crate::sandbox::standalone::run(options).await?;
+            Ok(0)
+        }
         Command::Sign { secret, file } => {
             let body = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;

@@ -1,1 +1,309 @@
-//! The simulated Shopify shop (see issue 3).
+//! The sandbox shop: a simulated Shopify speaking the Admin GraphQL API on
+//! `POST /admin/api/{version}/graphql.json`, for `orderflow sandbox`, `orderflow demo` and the
+//! tests. Never used in production paths.
+//!
+//! It holds orders (loaded from `fixtures/orders/`), validates every document against the
+//! vendored schema, charges Shopify's query costs against a leaky bucket per shop, answers the
+//! documents orderflow sends with Shopify's semantics, and lets a test inject faults, act as the
+//! merchant and read every mutation it received — through [`Sandbox`] in-process, or through
+//! the `/_sandbox/...` control API (see [`control`]).
+
+mod bucket;
+pub mod control;
+mod execute;
+mod fault;
+mod fixture;
+mod log;
+mod merchant;
+mod mutate;
+mod server;
+pub mod standalone;
+pub mod state;
+mod view;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::post;
+use secrecy::SecretString;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use bucket::BucketConfig;
+pub use fault::Fault;
+pub use fixture::{FixtureError, load_dir};
+pub use log::MutationRecord;
+pub use mutate::{MAX_HOLDS_PER_APP, MAX_METAFIELDS_PER_SET};
+pub use state::Fixture;
+
+use crate::clock::{Clock, SystemClock};
+use crate::id::ShopDomain;
+use crate::shopify::snapshot::{HoldReason, OrderSnapshot, RiskLevel, RiskRecommendation};
+use state::ShopState;
+
+/// How to run a sandbox.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    /// `127.0.0.1:0` picks a free port.
+    pub listen: SocketAddr,
+    /// Every shop's bucket (each shop gets its own).
+    pub bucket: BucketConfig,
+    /// For mutation log times; the bucket uses monotonic time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            bucket: BucketConfig::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// State shared by the endpoint, the control API and the handle.
+pub(crate) struct Shared {
+    shops: Mutex<BTreeMap<ShopDomain, ShopState>>,
+    buckets: Mutex<(BucketConfig, HashMap<ShopDomain, bucket::Bucket>)>,
+    faults: Mutex<fault::Faults>,
+    log: Mutex<Vec<MutationRecord>>,
+    requests: AtomicU64,
+    actual_cost: AtomicU64,
+    clock: Arc<dyn Clock>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking test thread must not wedge the sandbox for the others.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    fn lock_shops(&self) -> MutexGuard<'_, BTreeMap<ShopDomain, ShopState>> {
+        lock(&self.shops)
+    }
+
+    fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn next_fault(&self) -> (Option<Fault>, Duration) {
+        let mut faults = lock(&self.faults);
+        (faults.next(), faults.latency)
+    }
+
+    fn with_bucket<T>(
+        &self,
+        shop: &ShopDomain,
+        now: Instant,
+        f: impl FnOnce(&mut bucket::Bucket) -> T,
+    ) -> T {
+        let mut guard = lock(&self.buckets);
+        let (config, buckets) = &mut *guard;
+        let config = *config;
+        f(buckets
+            .entry(shop.clone())
+            .or_insert_with(|| bucket::Bucket::new(config, now)))
+    }
+
+    fn take(&self, shop: &ShopDomain, points: f64, now: Instant) -> bool {
+        self.with_bucket(shop, now, |b| b.try_take(points, now))
+    }
+
+    fn refund(&self, shop: &ShopDomain, points: f64, now: Instant) {
+        self.with_bucket(shop, now, |b| b.refund(points, now));
+    }
+
+    fn bucket_status(&self, shop: &ShopDomain, now: Instant) -> bucket::Status {
+        self.with_bucket(shop, now, |b| b.status(now))
+    }
+
+    fn add_actual_cost(&self, points: u64) {
+        self.actual_cost.fetch_add(points, Ordering::Relaxed);
+    }
+
+    fn record(&self, record: MutationRecord) {
+        lock(&self.log).push(record);
+    }
+}
+
+/// A running sandbox shop. Dropping it stops the server.
+pub struct Sandbox {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+impl Sandbox {
+    /// Binds and serves. Add shops and orders before or after; requests see them at once.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            shops: Mutex::new(BTreeMap::new()),
+            buckets: Mutex::new((config.bucket, HashMap::new())),
+            faults: Mutex::new(fault::Faults::default()),
+            log: Mutex::new(Vec::new()),
+            requests: AtomicU64::new(0),
+            actual_cost: AtomicU64::new(0),
+            clock: config.clock,
+        });
+        let app = Router::new()
+            .route("/admin/api/{version}/graphql.json", post(server::graphql))
+            .merge(control::router())
+            .with_state(shared.clone());
+        let stop = CancellationToken::new();
+        let shutdown = stop.clone();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "sandbox server failed");
+            }
+        });
+        Ok(Self {
+            addr,
+            shared,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// What a shop's `admin_api_url` should be to talk to this sandbox.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving and waits for the server task.
+    pub async fn shutdown(mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Adds (or replaces the token of) a shop.
+    pub fn add_shop(&self, domain: ShopDomain, token: SecretString) {
+        let mut shops = self.shared.lock_shops();
+        match shops.get_mut(&domain) {
+            Some(shop) => shop.token = Some(token),
+            None => {
+                shops.insert(domain.clone(), ShopState::new(domain, token));
+            }
+        }
+    }
+
+    /// Adds an order to a shop (created with `token` if it does not exist yet).
+    pub fn insert_order(&self, shop: &ShopDomain, order: OrderSnapshot) {
+        self.shared.insert_order(shop, order);
+    }
+
+    /// Loads every fixture of `dir`; shops that do not exist yet get `token`.
+    pub fn load_fixtures(&self, dir: &Path, token: &SecretString) -> Result<usize, FixtureError> {
+        let fixtures = load_dir(dir)?;
+        let count = fixtures.len();
+        for fixture in fixtures {
+            if !self.shared.lock_shops().contains_key(&fixture.shop) {
+                self.add_shop(fixture.shop.clone(), token.clone());
+            }
+            self.insert_order(&fixture.shop, fixture.order);
+        }
+        Ok(count)
+    }
+
+    /// The order as the sandbox holds it now (derived fields up to date).
+    pub fn order(&self, shop: &ShopDomain, order_gid: &str) -> Option<OrderSnapshot> {
+        self.shared.order(shop, order_gid)
+    }
+
+    /// Every mutation received so far, in order.
+    pub fn mutations(&self) -> Vec<MutationRecord> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// Requests received on the Admin API endpoint (whatever their outcome).
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// Sum of the actual cost of every query and mutation that ran.
+    pub fn actual_cost_total(&self) -> u64 {
+        self.shared.actual_cost.load(Ordering::Relaxed)
+    }
+
+    /// Queues `fault` for the next `times` requests.
+    pub fn inject(&self, fault: Fault, times: usize) {
+        lock(&self.shared.faults).push(fault, times);
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Fixed latency added to every request.
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.shared.faults).latency = latency;
+    }
+
+    /// New bucket size and rate for every shop; buckets restart full.
+    pub fn set_bucket(&self, config: BucketConfig) {
+        *lock(&self.shared.buckets) = (config, HashMap::new());
+    }
+
+    /// The app is uninstalled: the shop's token stops working (401).
+    pub fn revoke_token(&self, shop: &ShopDomain) {
+        if let Some(s) = self.shared.lock_shops().get_mut(shop) {
+            s.token = None;
+        }
+    }
+
+    /// The merchant (or a fraud app) changes the order's risk.
+    pub fn set_risk(
+        &self,
+        shop: &ShopDomain,
+        order_gid: &str,
+        recommendation: RiskRecommendation,
+        levels: &[RiskLevel],
+    ) -> bool {
+        self.shared
+            .set_risk(shop, order_gid, recommendation, levels)
+    }
+
+    /// The merchant releases holds by hand (all of them without `hold_ids`).
+    pub fn release_by_hand(
+        &self,
+        shop: &ShopDomain,
+        fo_id: &str,
+        hold_ids: Option<&[String]>,
+    ) -> bool {
+        self.shared.release_by_hand(shop, fo_id, hold_ids)
+    }
+
+    /// The merchant (not orderflow's app) holds a fulfilment order; returns the hold id.
+    pub fn hold_by_hand(
+        &self,
+        shop: &ShopDomain,
+        fo_id: &str,
+        reason: HoldReason,
+        handle: Option<&str>,
+    ) -> Option<String> {
+        self.shared.hold_by_hand(shop, fo_id, reason, handle)
+    }
+}

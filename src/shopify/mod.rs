@@ -1,1 +1,21 @@
-//! Shopify Admin GraphQL client (see issue 3).
+//! The Shopify Admin GraphQL adapter: typed documents held to the vendored schema, one merged
+//! [`OrderSnapshot`] per order, a cost-aware throttle per shop, retries and classified errors.
+//! It decides nothing: the rules do.
+
+mod answer;
+pub mod client;
+pub mod cost;
+pub mod documents;
+pub mod enums;
+pub mod error;
+mod fetch;
+pub mod ops;
+pub mod retry;
+pub mod schema;
+pub mod snapshot;
+pub mod throttle;
+
+pub use client::{Client, ClientMetrics};
+pub use error::{ShopifyError, UserError};
+pub use retry::RetryPolicy;
+pub use snapshot::OrderSnapshot;

@@ -1,5 +1,6 @@
 //! One integration-test binary (faster to link than one per file). Every test that needs the
-//! broker talks to the real RabbitMQ on 127.0.0.1:5672 under its own queue prefix.
+//! broker talks to the real RabbitMQ on 127.0.0.1:5672 under its own queue prefix; Shopify is
+//! the in-process sandbox shop.
 
 mod harness;
 
@@ -7,5 +8,8 @@ mod architecture;
 mod cli;
 mod dlq;
 mod receiver;
+mod sandbox;
+mod schema;
 mod secrets;
+mod shopify;
 mod worker_loop;

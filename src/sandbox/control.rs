@@ -1,0 +1,229 @@
+//! The sandbox's control API, for the CLI, the demo and anyone with curl. Unauthenticated: the
+//! sandbox is a test double and must only listen on a local address.
+//!
+//! | method & path | body | effect |
+//! |---|---|---|
+//! | `GET /_sandbox/requests` | | `{"count": n}` Admin API requests received |
+//! | `GET /_sandbox/mutations` | | every mutation received: operation, fields, variables, shop, time |
+//! | `POST /_sandbox/faults` | `{"fault": {"kind": "http500"}, "times": 3}` | queue faults (`http500`, `http429` + `retry_after_secs`, `throttled`, `delay` + `millis`, `drop`) |
+//! | `DELETE /_sandbox/faults` | | clear queued faults |
+//! | `PUT /_sandbox/latency` | `{"millis": 50}` | fixed latency per request |
+//! | `PUT /_sandbox/bucket` | `{"maximumAvailable": 2000, "restoreRate": 100}` | bucket of every shop (restarts full) |
+//! | `GET /_sandbox/shops/{shop}/orders` | | the shop's order GIDs |
+//! | `GET /_sandbox/shops/{shop}/orders/{id}` | | the order as an `OrderSnapshot` |
+//! | `POST /_sandbox/shops/{shop}/orders/{id}/risk` | `{"recommendation": "ACCEPT", "riskLevels": ["LOW"]}` | change risk as a fraud app would |
+//! | `POST /_sandbox/shops/{shop}/fulfillment-orders/{id}/hold` | `{"reason": "OTHER", "handle": null}` | the merchant holds |
+//! | `POST /_sandbox/shops/{shop}/fulfillment-orders/{id}/release` | `{"holdIds": [...]}` or `{}` | the merchant releases (all without ids) |
+//! | `POST /_sandbox/shops/{shop}/revoke` | | uninstall: the token gets 401 from now on |
+//!
+//! `{id}` is the numeric id (the tail of the GID).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{BucketConfig, Fault, Shared, lock};
+use crate::id::ShopDomain;
+use crate::shopify::snapshot::{HoldReason, RiskLevel, RiskRecommendation};
+
+pub(crate) fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_sandbox/requests", get(requests))
+        .route("/_sandbox/mutations", get(mutations))
+        .route("/_sandbox/faults", post(add_faults).delete(clear_faults))
+        .route("/_sandbox/latency", put(set_latency))
+        .route("/_sandbox/bucket", put(set_bucket))
+        .route("/_sandbox/shops/{shop}/orders", get(list_orders))
+        .route("/_sandbox/shops/{shop}/orders/{id}", get(get_order))
+        .route("/_sandbox/shops/{shop}/orders/{id}/risk", post(set_risk))
+        .route(
+            "/_sandbox/shops/{shop}/fulfillment-orders/{id}/hold",
+            post(hold),
+        )
+        .route(
+            "/_sandbox/shops/{shop}/fulfillment-orders/{id}/release",
+            post(release),
+        )
+        .route("/_sandbox/shops/{shop}/revoke", post(revoke))
+}
+
+fn not_found(what: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"error": format!("{what} not found")})),
+    )
+        .into_response()
+}
+
+fn bad_shop(raw: &str) -> Response {
+    let message = match ShopDomain::parse(raw) {
+        Ok(_) => "shop not found".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response()
+}
+
+async fn requests(State(s): State<Arc<Shared>>) -> Response {
+    Json(json!({"count": s.requests.load(std::sync::atomic::Ordering::SeqCst)})).into_response()
+}
+
+async fn mutations(State(s): State<Arc<Shared>>) -> Response {
+    Json(lock(&s.log).clone()).into_response()
+}
+
+#[derive(Deserialize)]
+struct FaultsBody {
+    fault: Fault,
+    #[serde(default = "one")]
+    times: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+async fn add_faults(State(s): State<Arc<Shared>>, Json(body): Json<FaultsBody>) -> Response {
+    lock(&s.faults).push(body.fault, body.times);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn clear_faults(State(s): State<Arc<Shared>>) -> Response {
+    lock(&s.faults).clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct LatencyBody {
+    millis: u64,
+}
+
+async fn set_latency(State(s): State<Arc<Shared>>, Json(body): Json<LatencyBody>) -> Response {
+    lock(&s.faults).latency = Duration::from_millis(body.millis);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn set_bucket(State(s): State<Arc<Shared>>, Json(body): Json<BucketConfig>) -> Response {
+    if body.maximum_available <= 0.0 || body.restore_rate <= 0.0 {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "both values must be positive"})),
+        )
+            .into_response();
+    }
+    *lock(&s.buckets) = (body, Default::default());
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn list_orders(State(s): State<Arc<Shared>>, Path(raw): Path<String>) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    match s.lock_shops().get(&domain) {
+        Some(state) => Json(state.orders.keys().cloned().collect::<Vec<_>>()).into_response(),
+        None => not_found("shop"),
+    }
+}
+
+async fn get_order(State(s): State<Arc<Shared>>, Path((raw, id)): Path<(String, u64)>) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    match s.order(&domain, &format!("gid://shopify/Order/{id}")) {
+        Some(order) => Json(order).into_response(),
+        None => not_found("order"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RiskBody {
+    recommendation: RiskRecommendation,
+    #[serde(default)]
+    risk_levels: Vec<RiskLevel>,
+}
+
+async fn set_risk(
+    State(s): State<Arc<Shared>>,
+    Path((raw, id)): Path<(String, u64)>,
+    Json(body): Json<RiskBody>,
+) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    if s.set_risk(
+        &domain,
+        &format!("gid://shopify/Order/{id}"),
+        body.recommendation,
+        &body.risk_levels,
+    ) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        not_found("order")
+    }
+}
+
+#[derive(Deserialize)]
+struct HoldBody {
+    reason: HoldReason,
+    #[serde(default)]
+    handle: Option<String>,
+}
+
+async fn hold(
+    State(s): State<Arc<Shared>>,
+    Path((raw, id)): Path<(String, u64)>,
+    Json(body): Json<HoldBody>,
+) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    let fo = format!("gid://shopify/FulfillmentOrder/{id}");
+    match s.hold_by_hand(&domain, &fo, body.reason, body.handle.as_deref()) {
+        Some(hold_id) => Json(json!({"holdId": hold_id})).into_response(),
+        None => not_found("fulfillment order"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReleaseBody {
+    #[serde(default)]
+    hold_ids: Option<Vec<String>>,
+}
+
+async fn release(
+    State(s): State<Arc<Shared>>,
+    Path((raw, id)): Path<(String, u64)>,
+    Json(body): Json<ReleaseBody>,
+) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    let fo = format!("gid://shopify/FulfillmentOrder/{id}");
+    if s.release_by_hand(&domain, &fo, body.hold_ids.as_deref()) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        not_found("fulfillment order")
+    }
+}
+
+async fn revoke(State(s): State<Arc<Shared>>, Path(raw): Path<String>) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    match s.lock_shops().get_mut(&domain) {
+        Some(state) => {
+            state.token = None;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => not_found("shop"),
+    }
+}

@@ -1,0 +1,112 @@
+//! What a merchant (or another app) does to the shop behind orderflow's back: new orders, risk
+//! changes, holds placed and released by hand. Used by the [`super::Sandbox`] handle and the
+//! control API.
+
+use secrecy::SecretString;
+
+use super::Shared;
+use super::state::{ShopState, derive};
+use crate::id::ShopDomain;
+use crate::shopify::snapshot::{
+    FulfillmentHold, FulfillmentOrderStatus, HoldReason, OrderSnapshot, RiskAssessment, RiskLevel,
+    RiskRecommendation,
+};
+
+impl Shared {
+    pub(super) fn insert_order(&self, shop: &ShopDomain, order: OrderSnapshot) {
+        let mut shops = self.lock_shops();
+        let state = shops
+            .entry(shop.clone())
+            .or_insert_with(|| ShopState::new(shop.clone(), SecretString::from(String::new())));
+        state.insert(order);
+    }
+
+    pub(super) fn order(&self, shop: &ShopDomain, order_gid: &str) -> Option<OrderSnapshot> {
+        self.lock_shops()
+            .get(shop)?
+            .orders
+            .get(order_gid)
+            .map(|o| o.order.clone())
+    }
+
+    pub(super) fn set_risk(
+        &self,
+        shop: &ShopDomain,
+        order_gid: &str,
+        recommendation: RiskRecommendation,
+        levels: &[RiskLevel],
+    ) -> bool {
+        let mut shops = self.lock_shops();
+        let Some(stored) = shops
+            .get_mut(shop)
+            .and_then(|s| s.orders.get_mut(order_gid))
+        else {
+            return false;
+        };
+        stored.order.risk.recommendation = recommendation;
+        stored.order.risk.assessments = levels
+            .iter()
+            .map(|&risk_level| RiskAssessment { risk_level })
+            .collect();
+        true
+    }
+
+    pub(super) fn release_by_hand(
+        &self,
+        shop: &ShopDomain,
+        fo_id: &str,
+        hold_ids: Option<&[String]>,
+    ) -> bool {
+        let mut shops = self.lock_shops();
+        let Some(stored) = shops
+            .get_mut(shop)
+            .and_then(|s| s.order_of_fulfillment_order_mut(fo_id))
+        else {
+            return false;
+        };
+        if let Some(fo) = stored
+            .order
+            .fulfillment_orders
+            .iter_mut()
+            .find(|f| f.id == fo_id)
+        {
+            match hold_ids {
+                Some(ids) => fo.fulfillment_holds.retain(|h| !ids.contains(&h.id)),
+                None => fo.fulfillment_holds.clear(),
+            }
+            if fo.fulfillment_holds.is_empty() && fo.status == FulfillmentOrderStatus::OnHold {
+                fo.status = FulfillmentOrderStatus::Open;
+            }
+        }
+        derive(&mut stored.order);
+        true
+    }
+
+    pub(super) fn hold_by_hand(
+        &self,
+        shop: &ShopDomain,
+        fo_id: &str,
+        reason: HoldReason,
+        handle: Option<&str>,
+    ) -> Option<String> {
+        let mut shops = self.lock_shops();
+        let state = shops.get_mut(shop)?;
+        let id = state.new_gid("FulfillmentHold");
+        let stored = state.order_of_fulfillment_order_mut(fo_id)?;
+        let fo = stored
+            .order
+            .fulfillment_orders
+            .iter_mut()
+            .find(|f| f.id == fo_id)?;
+        fo.fulfillment_holds.push(FulfillmentHold {
+            id: id.clone(),
+            handle: handle.map(str::to_owned),
+            reason,
+            reason_notes: Some("held by the merchant".to_owned()),
+            held_by_requesting_app: false,
+        });
+        fo.status = FulfillmentOrderStatus::OnHold;
+        derive(&mut stored.order);
+        Some(id)
+    }
+}

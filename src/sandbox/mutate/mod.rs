@@ -1,0 +1,50 @@
+//! The mutations orderflow sends, with Shopify's semantics as the schema's descriptions and
+//! DESIGN.md state them. Each returns its payload as a JSON tree; a refused input changes nothing
+//! and answers `userErrors` (with the schema's codes where the payload type has them).
+
+use serde_json::{Value, json};
+
+use super::state::ShopState;
+use crate::clock::Clock;
+
+mod fulfill;
+mod hold;
+mod resource;
+
+/// Each app may keep this many holds on one fulfilment order.
+pub const MAX_HOLDS_PER_APP: usize = 10;
+/// `metafieldsSet` takes at most this many metafields.
+pub const MAX_METAFIELDS_PER_SET: usize = 25;
+
+/// Runs the mutation `field` with its (coerced) arguments; `None` if the sandbox lacks it.
+pub fn apply(shop: &mut ShopState, field: &str, args: &Value, clock: &dyn Clock) -> Option<Value> {
+    Some(match field {
+        "fulfillmentOrderHold" => hold::hold(shop, args),
+        "fulfillmentOrderReleaseHold" => hold::release(shop, args),
+        "fulfillmentCreate" => fulfill::fulfill(shop, args, clock.now()),
+        "tagsAdd" => resource::tags(shop, args, true),
+        "tagsRemove" => resource::tags(shop, args, false),
+        "metafieldsSet" => resource::metafields_set(shop, args),
+        _ => return None,
+    })
+}
+
+pub(super) fn user_error(field: &[&str], message: &str, code: Option<&str>) -> Value {
+    json!({"field": field, "message": message, "code": code})
+}
+
+pub(super) fn str_arg<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// `[{id, quantity}]` from a `FulfillmentOrderLineItemInput` list.
+pub(super) fn line_quantities(v: Option<&Value>) -> Vec<(String, i64)> {
+    v.and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| Some((str_arg(i, "id")?.to_owned(), i.get("quantity")?.as_i64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,194 @@
+//! What the simulated shops hold: orders (as [`OrderSnapshot`]s, the fixture format) plus what
+//! Shopify keeps beside them (metafields, fulfilments), and the derived fields Shopify computes
+//! (a fulfilment order's supported actions, the order's display fulfilment status).
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::id::ShopDomain;
+use crate::shopify::snapshot::{
+    FulfillmentOrder, FulfillmentOrderAction, FulfillmentOrderStatus, OrderFulfillmentStatus,
+    OrderSnapshot, SupportedAction,
+};
+
+/// One fixture file: an [`OrderSnapshot`] plus the shop it belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fixture {
+    pub shop: ShopDomain,
+    #[serde(flatten)]
+    pub order: OrderSnapshot,
+}
+
+/// A metafield as Shopify stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredMetafield {
+    pub id: String,
+    pub namespace: String,
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+}
+
+/// A fulfilment created through `fulfillmentCreate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredFulfillment {
+    pub id: String,
+    pub order_id: String,
+    pub notify_customer: bool,
+    /// From the sandbox's clock.
+    pub created_at: jiff::Timestamp,
+    /// (fulfilment order line id, quantity).
+    pub lines: Vec<(String, u32)>,
+}
+
+/// One order and what Shopify keeps beside it.
+#[derive(Debug, Clone)]
+pub struct StoredOrder {
+    pub order: OrderSnapshot,
+    pub metafields: Vec<StoredMetafield>,
+    pub fulfillments: Vec<StoredFulfillment>,
+}
+
+/// One simulated shop.
+#[derive(Debug)]
+pub struct ShopState {
+    pub domain: ShopDomain,
+    /// `None` once revoked (the app was uninstalled): every call gets 401.
+    pub token: Option<SecretString>,
+    /// By order GID, in insertion order of ids.
+    pub orders: BTreeMap<String, StoredOrder>,
+    next_id: u64,
+}
+
+impl ShopState {
+    pub fn new(domain: ShopDomain, token: SecretString) -> Self {
+        Self {
+            domain,
+            token: Some(token),
+            orders: BTreeMap::new(),
+            // Ids the sandbox makes up are 64-bit like Shopify's, and never collide with fixtures.
+            next_id: 9_100_000_000_000_000_000,
+        }
+    }
+
+    /// A fresh GID of the given type.
+    pub fn new_gid(&mut self, kind: &str) -> String {
+        self.next_id += 1;
+        format!("gid://shopify/{kind}/{}", self.next_id)
+    }
+
+    pub fn insert(&mut self, mut order: OrderSnapshot) {
+        derive(&mut order);
+        self.orders.insert(
+            order.id.clone(),
+            StoredOrder {
+                order,
+                metafields: Vec::new(),
+                fulfillments: Vec::new(),
+            },
+        );
+    }
+
+    /// The order holding this fulfilment order.
+    pub fn order_of_fulfillment_order(&self, fo_id: &str) -> Option<&StoredOrder> {
+        self.orders
+            .values()
+            .find(|o| o.order.fulfillment_orders.iter().any(|fo| fo.id == fo_id))
+    }
+
+    pub fn order_of_fulfillment_order_mut(&mut self, fo_id: &str) -> Option<&mut StoredOrder> {
+        self.orders
+            .values_mut()
+            .find(|o| o.order.fulfillment_orders.iter().any(|fo| fo.id == fo_id))
+    }
+}
+
+/// Recomputes what Shopify derives: supported actions from each fulfilment order's status, and
+/// the order's display fulfilment status from its fulfilment orders.
+pub fn derive(order: &mut OrderSnapshot) {
+    for fo in &mut order.fulfillment_orders {
+        fo.supported_actions = supported_actions(fo)
+            .into_iter()
+            .map(|action| SupportedAction { action })
+            .collect();
+    }
+    // A cancelled order keeps the status it was cancelled with: its closed fulfilment orders
+    // say nothing about what was shipped.
+    if order.cancelled_at.is_none() {
+        order.display_fulfillment_status = display_status(order);
+    }
+}
+
+fn supported_actions(fo: &FulfillmentOrder) -> Vec<FulfillmentOrderAction> {
+    use FulfillmentOrderAction as A;
+    let splittable = fo
+        .line_items
+        .iter()
+        .map(|l| l.remaining_quantity)
+        .sum::<u32>()
+        > 1;
+    let mut actions = match fo.status {
+        FulfillmentOrderStatus::Open => vec![A::CreateFulfillment, A::Hold, A::Move],
+        FulfillmentOrderStatus::InProgress => vec![A::CreateFulfillment, A::Hold],
+        FulfillmentOrderStatus::OnHold => vec![A::ReleaseHold, A::Hold, A::Move],
+        FulfillmentOrderStatus::Scheduled => vec![A::MarkAsOpen],
+        _ => Vec::new(),
+    };
+    if splittable
+        && matches!(
+            fo.status,
+            FulfillmentOrderStatus::Open | FulfillmentOrderStatus::OnHold
+        )
+    {
+        actions.push(A::Split);
+    }
+    actions
+}
+
+fn display_status(order: &OrderSnapshot) -> OrderFulfillmentStatus {
+    let live: Vec<&FulfillmentOrder> = order
+        .fulfillment_orders
+        .iter()
+        .filter(|fo| fo.status != FulfillmentOrderStatus::Cancelled)
+        .collect();
+    if live.is_empty() {
+        return order.display_fulfillment_status;
+    }
+    let total: u32 = live
+        .iter()
+        .flat_map(|fo| &fo.line_items)
+        .map(|l| l.total_quantity)
+        .sum();
+    let remaining: u32 = live
+        .iter()
+        .flat_map(|fo| &fo.line_items)
+        .map(|l| l.remaining_quantity)
+        .sum();
+    if remaining == 0 && total > 0 {
+        OrderFulfillmentStatus::Fulfilled
+    } else if remaining < total {
+        OrderFulfillmentStatus::PartiallyFulfilled
+    } else if live
+        .iter()
+        .any(|fo| fo.status == FulfillmentOrderStatus::OnHold)
+    {
+        OrderFulfillmentStatus::OnHold
+    } else if live
+        .iter()
+        .all(|fo| fo.status == FulfillmentOrderStatus::Scheduled)
+    {
+        OrderFulfillmentStatus::Scheduled
+    } else if live
+        .iter()
+        .any(|fo| fo.status == FulfillmentOrderStatus::InProgress)
+    {
+        OrderFulfillmentStatus::InProgress
+    } else {
+        OrderFulfillmentStatus::Unfulfilled
+    }
+}

@@ -1,0 +1,181 @@
+//! The stored entities as GraphQL-shaped JSON trees (`__typename` on every object), which the
+//! executor walks. Connections are stored as full arrays; the executor pages them.
+
+use serde_json::{Value, json};
+
+use super::state::{ShopState, StoredOrder};
+use crate::shopify::snapshot::{FulfillmentHold, FulfillmentOrder, LineItem};
+
+/// An order and everything under it.
+pub fn order(stored: &StoredOrder) -> Value {
+    let o = &stored.order;
+    let money = &o.total_price_set.shop_money;
+    let money = json!({
+        "__typename": "MoneyV2",
+        "amount": money.amount.to_string(),
+        "currencyCode": money.currency_code,
+    });
+    json!({
+        "__typename": "Order",
+        "id": o.id,
+        "legacyResourceId": o.id.rsplit('/').next().unwrap_or_default(),
+        "name": o.name,
+        "tags": o.tags,
+        "cancelledAt": o.cancelled_at,
+        "closed": o.closed,
+        "test": o.test,
+        "displayFinancialStatus": o.display_financial_status,
+        "displayFulfillmentStatus": o.display_fulfillment_status,
+        "processedAt": o.processed_at,
+        "createdAt": o.created_at,
+        "totalPriceSet": {"__typename": "MoneyBag", "shopMoney": money, "presentmentMoney": money},
+        "sourceName": o.source_name,
+        "requiresShipping": o.line_items.iter().any(|l| l.requires_shipping),
+        "shippingAddress": o.shipping_address.as_ref().map(|a| json!({
+            "__typename": "MailingAddress",
+            "countryCodeV2": a.country_code_v2,
+        })),
+        "risk": {
+            "__typename": "OrderRiskSummary",
+            "recommendation": o.risk.recommendation,
+            "assessments": o.risk.assessments.iter().map(|a| json!({
+                "__typename": "OrderRiskAssessment",
+                "riskLevel": a.risk_level,
+                "facts": [],
+                "provider": null,
+            })).collect::<Vec<_>>(),
+        },
+        "__metafields": stored.metafields.iter().map(metafield).collect::<Vec<_>>(),
+        "lineItems": o.line_items.iter().map(line_item).collect::<Vec<_>>(),
+        "fulfillmentOrders": o.fulfillment_orders.iter().map(|fo| fulfillment_order(fo, stored)).collect::<Vec<_>>(),
+    })
+}
+
+pub fn metafield(m: &super::state::StoredMetafield) -> Value {
+    json!({
+        "__typename": "Metafield",
+        "id": m.id,
+        "namespace": m.namespace,
+        "key": m.key,
+        "type": m.kind,
+        "value": m.value,
+    })
+}
+
+pub fn line_item(l: &LineItem) -> Value {
+    json!({
+        "__typename": "LineItem",
+        "id": l.id,
+        "sku": l.sku,
+        "vendor": l.vendor,
+        "quantity": l.quantity,
+        "currentQuantity": l.quantity,
+        "requiresShipping": l.requires_shipping,
+        "isGiftCard": l.is_gift_card,
+        "name": l.sku.clone().unwrap_or_default(),
+        "title": l.sku.clone().unwrap_or_default(),
+        "product": l.product.as_ref().map(|p| json!({"__typename": "Product", "tags": p.tags})),
+        "sellingPlan": l.selling_plan.as_ref().map(|p| json!({
+            "__typename": "LineItemSellingPlan",
+            "sellingPlanId": p.selling_plan_id,
+            "name": p.category.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+        })),
+    })
+}
+
+pub fn hold(h: &FulfillmentHold) -> Value {
+    json!({
+        "__typename": "FulfillmentHold",
+        "id": h.id,
+        "handle": h.handle,
+        "reason": h.reason,
+        "reasonNotes": h.reason_notes,
+        "displayReason": h.reason.as_str(),
+        "heldByRequestingApp": h.held_by_requesting_app,
+    })
+}
+
+pub fn fulfillment_order(fo: &FulfillmentOrder, stored: &StoredOrder) -> Value {
+    let o = &stored.order;
+    json!({
+        "__typename": "FulfillmentOrder",
+        "id": fo.id,
+        "status": fo.status,
+        "requestStatus": fo.request_status,
+        "deliveryMethod": fo.delivery_method.as_ref().map(|d| json!({
+            "__typename": "DeliveryMethod",
+            "id": format!("{}/DeliveryMethod", fo.id),
+            "methodType": d.method_type,
+        })),
+        "fulfillAt": fo.fulfill_at,
+        "fulfillmentHolds": fo.fulfillment_holds.iter().map(hold).collect::<Vec<_>>(),
+        "supportedActions": fo.supported_actions.iter().map(|a| json!({
+            "__typename": "FulfillmentOrderSupportedAction",
+            "action": a.action,
+            "externalUrl": null,
+        })).collect::<Vec<_>>(),
+        "lineItems": fo.line_items.iter().map(|l| {
+            let line = o.line_item(&l.line_item.id).map(line_item)
+                .unwrap_or_else(|| json!({"__typename": "LineItem", "id": l.line_item.id}));
+            json!({
+                "__typename": "FulfillmentOrderLineItem",
+                "id": l.id,
+                "totalQuantity": l.total_quantity,
+                "remainingQuantity": l.remaining_quantity,
+                "lineItem": line,
+            })
+        }).collect::<Vec<_>>(),
+        "orderId": o.id,
+        "orderName": o.name,
+        "orderProcessedAt": o.processed_at,
+        "order": {"__typename": "Order", "id": o.id, "name": o.name},
+    })
+}
+
+/// Any object with an id, as the `node`/`nodes` root fields find it.
+pub fn node(shop: &ShopState, id: &str) -> Option<Value> {
+    let kind = id.strip_prefix("gid://shopify/")?.split('/').next()?;
+    match kind {
+        "Order" => shop.orders.get(id).map(order),
+        "FulfillmentOrder" => {
+            let stored = shop.order_of_fulfillment_order(id)?;
+            let fo = stored
+                .order
+                .fulfillment_orders
+                .iter()
+                .find(|fo| fo.id == id)?;
+            Some(fulfillment_order(fo, stored))
+        }
+        "LineItem" => shop
+            .orders
+            .values()
+            .find_map(|o| o.order.line_item(id))
+            .map(line_item),
+        "FulfillmentHold" => shop.orders.values().find_map(|o| {
+            o.order
+                .fulfillment_orders
+                .iter()
+                .flat_map(|fo| &fo.fulfillment_holds)
+                .find(|h| h.id == id)
+                .map(hold)
+        }),
+        "SellingPlan" => shop.orders.values().find_map(|o| {
+            o.order.line_items.iter().find_map(|l| {
+                let plan = l.selling_plan.as_ref()?;
+                (plan.selling_plan_id.as_deref() == Some(id)).then(|| {
+                    json!({
+                        "__typename": "SellingPlan",
+                        "id": id,
+                        "category": plan.category,
+                        "name": plan.category.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                    })
+                })
+            })
+        }),
+        "Metafield" => shop
+            .orders
+            .values()
+            .find_map(|o| o.metafields.iter().find(|m| m.id == id).map(metafield)),
+        _ => None,
+    }
+}

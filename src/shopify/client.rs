@@ -1,0 +1,401 @@
+//! [`Client`]: the one way orderflow talks to Shopify. It sends only the registered documents,
+//! only to configured shops, waits for room in each shop's cost bucket before sending, retries
+//! what is worth retrying, and returns classified [`ShopifyError`]s.
+//!
+//! Cheap to clone: one connection pool, one throttle per shop and one set of counters, shared by
+//! every task of the process.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use apollo_compiler::ExecutableDocument;
+use apollo_compiler::response::JsonMap;
+use apollo_compiler::validation::Valid;
+use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use super::answer;
+use super::documents::Document;
+use super::error::{AttemptError, ShopifyError};
+use super::retry::{RetryPolicy, backoff};
+use super::throttle::{QueryCost, Throttle};
+use super::{cost, schema};
+use crate::config::{ShopConfig, ShopifyConfig};
+use crate::id::ShopDomain;
+
+/// Longest single sleep while waiting for room in a cost bucket.
+const MAX_THROTTLE_POLL: Duration = Duration::from_millis(100);
+
+/// Counters the worker and metrics can read.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+    throttle_wait_ms: AtomicU64,
+    actual_cost: AtomicU64,
+}
+
+/// A copy of the client's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientMetrics {
+    /// HTTP requests sent (retries included).
+    pub requests: u64,
+    /// Requests sent again after a network error, timeout or 5xx.
+    pub retries: u64,
+    /// THROTTLED or 429 answers received (and absorbed by waiting).
+    pub throttled: u64,
+    /// Total time spent waiting for room in the cost bucket.
+    pub throttle_wait_ms: u64,
+    /// Sum of `actualQueryCost` reported.
+    pub actual_cost: u64,
+}
+
+struct Shop {
+    endpoint: String,
+    token: SecretString,
+    /// With an `admin_api_url` override the URL no longer names the shop, so the `Host` header
+    /// does (as it would on `https://{shop}`); the sandbox tells its shops apart by it.
+    host: Option<String>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    shops: HashMap<ShopDomain, Shop>,
+    throttles: Mutex<HashMap<ShopDomain, Throttle>>,
+    retry: RetryPolicy,
+    counters: Counters,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Endpoints only: the tokens stay out of Debug.
+        f.debug_struct("Client")
+            .field("shops", &self.inner.shops.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Admin API endpoint of a shop: `https://{shop}/admin/api/{version}/graphql.json`, or the
+/// same path under the shop's `admin_api_url` override (sandbox and tests).
+pub fn endpoint(shop: &ShopConfig, api_version: &str) -> String {
+    let base = match &shop.admin_api_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("https://{}", shop.domain),
+    };
+    format!("{base}/admin/api/{api_version}/graphql.json")
+}
+
+impl Client {
+    /// A client for the configured shops. Only these are ever called.
+    pub fn new(shopify: &ShopifyConfig, shops: &[ShopConfig]) -> Result<Self, reqwest::Error> {
+        Self::with_retry(shopify, shops, RetryPolicy::default())
+    }
+
+    pub fn with_retry(
+        shopify: &ShopifyConfig,
+        shops: &[ShopConfig],
+        retry: RetryPolicy,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(retry.request_timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("orderflow/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let shops = shops
+            .iter()
+            .map(|s| {
+                let shop = Shop {
+                    endpoint: endpoint(s, &shopify.api_version),
+                    token: s.access_token.clone(),
+                    host: s.admin_api_url.as_ref().map(|_| s.domain.to_string()),
+                };
+                (s.domain.clone(), shop)
+            })
+            .collect();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                shops,
+                throttles: Mutex::new(HashMap::new()),
+                retry,
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// Parses a shop domain from untrusted input (a webhook header, a CLI argument) and checks
+    /// that it is configured: the only way to turn a string into a shop this client will call.
+    pub fn configured_shop(&self, raw: &str) -> Result<ShopDomain, ShopifyError> {
+        let domain =
+            ShopDomain::parse(raw).map_err(|_| ShopifyError::UnknownShop(raw.to_owned()))?;
+        if self.inner.shops.contains_key(&domain) {
+            Ok(domain)
+        } else {
+            Err(ShopifyError::UnknownShop(raw.to_owned()))
+        }
+    }
+
+    pub fn metrics(&self) -> ClientMetrics {
+        let c = &self.inner.counters;
+        ClientMetrics {
+            requests: c.requests.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+            throttle_wait_ms: c.throttle_wait_ms.load(Ordering::Relaxed),
+            actual_cost: c.actual_cost.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Runs one registered document and deserialises its `data`.
+    pub async fn execute<T: DeserializeOwned>(
+        &self,
+        shop: &ShopDomain,
+        document: &Document,
+        variables: serde_json::Value,
+    ) -> Result<T, ShopifyError> {
+        let data = self.execute_raw(shop, document, variables).await?;
+        serde_json::from_value(data).map_err(|e| ShopifyError::Schema {
+            shop: shop.clone(),
+            operation: document.operation(),
+            message: format!("unexpected answer shape: {e}"),
+        })
+    }
+
+    /// Runs one registered document and returns its `data` as JSON.
+    pub async fn execute_raw(
+        &self,
+        shop: &ShopDomain,
+        document: &Document,
+        variables: serde_json::Value,
+    ) -> Result<serde_json::Value, ShopifyError> {
+        // Refused before anything is sent, and before the token is even looked at.
+        let target = self
+            .inner
+            .shops
+            .get(shop)
+            .ok_or_else(|| ShopifyError::UnknownShop(shop.to_string()))?;
+        let estimate = estimate_cost(document, &variables);
+        let span = tracing::info_span!(
+            "shopify",
+            shop = %shop,
+            operation = document.operation(),
+            cost = estimate,
+            attempt = tracing::field::Empty,
+        );
+        self.send_with_retries(shop, target, document, &variables, estimate)
+            .instrument(span)
+            .await
+    }
+
+    async fn send_with_retries(
+        &self,
+        shop: &ShopDomain,
+        target: &Shop,
+        document: &Document,
+        variables: &serde_json::Value,
+        estimate: f64,
+    ) -> Result<serde_json::Value, ShopifyError> {
+        let policy = &self.inner.retry;
+        let body = serde_json::json!({
+            "query": document.text(),
+            "operationName": document.operation(),
+            "variables": variables,
+        });
+        let mut failures = 0u32;
+        let mut throttled = 0u32;
+        let mut last_reason: String;
+        loop {
+            let attempt = failures + throttled + 1;
+            tracing::Span::current().record("attempt", attempt);
+            self.wait_for_room(shop, estimate).await;
+            let (result, reported) = self.attempt(shop, target, document, &body).await;
+            self.settle(shop, estimate, reported.as_ref());
+            match result {
+                Ok(data) => return Ok(data),
+                Err(AttemptError::Fatal(e)) => return Err(e),
+                Err(AttemptError::Throttled(retry_after)) => {
+                    throttled += 1;
+                    self.inner
+                        .counters
+                        .throttled
+                        .fetch_add(1, Ordering::Relaxed);
+                    last_reason = "THROTTLED".to_owned();
+                    if throttled > policy.max_throttled {
+                        break;
+                    }
+                    tracing::debug!("throttled by Shopify, waiting for room");
+                    if let Some(delay) = retry_after {
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+                Err(AttemptError::Retryable(reason)) => {
+                    failures += 1;
+                    last_reason = reason;
+                    if failures >= policy.max_attempts {
+                        break;
+                    }
+                    self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    let backoff = backoff(policy, failures);
+                    tracing::warn!(reason = %last_reason, backoff_ms = backoff.as_millis() as u64, "retrying Shopify call");
+                    tokio::time::sleep(backoff).await;
+                }
+            }
+        }
+        Err(ShopifyError::Transient {
+            shop: shop.clone(),
+            operation: document.operation(),
+            attempts: failures + throttled,
+            reason: last_reason,
+        })
+    }
+
+    /// Waits until the shop's bucket model holds `estimate` points, and takes them.
+    async fn wait_for_room(&self, shop: &ShopDomain, estimate: f64) {
+        let started = Instant::now();
+        loop {
+            let now = Instant::now();
+            let wait = {
+                let mut throttles = self
+                    .inner
+                    .throttles
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                throttles
+                    .entry(shop.clone())
+                    .or_insert_with(|| Throttle::new(now))
+                    .acquire(estimate, now)
+            };
+            let Some(wait) = wait else { break };
+            tracing::trace!(
+                wait_ms = wait.as_millis() as u64,
+                "waiting for room in the cost bucket"
+            );
+            // Ask again at least this often: answers to other tasks refine the model.
+            tokio::time::sleep(wait.min(MAX_THROTTLE_POLL)).await;
+        }
+        let waited = started.elapsed();
+        if waited >= Duration::from_millis(1) {
+            self.inner
+                .counters
+                .throttle_wait_ms
+                .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
+        }
+    }
+
+    fn settle(&self, shop: &ShopDomain, estimate: f64, reported: Option<&QueryCost>) {
+        let now = Instant::now();
+        if let Some(actual) = reported.and_then(|c| c.actual_query_cost) {
+            self.inner
+                .counters
+                .actual_cost
+                .fetch_add(actual as u64, Ordering::Relaxed);
+        }
+        let mut throttles = self
+            .inner
+            .throttles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = throttles.get_mut(shop) {
+            t.settle(estimate, reported, now);
+        }
+    }
+
+    /// One HTTP exchange, classified. Also returns the cost Shopify reported, if any.
+    async fn attempt(
+        &self,
+        shop: &ShopDomain,
+        target: &Shop,
+        document: &Document,
+        body: &serde_json::Value,
+    ) -> (Result<serde_json::Value, AttemptError>, Option<QueryCost>) {
+        self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let fatal = |e: ShopifyError| (Err(AttemptError::Fatal(e)), None);
+        let mut token = match HeaderValue::from_str(target.token.expose_secret()) {
+            Ok(v) => v,
+            Err(_) => {
+                return fatal(ShopifyError::Unauthorized {
+                    shop: shop.clone(),
+                    operation: document.operation(),
+                    status: 0,
+                });
+            }
+        };
+        token.set_sensitive(true);
+        let mut request = self.inner.http.post(&target.endpoint);
+        if let Some(host) = &target.host {
+            request = request.header(reqwest::header::HOST, host);
+        }
+        let response = request
+            .header("X-Shopify-Access-Token", token)
+            .header(CONTENT_TYPE, "application/json")
+            .json(body)
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            // reqwest errors name the URL, never headers.
+            Err(e) => return (Err(AttemptError::Retryable(network_reason(e))), None),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Some(outcome) =
+            answer::classify_status(shop, document.operation(), status, retry_after.as_deref())
+        {
+            return (Err(outcome), None);
+        }
+        let text = match response.text().await {
+            Ok(t) => t,
+            Err(e) => return (Err(AttemptError::Retryable(network_reason(e))), None),
+        };
+        answer::classify_body(shop, document.operation(), status, &text)
+    }
+}
+
+/// The requested cost of a registered document, as Shopify will compute it; the client waits for
+/// this much room. Falls back to the per-query cap if the document cannot be costed.
+fn estimate_cost(document: &Document, variables: &serde_json::Value) -> f64 {
+    // Validated once per document: the registry is static.
+    static VALID: OnceLock<HashMap<&'static str, Valid<ExecutableDocument>>> = OnceLock::new();
+    let valid = VALID.get_or_init(|| {
+        super::documents::ALL
+            .iter()
+            .filter_map(|d| Some((d.operation(), schema::validate(d.text(), d.file()).ok()?)))
+            .collect()
+    });
+    let computed = (|| {
+        let valid = valid.get(document.operation())?;
+        let op = valid.operations.get(None).ok()?;
+        let vars: JsonMap = serde_json::from_value(variables.clone()).ok()?;
+        cost::requested(schema::schema(), valid, op, &vars).ok()
+    })();
+    computed.unwrap_or(cost::MAX_QUERY_COST) as f64
+}
+
+fn network_reason(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped while reading the answer"
+    } else {
+        "request failed"
+    };
+    // Without the URL: it is the shop's endpoint, already in the span.
+    format!("{kind}: {}", e.without_url())
+}

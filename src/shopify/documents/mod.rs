@@ -1,0 +1,105 @@
+//! Every GraphQL document orderflow sends, one `.graphql` file each, compiled in with
+//! `include_str!`. [`ALL`] lists them; a test checks that it names every file of this folder and
+//! validates each against the vendored schema, so a new document cannot escape validation.
+
+/// One document: its operation name, its file (relative to this folder) and its text.
+///
+/// The fields are private so that only this module makes documents: a document the client can
+/// send is one of [`ALL`], hence validated by the test suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Document {
+    operation: &'static str,
+    file: &'static str,
+    text: &'static str,
+}
+
+impl Document {
+    /// The operation name, e.g. `OrderSnapshot` (also the `operationName` sent).
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// The file name in `src/shopify/documents/`.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The GraphQL text.
+    pub fn text(&self) -> &'static str {
+        self.text
+    }
+}
+
+macro_rules! document {
+    ($const:ident, $operation:literal, $file:literal) => {
+        pub const $const: Document = Document {
+            operation: $operation,
+            file: $file,
+            text: include_str!($file),
+        };
+    };
+}
+
+document!(ORDER_SNAPSHOT, "OrderSnapshot", "order_snapshot.graphql");
+document!(
+    ORDER_LINE_ITEMS_PAGE,
+    "OrderLineItemsPage",
+    "order_line_items_page.graphql"
+);
+document!(
+    ORDER_FULFILLMENT_ORDERS_PAGE,
+    "OrderFulfillmentOrdersPage",
+    "order_fulfillment_orders_page.graphql"
+);
+document!(
+    FULFILLMENT_ORDER_LINE_ITEMS_PAGE,
+    "FulfillmentOrderLineItemsPage",
+    "fulfillment_order_line_items_page.graphql"
+);
+document!(
+    SELLING_PLAN_CATEGORIES,
+    "SellingPlanCategories",
+    "selling_plan_categories.graphql"
+);
+document!(
+    FULFILLMENT_ORDER_FOR_ORDER,
+    "FulfillmentOrderForOrder",
+    "fulfillment_order_for_order.graphql"
+);
+document!(
+    FULFILLMENT_ORDER_HOLD,
+    "FulfillmentOrderHold",
+    "fulfillment_order_hold.graphql"
+);
+document!(
+    FULFILLMENT_ORDER_RELEASE_HOLD,
+    "FulfillmentOrderReleaseHold",
+    "fulfillment_order_release_hold.graphql"
+);
+document!(
+    FULFILLMENT_CREATE,
+    "FulfillmentCreate",
+    "fulfillment_create.graphql"
+);
+document!(TAGS_ADD, "TagsAdd", "tags_add.graphql");
+document!(TAGS_REMOVE, "TagsRemove", "tags_remove.graphql");
+document!(METAFIELDS_SET, "MetafieldsSet", "metafields_set.graphql");
+
+/// Every document orderflow can send.
+pub const ALL: &[Document] = &[
+    ORDER_SNAPSHOT,
+    ORDER_LINE_ITEMS_PAGE,
+    ORDER_FULFILLMENT_ORDERS_PAGE,
+    FULFILLMENT_ORDER_LINE_ITEMS_PAGE,
+    SELLING_PLAN_CATEGORIES,
+    FULFILLMENT_ORDER_FOR_ORDER,
+    FULFILLMENT_ORDER_HOLD,
+    FULFILLMENT_ORDER_RELEASE_HOLD,
+    FULFILLMENT_CREATE,
+    TAGS_ADD,
+    TAGS_REMOVE,
+    METAFIELDS_SET,
+];
+
+/// Where the files live, for the test that lists the folder.
+pub const DIR: &str = "src/shopify/documents";

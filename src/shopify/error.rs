@@ -1,0 +1,135 @@
+//! [`ShopifyError`]: what can go wrong talking to the Admin API, classified so the worker knows
+//! whether to retry later (transient), dead-letter (permanent) or page someone (a schema bug).
+//!
+//! No variant ever carries the access token; messages quote Shopify's text, which never holds it.
+
+use std::time::Duration;
+
+use crate::id::ShopDomain;
+
+/// One entry of a mutation payload's `userErrors`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct UserError {
+    /// The input path Shopify blames, e.g. `["fulfillmentHold", "handle"]`.
+    #[serde(default)]
+    pub field: Option<Vec<String>>,
+    pub message: String,
+    /// The error code, on payloads whose error type has one (e.g. `DUPLICATE_FULFILLMENT_HOLD_HANDLE`).
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShopifyError {
+    /// The shop is not in the configuration: nothing was sent.
+    #[error("shop `{0}` is not configured: orderflow only calls configured shops")]
+    UnknownShop(String),
+
+    /// A request orderflow must not send (e.g. a release without hold ids): nothing was sent.
+    #[error("{operation} not sent: {reason}")]
+    InvalidRequest {
+        operation: &'static str,
+        reason: &'static str,
+    },
+
+    /// Network errors, timeouts, 5xx, THROTTLED that outlasted every retry.
+    #[error(
+        "transient Shopify failure for {shop} ({operation}) after {attempts} attempt(s): {reason}"
+    )]
+    Transient {
+        shop: ShopDomain,
+        operation: &'static str,
+        attempts: u32,
+        reason: String,
+    },
+
+    /// 401/403: the token is revoked (the app was uninstalled) or lacks a scope.
+    #[error("Shopify refused the access token for {shop} ({operation}): HTTP {status}")]
+    Unauthorized {
+        shop: ShopDomain,
+        operation: &'static str,
+        status: u16,
+    },
+
+    /// The resource does not exist (the query answered `null`, or HTTP 404 for the shop).
+    #[error("{what} not found in {shop}")]
+    NotFound { shop: ShopDomain, what: String },
+
+    /// The mutation ran and Shopify said no: permanent for this input.
+    #[error("{operation} refused by {shop}: {}", describe(.errors))]
+    UserErrors {
+        shop: ShopDomain,
+        operation: &'static str,
+        errors: Vec<UserError>,
+    },
+
+    /// Shopify (or the sandbox) rejected the document itself, or answered a shape we cannot read:
+    /// a bug in orderflow, never retried.
+    #[error("GraphQL error from {shop} ({operation}), a bug in orderflow: {message}")]
+    Schema {
+        shop: ShopDomain,
+        operation: &'static str,
+        message: String,
+    },
+
+    /// The query's requested cost passes Shopify's per-query cap: a bug in the document.
+    #[error("{operation} requests too much for one query ({shop}): {message}")]
+    MaxCostExceeded {
+        shop: ShopDomain,
+        operation: &'static str,
+        message: String,
+    },
+}
+
+fn describe(errors: &[UserError]) -> String {
+    errors
+        .iter()
+        .map(|e| match &e.code {
+            Some(code) => format!("{} ({code})", e.message),
+            None => e.message.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ShopifyError {
+    /// Worth retrying later (through the delay tiers): the same request may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ShopifyError::Transient { .. })
+    }
+
+    /// The codes of a `UserErrors`, for matching (`DUPLICATE_FULFILLMENT_HOLD_HANDLE`…).
+    pub fn user_error_codes(&self) -> Vec<&str> {
+        match self {
+            ShopifyError::UserErrors { errors, .. } => {
+                errors.iter().filter_map(|e| e.code.as_deref()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A short stable label for metrics and logs.
+    pub fn class(&self) -> &'static str {
+        match self {
+            ShopifyError::UnknownShop(_) => "unknown_shop",
+            ShopifyError::InvalidRequest { .. } => "invalid_request",
+            ShopifyError::Transient { .. } => "transient",
+            ShopifyError::Unauthorized { .. } => "unauthorized",
+            ShopifyError::NotFound { .. } => "not_found",
+            ShopifyError::UserErrors { .. } => "user_errors",
+            ShopifyError::Schema { .. } => "schema",
+            ShopifyError::MaxCostExceeded { .. } => "max_cost_exceeded",
+        }
+    }
+}
+
+/// Why one attempt failed, before retries decide; internal to the client.
+#[derive(Debug)]
+pub(crate) enum AttemptError {
+    /// Retry after this long (THROTTLED, 429 Retry-After).
+    Throttled(Option<Duration>),
+    /// Retry with backoff (network, timeout, 5xx).
+    Retryable(String),
+    /// Give up now.
+    Fatal(ShopifyError),
+}
