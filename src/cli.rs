@@ -30,12 +30,16 @@ pub struct ConfigArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run everything: the webhook receiver (and the workers, once they exist).
+    /// Run everything: the webhook receiver and the workers.
     Run(ConfigArg),
     /// Run only the webhook receiver (to scale it apart from the workers).
     Receive(ConfigArg),
+    /// Run only the workers (to scale them apart from the receiver).
+    Work(ConfigArg),
     /// Validate a config file and print it resolved, secrets redacted. Exit 1 on errors.
     Check(ConfigArg),
+    /// Print the plan for one order, with every reason, sending nothing.
+    Explain(ExplainArgs),
     /// List, replay or purge dead letters.
     Dlq {
         /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
@@ -54,6 +58,33 @@ pub enum Command {
         /// The body to sign, byte for byte.
         file: PathBuf,
     },
+}
+
+/// `orderflow explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The shop whose rules apply, e.g. acme.myshopify.com.
+    #[arg(long)]
+    pub shop: String,
+    /// A snapshot file (the `OrderSnapshot` JSON of `fixtures/orders/`).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "order_id",
+        required_unless_present = "order_id"
+    )]
+    pub snapshot: Option<PathBuf>,
+    /// Read the order live from the shop instead (read-only: no mutation is sent).
+    #[arg(long)]
+    pub order_id: Option<u64>,
+    /// Plan as of this instant (RFC 3339, e.g. 2026-11-23T12:59:00+01:00); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// The plan as JSON instead of sentences.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `orderflow sandbox`.
@@ -113,7 +144,9 @@ pub enum DlqAction {
 /// Runs the parsed command; the exit code is the returned value.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Run(args) | Command::Receive(args) => serve(&args).await,
+        Command::Run(args) => serve(&args, crate::app::Roles::ALL).await,
+        Command::Receive(args) => serve(&args, crate::app::Roles::RECEIVE).await,
+        Command::Work(args) => serve(&args, crate::app::Roles::WORK).await,
         Command::Check(args) => match Config::load(&args.config, &Env::from_process()) {
             Ok(config) => {
                 print!("{}", config.redacted());
@@ -131,6 +164,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 Ok(2)
             }
         },
+        Command::Explain(args) => crate::cli_explain::run(args).await,
         Command::Sandbox(args) => {
             let options = crate::sandbox::standalone::Options {
                 listen: args.listen,
@@ -156,7 +190,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-async fn serve(args: &ConfigArg) -> anyhow::Result<i32> {
+async fn serve(args: &ConfigArg, roles: crate::app::Roles) -> anyhow::Result<i32> {
     crate::telemetry::init_logging();
     let config = match Config::load(&args.config, &Env::from_process()) {
         Ok(c) => c,
@@ -165,8 +199,8 @@ async fn serve(args: &ConfigArg) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    let app = crate::app::App::build(config, Arc::new(SystemClock)).await?;
-    tracing::info!(addr = %app.local_addr(), broker = %app.config().amqp.redacted_url(), "receiver listening");
+    let app = crate::app::App::build_with(config, Arc::new(SystemClock), roles).await?;
+    tracing::info!(addr = %app.local_addr(), broker = %app.config().amqp.redacted_url(), receive = roles.receive, work = roles.work, "orderflow listening");
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     app.run_until_stopped(shutdown).await?;

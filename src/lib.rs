@@ -15,6 +15,7 @@ pub mod app;
 pub mod calendar;
 pub mod cli;
 mod cli_dlq;
+mod cli_explain;
 pub mod clock;
 pub mod config;
 pub mod dlq;

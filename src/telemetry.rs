@@ -30,6 +30,23 @@ pub fn init_logging() {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DispositionLabels {
+    pub disposition: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabels {
+    pub kind: String,
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallLabels {
+    pub operation: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WebhookLabels {
     pub topic: String,
     pub outcome: String,
@@ -47,6 +64,19 @@ pub struct Metrics {
     pub publish_confirm_seconds: Histogram,
     /// 1 while connected to the broker.
     pub broker_connected: Gauge,
+    /// Messages settled by the workers, by disposition (done, done_wake_up, retry,
+    /// dead_letter, reroute, not_yet_due).
+    pub messages: Family<DispositionLabels, Counter>,
+    /// Actions applied to orders, by kind and the rule that asked for them.
+    pub actions: Family<ActionLabels, Counter>,
+    /// Shopify calls by operation and outcome (ok, transient, unauthorized, user_errors, ...).
+    pub shopify_calls: Family<CallLabels, Counter>,
+    /// Seconds from `X-Shopify-Triggered-At` to the worker's ack.
+    pub event_lag_seconds: Histogram,
+    /// The Shopify client's own counters, copied at scrape time.
+    pub shopify_points: Gauge,
+    pub shopify_throttle_wait_ms: Gauge,
+    pub shopify_retries: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -97,8 +127,60 @@ impl Metrics {
             "1 while connected to RabbitMQ",
             broker_connected.clone(),
         );
+        let messages = Family::<DispositionLabels, Counter>::default();
+        registry.register(
+            "messages",
+            "Messages settled by the workers, by disposition",
+            messages.clone(),
+        );
+        let actions = Family::<ActionLabels, Counter>::default();
+        registry.register(
+            "actions",
+            "Actions applied to orders, by kind and rule",
+            actions.clone(),
+        );
+        let shopify_calls = Family::<CallLabels, Counter>::default();
+        registry.register(
+            "shopify_calls",
+            "Shopify Admin API calls, by operation and outcome",
+            shopify_calls.clone(),
+        );
+        // 10 ms to ~3 h: normally well under a second; hours mean a backlog or an outage.
+        let event_lag_seconds = Histogram::new(
+            prometheus_client::metrics::histogram::exponential_buckets(0.01, 3.0, 14),
+        );
+        registry.register(
+            "event_lag_seconds",
+            "Seconds from Shopify's X-Shopify-Triggered-At to the worker's ack",
+            event_lag_seconds.clone(),
+        );
+        let shopify_points = Gauge::default();
+        registry.register(
+            "shopify_points_spent",
+            "Query cost points Shopify charged (actual cost), since start",
+            shopify_points.clone(),
+        );
+        let shopify_throttle_wait_ms = Gauge::default();
+        registry.register(
+            "shopify_throttle_wait_milliseconds",
+            "Time spent waiting for the cost bucket, since start",
+            shopify_throttle_wait_ms.clone(),
+        );
+        let shopify_retries = Gauge::default();
+        registry.register(
+            "shopify_retries",
+            "Shopify requests retried (network, 5xx, THROTTLED), since start",
+            shopify_retries.clone(),
+        );
         Self {
             registry,
+            messages,
+            actions,
+            shopify_calls,
+            event_lag_seconds,
+            shopify_points,
+            shopify_throttle_wait_ms,
+            shopify_retries,
             webhooks,
             hmac_failures,
             dedupe_hits,
@@ -111,6 +193,32 @@ impl Metrics {
         self.webhooks
             .get_or_create(&WebhookLabels {
                 topic: topic_label(topic),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn message(&self, disposition: &str) {
+        self.messages
+            .get_or_create(&DispositionLabels {
+                disposition: disposition.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn action(&self, kind: &str, rule: &str) {
+        self.actions
+            .get_or_create(&ActionLabels {
+                kind: kind.to_owned(),
+                rule: rule.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn shopify_call(&self, operation: &str, outcome: &str) {
+        self.shopify_calls
+            .get_or_create(&CallLabels {
+                operation: operation.to_owned(),
                 outcome: outcome.to_owned(),
             })
             .inc();

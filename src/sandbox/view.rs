@@ -72,7 +72,7 @@ pub fn line_item(l: &LineItem) -> Value {
         "currentQuantity": l.quantity,
         "requiresShipping": l.requires_shipping,
         "isGiftCard": l.is_gift_card,
-        "name": l.sku.clone().unwrap_or_default(),
+        "name": l.name.clone().or_else(|| l.sku.clone()).unwrap_or_default(),
         "title": l.sku.clone().unwrap_or_default(),
         "product": l.product.as_ref().map(|p| json!({"__typename": "Product", "tags": p.tags})),
         "sellingPlan": l.selling_plan.as_ref().map(|p| json!({

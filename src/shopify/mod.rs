@@ -4,6 +4,7 @@
 
 mod answer;
 pub mod client;
+mod convert;
 pub mod cost;
 pub mod documents;
 pub mod enums;

@@ -110,6 +110,9 @@ pub struct MetafieldValue {
 pub struct LineItem {
     /// `gid://shopify/LineItem/<id>`.
     pub id: String,
+    /// The line's title as the merchant sees it (product and variant).
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub sku: Option<String>,
     #[serde(default)]

@@ -6,6 +6,7 @@ pub mod compliance;
 pub mod consumer;
 pub mod disposition;
 pub mod message;
+pub mod order;
 
 pub use consumer::{Consumers, Handler, Observer};
 pub use disposition::{Disposition, Settled, Settler};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use orderflow::app::App;
+use orderflow::app::{App, Roles};
 use orderflow::clock::SystemClock;
 use orderflow::config::{Config, Env};
 use orderflow::webhook::verify::sign;
@@ -52,6 +52,8 @@ pub struct Options {
     pub amqp_url: Option<String>,
     pub extra_toml: String,
     pub confirm_timeout_ms: Option<u64>,
+    /// What the app runs; the receiver alone unless a test asks for workers.
+    pub roles: Option<Roles>,
 }
 
 impl TestApp {
@@ -65,7 +67,8 @@ impl TestApp {
         let config = test_config(&prefix, &opts);
         let partitions = config.amqp.partitions;
         let connect_expected = opts.amqp_url.is_none();
-        let app = App::build(config, Arc::new(SystemClock))
+        let roles = opts.roles.unwrap_or(Roles::RECEIVE);
+        let app = App::build_with(config, Arc::new(SystemClock), roles)
             .await
             .expect("app builds");
         let addr = app.local_addr();

@@ -1,0 +1,212 @@
+//! `OrderSnapshot` → `rules::Order`: the adapter's view of Shopify turned into the plain model
+//! the pure rules take. A value a newer API version adds (`Unknown`) maps to whatever makes the
+//! rules leave the thing alone: an unknown fulfilment-order status is not active, an unknown
+//! request status is not `UNSUBMITTED` (never fulfilled), an unknown action is not offered.
+
+use crate::rules::enums as r;
+use crate::rules::model::{self as m, Order};
+
+use super::snapshot::{self as snap, OrderSnapshot};
+
+impl OrderSnapshot {
+    /// The order as the rules see it.
+    pub fn to_rules_order(&self) -> Order {
+        Order {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            tags: self.tags.clone(),
+            cancelled: self.cancelled_at.is_some(),
+            closed: self.closed,
+            test: self.test,
+            processed_at: self.processed_at,
+            // The snapshot does not read transactions: processing time counts from
+            // `processedAt` (checkout), which is when most orders are paid.
+            paid_at: None,
+            financial_status: self
+                .display_financial_status
+                .and_then(|f| r::FinancialStatus::parse(f.as_str())),
+            total_price: self.total_price_set.shop_money.amount,
+            source_name: self.source_name.clone(),
+            shipping_country: self
+                .shipping_address
+                .as_ref()
+                .and_then(|a| a.country_code_v2.as_ref())
+                .map(|c| c.to_ascii_uppercase()),
+            risk: m::Risk {
+                recommendation: r::RiskRecommendation::parse(self.risk.recommendation.as_str())
+                    .unwrap_or(r::RiskRecommendation::None),
+                assessments: self
+                    .risk
+                    .assessments
+                    .iter()
+                    // An unknown level is treated as still being assessed: wait, never ship
+                    // on a verdict this build cannot read.
+                    .map(|a| {
+                        r::RiskLevel::parse(a.risk_level.as_str()).unwrap_or(r::RiskLevel::Pending)
+                    })
+                    .collect(),
+            },
+            lines: self.line_items.iter().map(line).collect(),
+            fulfillment_orders: self
+                .fulfillment_orders
+                .iter()
+                .map(fulfillment_order)
+                .collect(),
+            decision_metafield: self.decision.as_ref().map(|d| d.value.clone()),
+        }
+    }
+}
+
+fn line(l: &snap::LineItem) -> m::LineItem {
+    m::LineItem {
+        id: l.id.clone(),
+        name: l
+            .name
+            .clone()
+            .or_else(|| l.sku.clone())
+            .unwrap_or_else(|| l.id.rsplit('/').next().unwrap_or(&l.id).to_owned()),
+        sku: l.sku.clone(),
+        vendor: l.vendor.clone(),
+        quantity: l.quantity,
+        requires_shipping: l.requires_shipping,
+        gift_card: l.is_gift_card,
+        product_tags: l
+            .product
+            .as_ref()
+            .map(|p| p.tags.clone())
+            .unwrap_or_default(),
+        preorder: OrderSnapshot::is_preorder(l),
+    }
+}
+
+fn fulfillment_order(fo: &snap::FulfillmentOrder) -> m::FulfillmentOrder {
+    m::FulfillmentOrder {
+        id: fo.id.clone(),
+        status: r::FulfillmentOrderStatus::parse(fo.status.as_str())
+            .unwrap_or(r::FulfillmentOrderStatus::Incomplete),
+        request_status: r::FulfillmentOrderRequestStatus::parse(fo.request_status.as_str())
+            .unwrap_or(r::FulfillmentOrderRequestStatus::Closed),
+        delivery_method: fo
+            .delivery_method
+            .as_ref()
+            .and_then(|d| r::DeliveryMethodType::parse(d.method_type.as_str())),
+        holds: fo
+            .fulfillment_holds
+            .iter()
+            .map(|h| m::Hold {
+                id: h.id.clone(),
+                handle: h.handle.clone(),
+                reason: r::FulfillmentHoldReason::parse(h.reason.as_str())
+                    .unwrap_or(r::FulfillmentHoldReason::Other),
+                held_by_us: h.held_by_requesting_app,
+            })
+            .collect(),
+        supported_actions: fo
+            .supported_actions
+            .iter()
+            .filter_map(|a| r::FulfillmentOrderAction::parse(a.action.as_str()))
+            .collect(),
+        line_items: fo
+            .line_items
+            .iter()
+            .map(|li| m::FulfillmentOrderLineItem {
+                id: li.id.clone(),
+                line_item_id: li.line_item.id.clone(),
+                remaining_quantity: li.remaining_quantity,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::shopify::enums as s;
+
+    fn fixture(name: &str) -> OrderSnapshot {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/orders")
+            .join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn every_fixture_converts_with_its_lines_and_fulfillment_orders() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/orders");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let Some(stem) = name.strip_suffix(".json") else {
+                continue;
+            };
+            if stem.ends_with(".webhook") {
+                continue;
+            }
+            let snap = fixture(stem);
+            let order = snap.to_rules_order();
+            assert_eq!(order.lines.len(), snap.line_items.len(), "{stem}");
+            assert_eq!(
+                order.fulfillment_orders.len(),
+                snap.fulfillment_orders.len(),
+                "{stem}"
+            );
+            for (a, b) in order
+                .fulfillment_orders
+                .iter()
+                .zip(&snap.fulfillment_orders)
+            {
+                assert_eq!(
+                    a.status.as_str(),
+                    b.status.as_str(),
+                    "{stem}: statuses keep their spelling"
+                );
+                assert_eq!(a.holds.len(), b.fulfillment_holds.len());
+            }
+            seen += 1;
+        }
+        assert!(seen >= 10, "all fixture orders were read ({seen})");
+    }
+
+    #[test]
+    fn fixture_facts_reach_the_rules() {
+        let preorder = fixture("preorder").to_rules_order();
+        assert!(preorder.lines.iter().any(|l| l.preorder));
+        let pickup = fixture("pickup").to_rules_order();
+        assert!(
+            pickup
+                .fulfillment_orders
+                .iter()
+                .any(|f| f.delivery_method == Some(r::DeliveryMethodType::PickUp))
+        );
+        let cancelled = fixture("cancelled").to_rules_order();
+        assert!(cancelled.cancelled);
+        let high = fixture("high-risk").to_rules_order();
+        assert!(high.risk.assessments.contains(&r::RiskLevel::High));
+    }
+
+    #[test]
+    fn unknown_values_from_a_newer_api_make_the_rules_leave_things_alone() {
+        let mut snap = fixture("digital");
+        snap.fulfillment_orders[0].status = s::FulfillmentOrderStatus::Unknown;
+        snap.fulfillment_orders[0].request_status = s::RequestStatus::Unknown;
+        snap.fulfillment_orders[0]
+            .supported_actions
+            .push(snap::SupportedAction {
+                action: s::FulfillmentOrderAction::Unknown,
+            });
+        let order = snap.to_rules_order();
+        let fo = &order.fulfillment_orders[0];
+        assert!(!fo.is_active());
+        assert_ne!(
+            fo.request_status,
+            r::FulfillmentOrderRequestStatus::Unsubmitted
+        );
+        assert_eq!(
+            fo.supported_actions.len(),
+            snap.fulfillment_orders[0].supported_actions.len() - 1
+        );
+    }
+}

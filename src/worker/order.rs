@@ -1,0 +1,243 @@
+//! The order handler: re-read the order, plan, apply the difference. Level-triggered: the
+//! webhook only says *which* order to look at; what to do comes from the snapshot and the rules.
+//! A step that fails leaves the earlier ones done; the retry re-reads the order and plans only
+//! what is still missing, so nothing is done twice.
+
+use std::sync::Arc;
+
+use super::compliance::Uninstalled;
+use super::{Disposition, Handler, Incoming};
+use crate::clock::Clock;
+use crate::config::{Config, ShopConfig};
+use crate::id::OrderId;
+use crate::rules::decision::{METAFIELD_KEY, METAFIELD_NAMESPACE, METAFIELD_TYPE};
+use crate::rules::plan::{Action, Plan, Step};
+use crate::shopify::enums::HoldReason;
+use crate::shopify::ops::{
+    FulfillmentOrderLines, FulfillmentRequest, HoldRequest, LineQuantity, MetafieldInput,
+};
+use crate::shopify::{Client, ShopifyError};
+use crate::telemetry::Metrics;
+
+pub struct OrderHandler {
+    pub client: Client,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub uninstalled: Uninstalled,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Handler for OrderHandler {
+    async fn handle(&self, msg: &Incoming) -> Disposition {
+        let raw_shop = msg.shop().unwrap_or_default();
+        let Some(shop) = self
+            .config
+            .shops
+            .iter()
+            .find(|s| s.domain.as_str() == raw_shop)
+        else {
+            return Disposition::DeadLetter {
+                reason: "unknown_shop",
+                detail: format!(
+                    "shop `{raw_shop}` is not configured: add it, then `orderflow dlq replay`"
+                ),
+            };
+        };
+        if self.uninstalled.contains(raw_shop) {
+            return Disposition::DeadLetter {
+                reason: "unauthorized",
+                detail: "the app was uninstalled from this shop".into(),
+            };
+        }
+        match (msg.event_kind(), msg.order_id(), msg.fulfillment_order_id()) {
+            (Some("order"), Some(order), _) => self.reconcile(shop, order, msg).await,
+            (Some("fulfillment_order"), _, Some(gid)) => {
+                match self
+                    .call(
+                        "fulfillment_order_order",
+                        self.client.fulfillment_order_order(&shop.domain, gid),
+                    )
+                    .await
+                {
+                    Ok(order) => Disposition::Reroute { order_id: order },
+                    Err(e) => self.failed(e, msg),
+                }
+            }
+            (kind, _, _) => Disposition::DeadLetter {
+                reason: "unroutable",
+                detail: format!("a message of kind {kind:?} without the id it needs"),
+            },
+        }
+    }
+}
+
+impl OrderHandler {
+    async fn reconcile(&self, shop: &ShopConfig, order_id: OrderId, msg: &Incoming) -> Disposition {
+        let snapshot = match self
+            .call(
+                "order_snapshot",
+                self.client.fetch_snapshot(&shop.domain, order_id),
+            )
+            .await
+        {
+            Ok(s) => s,
+            // Deleted (or never visible to us): nothing to reconcile.
+            Err(ShopifyError::NotFound { .. }) => {
+                tracing::info!("order not found in the shop: nothing to do");
+                return Disposition::Done { wake_up: None };
+            }
+            Err(e) => return self.failed(e, msg),
+        };
+        let order = snapshot.to_rules_order();
+        let plan = crate::rules::plan(&order, &shop.rules, self.clock.now());
+        let wake_up = plan.wake_up();
+        if plan.is_empty() {
+            tracing::info!(order = %plan.order_name, "already as the rules want it");
+            return Disposition::Done { wake_up };
+        }
+        if shop.dry_run {
+            tracing::info!(order = %plan.order_name, plan = %plan, "dry run: plan computed, nothing sent");
+            return Disposition::Done { wake_up };
+        }
+        for step in plan.changes() {
+            if let Err(e) = self.apply(shop, &plan, step).await {
+                tracing::warn!(rule = %step.rule, reason = %step.reason, error = %e, "a step failed");
+                return self.failed(e, msg);
+            }
+            self.metrics.action(action_kind(&step.action), &step.rule);
+            tracing::info!(rule = %step.rule, reason = %step.reason, action = action_kind(&step.action), "applied");
+        }
+        Disposition::Done { wake_up }
+    }
+
+    async fn apply(&self, shop: &ShopConfig, plan: &Plan, step: &Step) -> Result<(), ShopifyError> {
+        let d = &shop.domain;
+        match &step.action {
+            Action::Release {
+                fulfillment_order,
+                hold_ids,
+            } => {
+                self.call(
+                    "release_holds",
+                    self.client.release_holds(d, fulfillment_order, hold_ids),
+                )
+                .await?;
+            }
+            Action::Hold {
+                fulfillment_order,
+                handle,
+                reason,
+                notes,
+                notify_merchant,
+            } => {
+                let request = HoldRequest {
+                    handle: handle.clone(),
+                    reason: HoldReason::parse(reason.as_str()),
+                    reason_notes: Some(notes.clone()),
+                    notify_merchant: *notify_merchant,
+                    fulfillment_order_line_items: Vec::new(),
+                };
+                self.call("hold", self.client.hold(d, fulfillment_order, &request))
+                    .await?;
+            }
+            Action::Fulfill {
+                fulfillment_order,
+                lines,
+                notify_customer,
+            } => {
+                let request = FulfillmentRequest {
+                    line_items_by_fulfillment_order: vec![FulfillmentOrderLines {
+                        fulfillment_order_id: fulfillment_order.clone(),
+                        fulfillment_order_line_items: lines
+                            .iter()
+                            .map(|l| LineQuantity {
+                                id: l.id.clone(),
+                                quantity: l.quantity,
+                            })
+                            .collect(),
+                    }],
+                    notify_customer: *notify_customer,
+                };
+                self.call("fulfill", self.client.fulfill(d, &request))
+                    .await?;
+            }
+            Action::TagsAdd { tags } => {
+                self.call("tags_add", self.client.add_tags(d, &plan.order_id, tags))
+                    .await?;
+            }
+            Action::TagsRemove { tags } => {
+                self.call(
+                    "tags_remove",
+                    self.client.remove_tags(d, &plan.order_id, tags),
+                )
+                .await?;
+            }
+            Action::SetDecision { decision } => {
+                let input = MetafieldInput {
+                    owner_id: plan.order_id.clone(),
+                    namespace: METAFIELD_NAMESPACE.into(),
+                    key: METAFIELD_KEY.into(),
+                    kind: METAFIELD_TYPE.into(),
+                    value: decision.to_json(),
+                };
+                self.call("metafields_set", self.client.set_metafields(d, &[input]))
+                    .await?;
+            }
+            Action::WakeUp { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Runs one Shopify call and counts it by operation and outcome.
+    async fn call<T>(
+        &self,
+        operation: &'static str,
+        call: impl std::future::Future<Output = Result<T, ShopifyError>>,
+    ) -> Result<T, ShopifyError> {
+        let result = call.await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.class(),
+        };
+        self.metrics.shopify_call(operation, outcome);
+        result
+    }
+
+    /// How a failed call settles the message.
+    fn failed(&self, e: ShopifyError, msg: &Incoming) -> Disposition {
+        match &e {
+            e if e.is_transient() => Disposition::Retry {
+                error: e.to_string(),
+            },
+            ShopifyError::Unauthorized { .. } => Disposition::DeadLetter {
+                reason: "unauthorized",
+                detail: format!("{e}: the token was refused (app uninstalled or scopes revoked)"),
+            },
+            // Shopify disagreed with a plan made from a snapshot that may have been stale:
+            // re-read and re-plan once; if it still disagrees, a person must look.
+            ShopifyError::UserErrors { .. } if msg.attempts() == 0 => Disposition::Retry {
+                error: e.to_string(),
+            },
+            ShopifyError::UserErrors { .. } => Disposition::DeadLetter {
+                reason: "user_errors",
+                detail: e.to_string(),
+            },
+            _ => Disposition::DeadLetter {
+                reason: e.class(),
+                detail: e.to_string(),
+            },
+        }
+    }
+}
+
+fn action_kind(action: &Action) -> &'static str {
+    match action {
+        Action::Release { .. } => "release",
+        Action::Hold { .. } => "hold",
+        Action::Fulfill { .. } => "fulfill",
+        Action::TagsAdd { .. } => "tags_add",
+        Action::TagsRemove { .. } => "tags_remove",
+        Action::SetDecision { .. } => "set_decision",
+        Action::WakeUp { .. } => "wake_up",
+    }
+}
