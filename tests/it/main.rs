@@ -7,6 +7,7 @@ mod harness;
 mod architecture;
 mod cli;
 mod dlq;
+mod e2e;
 mod receiver;
 mod sandbox;
 mod schema;

@@ -2,6 +2,7 @@
 //! queues, a TCP proxy that can cut the broker off, captured logs, and `eventually`.
 
 pub mod broker;
+pub mod e2e;
 pub mod logs;
 pub mod proxy;
 
@@ -22,6 +23,8 @@ use tokio_util::sync::CancellationToken;
 pub const SECRET_NEW: &str = "test-secret-new";
 pub const SECRET_OLD: &str = "test-secret-old";
 pub const SHOP: &str = "acme.myshopify.com";
+/// The shop's access token (the sandbox accepts it).
+pub const TOKEN: &str = "shpat_test";
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 /// A prefix no other test (or earlier run) uses.
@@ -54,6 +57,10 @@ pub struct Options {
     pub confirm_timeout_ms: Option<u64>,
     /// What the app runs; the receiver alone unless a test asks for workers.
     pub roles: Option<Roles>,
+    /// The shop's Admin API (the sandbox), for tests with workers.
+    pub admin_api_url: Option<String>,
+    /// The app's clock; the system clock by default.
+    pub clock: Option<Arc<dyn orderflow::clock::Clock>>,
 }
 
 impl TestApp {
@@ -68,7 +75,8 @@ impl TestApp {
         let partitions = config.amqp.partitions;
         let connect_expected = opts.amqp_url.is_none();
         let roles = opts.roles.unwrap_or(Roles::RECEIVE);
-        let app = App::build_with(config, Arc::new(SystemClock), roles)
+        let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+        let app = App::build_with(config, clock, roles)
             .await
             .expect("app builds");
         let addr = app.local_addr();
@@ -161,13 +169,19 @@ confirm_timeout_ms = {confirm}
 client_secrets = ["{SECRET_NEW}", "{SECRET_OLD}"]
 [[shops]]
 domain = "{SHOP}"
-access_token = "shpat_test"
+access_token = "{TOKEN}"
 timezone = "Europe/Amsterdam"
+{admin}
 {extra}
 "#,
         url = opts.amqp_url.as_deref().unwrap_or(AMQP_URL),
         confirm = opts.confirm_timeout_ms.unwrap_or(3000),
         extra = opts.extra_toml,
+        admin = opts
+            .admin_api_url
+            .as_ref()
+            .map(|u| format!("admin_api_url = \"{u}\""))
+            .unwrap_or_default(),
     );
     Config::from_toml(&text, Path::new("test.toml"), &Env::default()).expect("test config is valid")
 }

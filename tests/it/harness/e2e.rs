@@ -1,0 +1,204 @@
+//! End-to-end setup: the sandbox shop loaded with the fixture orders, and the whole app
+//! (receiver and workers) pointed at it, with the example config's rules and a manual clock.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use orderflow::app::Roles;
+use orderflow::clock::ManualClock;
+use orderflow::id::{OrderId, ShopDomain};
+use orderflow::shopify::Client;
+use orderflow::sandbox::MutationRecord;
+use orderflow::sandbox::{BucketConfig, Sandbox, SandboxConfig};
+use orderflow::shopify::OrderSnapshot;
+use secrecy::SecretString;
+
+use super::{Options, SHOP, TOKEN, TestApp, eventually, signature, SECRET_NEW};
+
+/// The instant the tests start at: Mon 23 Nov 2026 10:00 in Amsterdam, a business day before
+/// the 13:00 cut-off, after the fixtures' orders were placed.
+pub fn start_instant() -> Timestamp {
+    "2026-11-23T09:00:00Z".parse().expect("valid instant")
+}
+
+/// The rules sections of the example config, plus a worker tuned for tests.
+fn rules_toml(max_attempts: u32) -> String {
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/config/example.toml"),
+    )
+    .expect("example config");
+    let rules = &example[example.find("[fulfilment]").expect("rules in the example")..];
+    format!(
+        "[worker]\nmax_attempts = {max_attempts}\n# Wake-ups re-check the manual clock every second.\nmax_delay_hop_ms = 1000\n\n{rules}"
+    )
+}
+
+pub struct Shop {
+    pub sandbox: Sandbox,
+    pub app: TestApp,
+    pub clock: ManualClock,
+    pub shop: ShopDomain,
+    /// A client of the sandbox, for reading orders as the workers do.
+    pub client: Client,
+}
+
+#[derive(Default)]
+pub struct E2eOptions {
+    pub amqp_url: Option<String>,
+    pub max_attempts: Option<u32>,
+}
+
+impl Shop {
+    pub async fn start(name: &str) -> Self {
+        Self::start_with(name, E2eOptions::default()).await
+    }
+
+    pub async fn start_with(name: &str, opts: E2eOptions) -> Self {
+        let clock = ManualClock::new(start_instant());
+        let sandbox = Sandbox::start(SandboxConfig {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            bucket: BucketConfig::default(),
+            clock: Arc::new(clock.clone()),
+        })
+        .await
+        .expect("sandbox starts");
+        sandbox
+            .load_fixtures(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/orders"),
+                &SecretString::from(TOKEN.to_owned()),
+            )
+            .expect("fixtures load");
+        let app = TestApp::spawn_with(
+            name,
+            Options {
+                amqp_url: opts.amqp_url,
+                extra_toml: rules_toml(opts.max_attempts.unwrap_or(5)),
+                roles: Some(Roles::ALL),
+                admin_api_url: Some(sandbox.base_url()),
+                clock: Some(Arc::new(clock.clone())),
+                ..Default::default()
+            },
+        )
+        .await;
+        let config = super::test_config(
+            "unused",
+            &Options {
+                admin_api_url: Some(sandbox.base_url()),
+                ..Default::default()
+            },
+        );
+        let client = Client::new(&config.shopify, &config.shops).expect("client");
+        Self {
+            sandbox,
+            app,
+            clock,
+            shop: ShopDomain::parse(SHOP).expect("shop"),
+            client,
+        }
+    }
+
+    /// The fixture's snapshot as loaded (before orderflow touched it).
+    pub fn fixture(name: &str) -> OrderSnapshot {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/orders")
+            .join(format!("{name}.json"));
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("snapshot")
+    }
+
+    /// Sends the fixture order's signed webhook for `topic` with `webhook_id`.
+    pub async fn send(&self, fixture: &str, topic: &str, webhook_id: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/orders")
+            .join(format!("{fixture}.webhook.json"));
+        let body = std::fs::read(path).expect("webhook body");
+        self.send_body(topic, webhook_id, &body).await;
+    }
+
+    /// Sends `body` as a signed webhook.
+    pub async fn send_body(&self, topic: &str, webhook_id: &str, body: &[u8]) {
+        let body = body.to_vec();
+        let res = self
+            .app
+            .delivery_with(topic, webhook_id, &body, |h| {
+                for (k, v) in h.iter_mut() {
+                    if *k == "X-Shopify-Hmac-Sha256" {
+                        *v = signature(&body, SECRET_NEW);
+                    }
+                }
+            })
+            .send()
+            .await
+            .expect("receiver answers");
+        assert_eq!(res.status(), 200, "{webhook_id} {topic}");
+    }
+
+    /// The order as orderflow's client reads it through the Admin API (metafield included).
+    pub async fn snapshot(&self, fixture: &str) -> OrderSnapshot {
+        let id = OrderId::from_gid(&Self::fixture(fixture).id).expect("order gid");
+        self.client
+            .fetch_snapshot(&self.shop, id)
+            .await
+            .expect("snapshot")
+    }
+
+    /// The order as the sandbox holds it now.
+    pub fn order(&self, fixture: &str) -> OrderSnapshot {
+        let gid = Self::fixture(fixture).id;
+        self.sandbox.order(&self.shop, &gid).expect("order exists")
+    }
+
+    /// The mutations the sandbox received for one fixture order (by its order and fulfilment
+    /// order ids).
+    pub fn mutations_of(&self, fixture: &str) -> Vec<MutationRecord> {
+        let snap = Self::fixture(fixture);
+        let mut ids = vec![snap.id.clone()];
+        ids.extend(snap.fulfillment_orders.iter().map(|f| f.id.clone()));
+        self.sandbox
+            .mutations()
+            .into_iter()
+            .filter(|m| {
+                let vars = m.variables.to_string();
+                ids.iter().any(|id| vars.contains(&format!("\"{id}\"")))
+            })
+            .collect()
+    }
+
+    /// How many messages the workers have settled (any disposition).
+    pub fn settled(&self) -> u64 {
+        settled_count(&self.app.metrics.encode())
+    }
+
+    /// Waits until the workers have settled at least `n` messages.
+    pub async fn wait_settled(&self, n: u64) {
+        eventually(Duration::from_secs(30), &format!("{n} settled messages"), || async {
+            (self.settled() >= n).then_some(())
+        })
+        .await;
+    }
+
+    /// The holds on the order's fulfilment orders, by handle.
+    pub fn hold_handles(&self, fixture: &str) -> Vec<String> {
+        self.order(fixture)
+            .fulfillment_orders
+            .iter()
+            .flat_map(|f| f.fulfillment_holds.iter())
+            .filter_map(|h| h.handle.clone())
+            .collect()
+    }
+
+    pub async fn stop(self) {
+        self.app.stop().await;
+        self.sandbox.shutdown().await;
+    }
+}
+
+/// Sums `orderflow_messages_total` over dispositions, from the Prometheus text.
+pub fn settled_count(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("orderflow_messages_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
