@@ -174,7 +174,9 @@ impl Supervisor {
         &self,
         generation: u64,
     ) -> Result<(Session, mpsc::UnboundedReceiver<Event>), QueueError> {
-        let properties = ConnectionProperties::default().with_connection_name("orderflow".into());
+        // Named after the prefix, so ops (and tests) can tell deployments apart in the broker.
+        let name = format!("orderflow {}", self.topology.names.prefix());
+        let properties = ConnectionProperties::default().with_connection_name(name.as_str().into());
         let connect = Connection::connect(self.url.expose_secret(), properties);
         let connection = tokio::time::timeout(Duration::from_secs(5), connect)
             .await

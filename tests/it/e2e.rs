@@ -31,7 +31,9 @@ const FIXTURES: &[&str] = &[
 fn planned_changes(shop: &Shop, fixture: &str) -> usize {
     let order = Shop::fixture(fixture).to_rules_order();
     let rules = &shop.app_rules();
-    rules::plan(&order, rules, start_instant()).changes().count()
+    rules::plan(&order, rules, start_instant())
+        .changes()
+        .count()
 }
 
 impl Shop {
@@ -42,8 +44,9 @@ impl Shop {
         )
         .unwrap();
         let env = orderflow::config::Env::default();
-        let c = orderflow::config::Config::from_toml(&text, std::path::Path::new("example.toml"), &env)
-            .expect("example config");
+        let c =
+            orderflow::config::Config::from_toml(&text, std::path::Path::new("example.toml"), &env)
+                .expect("example config");
         c.shops[0].rules.clone()
     }
 
@@ -64,34 +67,65 @@ impl Shop {
 #[tokio::test]
 async fn every_fixture_order_converges_with_exactly_its_planned_mutations() {
     let shop = Shop::start("e2eall").await;
-    let expected: BTreeMap<&str, usize> =
-        FIXTURES.iter().map(|f| (*f, planned_changes(&shop, f))).collect();
+    let expected: BTreeMap<&str, usize> = FIXTURES
+        .iter()
+        .map(|f| (*f, planned_changes(&shop, f)))
+        .collect();
     for f in FIXTURES {
-        shop.send(f, "orders/create", &format!("wh-create-{f}")).await;
+        shop.send(f, "orders/create", &format!("wh-create-{f}"))
+            .await;
     }
     shop.wait_settled(FIXTURES.len() as u64).await;
     for f in FIXTURES {
         let want = expected[f];
-        let got = eventually(Duration::from_secs(20), &format!("{f}'s {want} mutations"), || async {
-            let n = shop.mutations_of(f).len();
-            (n >= want).then_some(n)
-        })
+        let got = eventually(
+            Duration::from_secs(20),
+            &format!("{f}'s {want} mutations"),
+            || async {
+                let n = shop.mutations_of(f).len();
+                (n >= want).then_some(n)
+            },
+        )
         .await;
         assert_eq!(got, want, "{f}: exactly the planned mutations, none twice");
         let left = shop.still_planned(f).await;
         assert!(left.is_empty(), "{f} is as the rules want it: {left:?}");
     }
     // Spot checks a merchant would make.
-    assert!(shop.order("digital").fulfillment_orders.iter().all(|fo| fo.line_items.iter().all(|l| l.remaining_quantity == 0)));
+    assert!(
+        shop.order("digital")
+            .fulfillment_orders
+            .iter()
+            .all(|fo| fo.line_items.iter().all(|l| l.remaining_quantity == 0))
+    );
     assert_eq!(shop.hold_handles("handmade"), ["orderflow-processing"]);
     assert_eq!(shop.hold_handles("high-risk"), ["orderflow-fraud"]);
     assert!(shop.mutations_of("cancelled").is_empty());
-    assert!(shop.order("high-risk").tags.contains(&"orderflow:fraud-hold".to_owned()));
+    assert!(
+        shop.order("high-risk")
+            .tags
+            .contains(&"orderflow:fraud-hold".to_owned())
+    );
     let mixed = shop.order("mixed");
-    let remaining: u32 = mixed.fulfillment_orders.iter().flat_map(|f| &f.line_items).map(|l| l.remaining_quantity).sum();
-    assert!(remaining > 0, "the manual line of the mixed order is left for a person");
-    assert!(shop.snapshot("mixed").await.decision.is_some(), "the decision is recorded on the order");
-    assert!(drain(&orderflow::queue::Names::new(&shop.app.prefix).dead_queue()).await.is_empty());
+    let remaining: u32 = mixed
+        .fulfillment_orders
+        .iter()
+        .flat_map(|f| &f.line_items)
+        .map(|l| l.remaining_quantity)
+        .sum();
+    assert!(
+        remaining > 0,
+        "the manual line of the mixed order is left for a person"
+    );
+    assert!(
+        shop.snapshot("mixed").await.decision.is_some(),
+        "the decision is recorded on the order"
+    );
+    assert!(
+        drain(&orderflow::queue::Names::new(&shop.app.prefix).dead_queue())
+            .await
+            .is_empty()
+    );
     shop.stop().await;
 }
 
@@ -118,14 +152,22 @@ async fn shopify_500s_and_a_throttled_storm_converge_without_surfacing_errors() 
     shop.sandbox.inject(Fault::Throttled, 5);
     let want = planned_changes(&shop, "digital");
     shop.send("digital", "orders/create", "wh-f").await;
-    eventually(Duration::from_secs(30), "the digital order to converge", || async {
-        (shop.mutations_of("digital").len() >= want).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the digital order to converge",
+        || async { (shop.mutations_of("digital").len() >= want).then_some(()) },
+    )
     .await;
     assert_eq!(shop.mutations_of("digital").len(), want);
     let metrics = shop.app.metrics.encode();
-    assert!(!metrics.contains("disposition=\"dead_letter\""), "{metrics}");
-    assert!(!metrics.contains("outcome=\"transient\""), "the client absorbed every fault: {metrics}");
+    assert!(
+        !metrics.contains("disposition=\"dead_letter\""),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("outcome=\"transient\""),
+        "the client absorbed every fault: {metrics}"
+    );
     shop.stop().await;
 }
 
@@ -161,19 +203,31 @@ async fn fraud_hold_is_released_when_risk_turns_accept_and_the_webhook_arrives()
     })
     .await;
     let gid = Shop::fixture("high-risk").id;
-    assert!(shop.sandbox.set_risk(&shop.shop, &gid, RiskRecommendation::Accept, &[RiskLevel::Low]));
+    assert!(shop.sandbox.set_risk(
+        &shop.shop,
+        &gid,
+        RiskRecommendation::Accept,
+        &[RiskLevel::Low]
+    ));
     // What Shopify sends when an assessment changes: the order's ids and the new level.
     let order_id = orderflow::id::OrderId::from_gid(&gid).unwrap().0;
     let body = format!(
         r#"{{"provider_id":null,"provider_title":"Shopify","risk_level":"low","created_at":null,"order_id":{order_id},"admin_graphql_api_order_id":"{gid}"}}"#
     );
-    shop.send_body("orders/risk_assessment_changed", "wh-risk", body.as_bytes()).await;
-    eventually(Duration::from_secs(20), "the fraud hold's release", || async {
-        shop.hold_handles("high-risk").is_empty().then_some(())
-    })
+    shop.send_body("orders/risk_assessment_changed", "wh-risk", body.as_bytes())
+        .await;
+    eventually(
+        Duration::from_secs(20),
+        "the fraud hold's release",
+        || async { shop.hold_handles("high-risk").is_empty().then_some(()) },
+    )
     .await;
     eventually(Duration::from_secs(20), "the fraud tag removed", || async {
-        (!shop.order("high-risk").tags.contains(&"orderflow:fraud-hold".to_owned())).then_some(())
+        (!shop
+            .order("high-risk")
+            .tags
+            .contains(&"orderflow:fraud-hold".to_owned()))
+        .then_some(())
     })
     .await;
     shop.stop().await;
@@ -199,14 +253,26 @@ async fn a_hold_a_person_released_is_not_placed_again() {
         .count();
     assert_eq!(holds, 1, "the person's decision wins");
     assert!(shop.hold_handles("handmade").is_empty());
-    let decision = shop.snapshot("handmade").await.decision.expect("decision").value;
+    let decision = shop
+        .snapshot("handmade")
+        .await
+        .decision
+        .expect("decision")
+        .value;
     assert!(decision.contains("released_by_person"), "{decision}");
     shop.stop().await;
 }
 
 #[tokio::test]
 async fn a_permanent_error_dead_letters_once_and_replay_applies_after_the_fix() {
-    let shop = Shop::start_with("e2eperm", E2eOptions { max_attempts: Some(3), ..Default::default() }).await;
+    let shop = Shop::start_with(
+        "e2eperm",
+        E2eOptions {
+            max_attempts: Some(3),
+            ..Default::default()
+        },
+    )
+    .await;
     shop.sandbox.revoke_token(&shop.shop);
     shop.send("digital", "orders/create", "wh-perm").await;
     let dead_queue = orderflow::queue::Names::new(&shop.app.prefix).dead_queue();
@@ -216,7 +282,9 @@ async fn a_permanent_error_dead_letters_once_and_replay_applies_after_the_fix() 
         Duration::from_secs(3),
     );
     let letters = eventually(Duration::from_secs(20), "the dead letter", || async {
-        let r = orderflow::dlq::list(&publisher, &Default::default()).await.unwrap();
+        let r = orderflow::dlq::list(&publisher, &Default::default())
+            .await
+            .unwrap();
         (!r.matched.is_empty()).then_some(r.matched)
     })
     .await;
@@ -224,17 +292,254 @@ async fn a_permanent_error_dead_letters_once_and_replay_applies_after_the_fix() 
     assert_eq!(letters[0].reason, "unauthorized");
     assert!(shop.mutations_of("digital").is_empty());
     // The merchant reinstalls: the token works again. Replay.
-    shop.sandbox.add_shop(shop.shop.clone(), secrecy::SecretString::from(crate::harness::TOKEN.to_owned()));
+    shop.sandbox.add_shop(
+        shop.shop.clone(),
+        secrecy::SecretString::from(crate::harness::TOKEN.to_owned()),
+    );
     let shops = [shop.shop.clone()].into_iter().collect();
-    let report = orderflow::dlq::replay(&publisher, &Default::default(), &shops, shop.app.partitions)
-        .await
-        .unwrap();
+    let report =
+        orderflow::dlq::replay(&publisher, &Default::default(), &shops, shop.app.partitions)
+            .await
+            .unwrap();
     assert_eq!(report.matched.len(), 1);
     let want = planned_changes(&shop, "digital");
-    eventually(Duration::from_secs(20), "the replayed order applied", || async {
-        (shop.mutations_of("digital").len() >= want).then_some(())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the replayed order applied",
+        || async { (shop.mutations_of("digital").len() >= want).then_some(()) },
+    )
     .await;
     assert!(drain(&dead_queue).await.is_empty());
     shop.stop().await;
+}
+
+#[tokio::test]
+async fn a_worker_cut_off_between_its_mutations_and_the_ack_does_nothing_twice() {
+    let proxy = crate::harness::proxy::Proxy::start("127.0.0.1:5672".parse().unwrap()).await;
+    let shop = Shop::start_with(
+        "e2ecrash",
+        E2eOptions {
+            amqp_url: Some(proxy.amqp_url()),
+            ..Default::default()
+        },
+    )
+    .await;
+    shop.app
+        .broker
+        .wait_connected(Duration::from_secs(10))
+        .await
+        .unwrap();
+    let want = planned_changes(&shop, "digital");
+    assert_eq!(want, 2, "fulfil, then record the decision");
+    // Requests: 1 snapshot, 2 fulfillmentCreate, 3 metafieldsSet (held back 3 s).
+    shop.sandbox.inject(Fault::Delay { millis: 0 }, 2);
+    shop.sandbox.inject(Fault::Delay { millis: 3000 }, 1);
+    shop.send("digital", "orders/create", "wh-crash").await;
+    eventually(Duration::from_secs(20), "the fulfilment", || async {
+        shop.mutations_of("digital")
+            .iter()
+            .any(|m| m.fields.iter().any(|f| f == "fulfillmentCreate"))
+            .then_some(())
+    })
+    .await;
+    // The worker is now waiting on its last mutation: take the broker away, so its ack fails.
+    proxy.cut();
+    eventually(
+        Duration::from_secs(20),
+        "the last mutation to land",
+        || async { (shop.mutations_of("digital").len() == 2).then_some(()) },
+    )
+    .await;
+    let requests_before = shop.sandbox.request_count();
+    // The worker may believe it acked (the ack sits in a dead socket); the broker never got it.
+    let settled_before = shop.settled();
+    proxy.restore();
+    // Redelivered: one more snapshot, nothing else to do.
+    shop.wait_settled(settled_before + 1).await;
+    assert!(
+        shop.sandbox.request_count() > requests_before,
+        "the order was read again"
+    );
+    assert_eq!(
+        shop.mutations_of("digital").len(),
+        want,
+        "no mutation twice"
+    );
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn two_worker_processes_never_share_an_order_and_survive_a_connection_loss() {
+    let proxy = crate::harness::proxy::Proxy::start("127.0.0.1:5672".parse().unwrap()).await;
+    let shop = Shop::start_with(
+        "e2etwo",
+        E2eOptions {
+            amqp_url: Some(proxy.amqp_url()),
+            ..Default::default()
+        },
+    )
+    .await;
+    // A second worker process on the same queues, straight to the broker.
+    let second = crate::harness::TestApp::spawn_with(
+        "unused",
+        crate::harness::Options {
+            roles: Some(orderflow::app::Roles::WORK),
+            admin_api_url: Some(shop.sandbox.base_url()),
+            clock: Some(std::sync::Arc::new(shop.clock.clone())),
+            prefix: Some(shop.app.prefix.clone()),
+            extra_toml: crate::harness::e2e::rules_toml(5),
+            ..Default::default()
+        },
+    )
+    .await;
+    let events = 10;
+    for i in 0..events {
+        shop.send("digital", "orders/updated", &format!("wh-two-{i}"))
+            .await;
+    }
+    eventually(Duration::from_secs(30), "every event handled", || async {
+        let a = crate::harness::e2e::settled_count(&shop.app.metrics.encode());
+        let b = crate::harness::e2e::settled_count(&second.metrics.encode());
+        (a + b >= events).then_some(())
+    })
+    .await;
+    let a = crate::harness::e2e::settled_count(&shop.app.metrics.encode());
+    let b = crate::harness::e2e::settled_count(&second.metrics.encode());
+    assert!(
+        a == 0 || b == 0,
+        "one order's partition has one active consumer: {a} and {b}"
+    );
+    assert_eq!(
+        shop.mutations_of("digital").len(),
+        planned_changes(&shop, "digital")
+    );
+
+    // The first process loses its broker connection while orders keep coming.
+    proxy.cut();
+    for f in ["mixed", "gift-card"] {
+        let r = second
+            .delivery_with(
+                "orders/create",
+                &format!("wh-two-{f}"),
+                &std::fs::read(
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join(format!("fixtures/orders/{f}.webhook.json")),
+                )
+                .unwrap(),
+                |_| {},
+            )
+            .send()
+            .await
+            .unwrap();
+        // The second process only works; Shopify would retry against a receiver that is up.
+        assert_eq!(r.status(), 404, "the work-only process has no /webhooks");
+    }
+    proxy.restore();
+    shop.app
+        .broker
+        .wait_connected(Duration::from_secs(15))
+        .await
+        .expect("reconnects");
+    for f in ["mixed", "gift-card"] {
+        shop.send(f, "orders/create", &format!("wh-after-{f}"))
+            .await;
+    }
+    for f in ["mixed", "gift-card"] {
+        let want = planned_changes(&shop, f);
+        eventually(
+            Duration::from_secs(30),
+            &format!("{f} converges after the outage"),
+            || async { (shop.mutations_of(f).len() >= want).then_some(()) },
+        )
+        .await;
+        assert_eq!(shop.mutations_of(f).len(), want);
+    }
+    second.shutdown.cancel();
+    let _ = second.stopped.await;
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn the_broker_closing_the_apps_connection_loses_nothing() {
+    let shop = Shop::start("e2eclose").await;
+    shop.send("digital", "orders/create", "wh-before").await;
+    let want = planned_changes(&shop, "digital");
+    eventually(Duration::from_secs(20), "the first order", || async {
+        (shop.mutations_of("digital").len() >= want).then_some(())
+    })
+    .await;
+    // What `rabbitmqctl close_all_connections` does, limited to this app's connection so the
+    // tests running beside it keep theirs.
+    let closed = close_connections_named(&format!("orderflow {}", shop.app.prefix));
+    assert!(closed >= 1, "the app's connection was found and closed");
+    // Shopify retries until it gets a 200; so does this loop.
+    for f in ["mixed", "gift-card"] {
+        let body = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("fixtures/orders/{f}.webhook.json")),
+        )
+        .unwrap();
+        eventually(
+            Duration::from_secs(20),
+            &format!("{f} accepted"),
+            || async {
+                let r = shop
+                    .app
+                    .delivery_with("orders/create", &format!("wh-after-{f}"), &body, |h| {
+                        for (k, v) in h.iter_mut() {
+                            if *k == "X-Shopify-Hmac-Sha256" {
+                                *v = crate::harness::signature(&body, crate::harness::SECRET_NEW);
+                            }
+                        }
+                    })
+                    .send()
+                    .await
+                    .ok()?;
+                (r.status() == 200).then_some(())
+            },
+        )
+        .await;
+    }
+    for f in ["mixed", "gift-card"] {
+        let want = planned_changes(&shop, f);
+        eventually(
+            Duration::from_secs(30),
+            &format!("{f} converges"),
+            || async { (shop.mutations_of(f).len() >= want).then_some(()) },
+        )
+        .await;
+        assert_eq!(shop.mutations_of(f).len(), want);
+    }
+    assert_eq!(shop.mutations_of("digital").len(), want, "nothing redone");
+    shop.stop().await;
+}
+
+/// Closes, with `rabbitmqctl`, every broker connection whose client-given name is `name`.
+fn close_connections_named(name: &str) -> usize {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(["list_connections", "-q", "pid", "client_properties"])
+        .output()
+        .expect("rabbitmqctl runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let needle = format!("{{\"connection_name\",\"{name}\"}}");
+    let mut closed = 0;
+    for line in listing.lines().filter(|l| l.contains(&needle)) {
+        let pid = line.split_whitespace().next().expect("a pid column");
+        let status = std::process::Command::new("rabbitmqctl")
+            .args([
+                "close_connection",
+                pid,
+                "orderflow test: connection closed under the worker",
+            ])
+            .status()
+            .expect("rabbitmqctl runs");
+        assert!(status.success());
+        closed += 1;
+    }
+    closed
 }

@@ -9,13 +9,13 @@ use jiff::Timestamp;
 use orderflow::app::Roles;
 use orderflow::clock::ManualClock;
 use orderflow::id::{OrderId, ShopDomain};
-use orderflow::shopify::Client;
 use orderflow::sandbox::MutationRecord;
 use orderflow::sandbox::{BucketConfig, Sandbox, SandboxConfig};
+use orderflow::shopify::Client;
 use orderflow::shopify::OrderSnapshot;
 use secrecy::SecretString;
 
-use super::{Options, SHOP, TOKEN, TestApp, eventually, signature, SECRET_NEW};
+use super::{Options, SECRET_NEW, SHOP, TOKEN, TestApp, eventually, signature};
 
 /// The instant the tests start at: Mon 23 Nov 2026 10:00 in Amsterdam, a business day before
 /// the 13:00 cut-off, after the fixtures' orders were placed.
@@ -24,7 +24,7 @@ pub fn start_instant() -> Timestamp {
 }
 
 /// The rules sections of the example config, plus a worker tuned for tests.
-fn rules_toml(max_attempts: u32) -> String {
+pub fn rules_toml(max_attempts: u32) -> String {
     let example = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/config/example.toml"),
     )
@@ -172,9 +172,11 @@ impl Shop {
 
     /// Waits until the workers have settled at least `n` messages.
     pub async fn wait_settled(&self, n: u64) {
-        eventually(Duration::from_secs(30), &format!("{n} settled messages"), || async {
-            (self.settled() >= n).then_some(())
-        })
+        eventually(
+            Duration::from_secs(30),
+            &format!("{n} settled messages"),
+            || async { (self.settled() >= n).then_some(()) },
+        )
         .await;
     }
 

@@ -59,6 +59,8 @@ pub struct Options {
     pub roles: Option<Roles>,
     /// The shop's Admin API (the sandbox), for tests with workers.
     pub admin_api_url: Option<String>,
+    /// Join an existing prefix (a second process of the same deployment).
+    pub prefix: Option<String>,
     /// The app's clock; the system clock by default.
     pub clock: Option<Arc<dyn orderflow::clock::Clock>>,
 }
@@ -70,7 +72,7 @@ impl TestApp {
 
     pub async fn spawn_with(name: &str, opts: Options) -> Self {
         logs::init();
-        let prefix = unique_prefix(name);
+        let prefix = opts.prefix.clone().unwrap_or_else(|| unique_prefix(name));
         let config = test_config(&prefix, &opts);
         let partitions = config.amqp.partitions;
         let connect_expected = opts.amqp_url.is_none();
