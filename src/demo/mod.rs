@@ -133,11 +133,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     shutdown.cancel();
     let stopped = running.await;
     demo.sandbox.shutdown().await;
-    if !args.keep_running || played.is_ok() {
-        setup::delete_topology(&amqp_url, &topology)
-            .await
-            .context("cannot delete the demo's queues")?;
-    }
+    setup::delete_topology(&amqp_url, &topology)
+        .await
+        .context("cannot delete the demo's queues")?;
     match (played, stopped) {
         (Ok(()), Ok(Ok(()))) => Ok(0),
         (Ok(()), Ok(Err(e))) => Err(e.into()),
