@@ -97,7 +97,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         return Ok(NO_BROKER);
     }
     let addr = app.local_addr();
-    let demo = Demo {
+    let mut demo = Demo {
         receiver: format!("http://{addr}/webhooks"),
         http: reqwest::Client::new(),
         metrics: app.metrics(),
@@ -121,7 +121,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         "clock: {} (a manual clock shared by the app and the shop)\n",
         demo.when(demo.clock.now())
     );
-    let mut demo = demo;
     let played = demo.play().await;
     if let Err(e) = &played {
         eprintln!("demo failed: {e:#}");
@@ -212,7 +211,10 @@ impl Demo {
         for (name, order) in &orders {
             self.holds.learn(order);
             let did = report::actions(&report::mutations_of(order, &log), &self.holds);
-            print!("{}", report::block(name, order, &did));
+            print!(
+                "{}",
+                report::block(name, order, &did, self.skipped(order).as_deref())
+            );
         }
         println!();
         Ok(())
@@ -311,9 +313,17 @@ impl Demo {
         let log = self.sandbox.mutations();
         let did = report::actions(&report::mutations_of(&order, &log[from..]), &self.holds);
         println!("   Done in {:.1} s:", started.elapsed().as_secs_f64());
-        print!("{}", report::block(name, &order, &did));
+        print!(
+            "{}",
+            report::block(name, &order, &did, self.skipped(&order).as_deref())
+        );
         println!();
         Ok(())
+    }
+
+    /// Why the rules leave `order` alone altogether (cancelled, closed, test), if they do.
+    fn skipped(&self, order: &OrderSnapshot) -> Option<String> {
+        crate::rules::plan(&order.to_rules_order(), &self.rules, self.clock.now()).skipped
     }
 
     fn fixture(&self, name: &str) -> Option<&DemoOrder> {

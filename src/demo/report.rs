@@ -160,6 +160,7 @@ pub fn state(order: &OrderSnapshot) -> String {
             *holds.entry(format!("{name}{who}")).or_default() += 1;
         }
     }
+    // "orderflow-fraud", "orderflow-processing ×7"
     let counted = |m: &BTreeMap<String, usize>| {
         m.iter()
             .map(|(k, n)| {
@@ -172,9 +173,26 @@ pub fn state(order: &OrderSnapshot) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut out = format!("{} ", order.display_fulfillment_status);
+    let mut out = format!("{} · ", order.display_fulfillment_status);
     let fos = order.fulfillment_orders.len();
-    let _ = write!(out, "· {fos} FO{} {}", plural(fos), counted(&statuses));
+    let _ = match statuses.len() {
+        // "1 FO CLOSED", "7 FOs OPEN"
+        1 => write!(
+            out,
+            "{fos} FO{} {}",
+            plural(fos),
+            statuses.keys().next().expect("one status")
+        ),
+        _ => write!(
+            out,
+            "{fos} FOs: {}",
+            statuses
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     if !holds.is_empty() {
         let _ = write!(out, " · holds: {}", counted(&holds));
     }
@@ -195,12 +213,16 @@ pub fn state(order: &OrderSnapshot) -> String {
     out
 }
 
-/// The rules that decided something, from the decision orderflow wrote on the order.
-pub fn rules_fired(order: &OrderSnapshot) -> String {
-    match Previous::read(order.decision.as_ref().map(|m| m.value.as_str())) {
-        Previous::Found(d) if !d.rules.is_empty() => d.rules.join(", "),
-        Previous::Found(_) => "none (defaults only)".to_owned(),
-        _ => "none: no decision written (skipped)".to_owned(),
+/// The rules that decided something, from the decision orderflow wrote on the order; or why
+/// the plan `skipped` the order before any rule ran.
+pub fn rules_fired(order: &OrderSnapshot, skipped: Option<&str>) -> String {
+    match (
+        Previous::read(order.decision.as_ref().map(|m| m.value.as_str())),
+        skipped,
+    ) {
+        (Previous::Found(d), _) if !d.rules.is_empty() => d.rules.join(", "),
+        (_, Some(why)) => format!("none: {why}, so orderflow leaves it alone"),
+        _ => "none".to_owned(),
     }
 }
 
@@ -211,12 +233,12 @@ pub fn rules_fired(order: &OrderSnapshot) -> String {
 ///                           did    held (orderflow-processing) · tagged +… · wrote decision
 ///                           now    ON_HOLD · 1 FO ON_HOLD · holds: orderflow-processing · …
 /// ```
-pub fn block(fixture: &str, order: &OrderSnapshot, did: &str) -> String {
+pub fn block(fixture: &str, order: &OrderSnapshot, did: &str, skipped: Option<&str>) -> String {
     let head = format!("{} {fixture}", order.name);
     let pad = " ".repeat(HEAD_WIDTH);
     format!(
         "{head:<HEAD_WIDTH$}rules  {}\n{pad}did    {did}\n{pad}now    {}\n",
-        rules_fired(order),
+        rules_fired(order, skipped),
         state(order)
     )
 }
@@ -267,6 +289,25 @@ mod tests {
             actions(&[], &holds),
             "nothing (already as the rules want it)"
         );
+    }
+
+    #[test]
+    fn the_state_counts_fulfilment_orders_by_status_and_names_other_apps_holds() {
+        let text = include_str!("../../fixtures/orders/preorder.json");
+        let mut order = serde_json::from_str::<crate::sandbox::Fixture>(text)
+            .unwrap()
+            .order;
+        let now = state(&order);
+        assert!(now.contains("1 FO ON_HOLD"), "{now}");
+        assert!(
+            now.contains("holds: preorder-app-release by another app"),
+            "{now}"
+        );
+        let mut open = order.fulfillment_orders[0].clone();
+        open.status = crate::shopify::snapshot::FulfillmentOrderStatus::Open;
+        open.fulfillment_holds.clear();
+        order.fulfillment_orders.push(open);
+        assert!(state(&order).contains("2 FOs: 1 ON_HOLD, 1 OPEN"));
     }
 
     #[test]
