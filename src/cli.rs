@@ -50,6 +50,8 @@ pub enum Command {
     },
     /// Run the sandbox shop alone (a simulated Shopify Admin API, for demos and tests).
     Sandbox(SandboxArgs),
+    /// Show the whole pipeline on sample orders: sandbox shop, receiver, workers, RabbitMQ.
+    Demo(DemoArgs),
     /// Print the X-Shopify-Hmac-Sha256 value Shopify would send for FILE.
     Sign {
         /// The app's client secret.
@@ -112,6 +114,31 @@ pub struct SandboxArgs {
     pub restore_rate: f64,
 }
 
+/// `orderflow demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// The RabbitMQ to use; the demo declares (and afterwards deletes) its own queues there.
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
+    pub amqp_url: String,
+    /// Where the receiver listens [default: 127.0.0.1:8080 with --keep-running, else a free
+    /// port on 127.0.0.1].
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Folder of order fixtures and their `<name>.webhook.json` bodies.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+    /// After the demo, keep the shop, receiver and workers up for your own webhooks, until
+    /// Ctrl-C.
+    #[arg(long)]
+    pub keep_running: bool,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct DlqFilter {
     /// Only dead letters with this reason (e.g. unknown_shop, max_attempts, delivery_limit).
@@ -165,6 +192,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         },
         Command::Explain(args) => crate::cli_explain::run(args).await,
+        Command::Demo(args) => crate::demo::run(args).await,
         Command::Sandbox(args) => {
             let options = crate::sandbox::standalone::Options {
                 listen: args.listen,
@@ -209,7 +237,7 @@ async fn serve(args: &ConfigArg, roles: crate::app::Roles) -> anyhow::Result<i32
 }
 
 /// Cancels `shutdown` on Ctrl-C or SIGTERM (what container runtimes send).
-async fn stop_on_signal(shutdown: CancellationToken) {
+pub(crate) async fn stop_on_signal(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

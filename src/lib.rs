@@ -18,6 +18,7 @@ mod cli_dlq;
 mod cli_explain;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod dlq;
 pub mod event;
 pub mod id;

@@ -12,8 +12,14 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. Call once, from `main`.
 pub fn init_logging() {
-    let filter = EnvFilter::try_from_env("ORDERFLOW_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,lapin=warn,amq_protocol=warn"));
+    init_logging_with("info,lapin=warn,amq_protocol=warn");
+}
+
+/// Like [`init_logging`], with `default_filter` when `ORDERFLOW_LOG` is unset (the demo keeps
+/// its stdout report clean at `warn`).
+pub fn init_logging_with(default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_env("ORDERFLOW_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let json = std::env::var("ORDERFLOW_LOG_FORMAT").is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

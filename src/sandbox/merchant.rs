@@ -26,7 +26,7 @@ impl Shared {
             .get(shop)?
             .orders
             .get(order_gid)
-            .map(|o| o.order.clone())
+            .map(|o| o.snapshot())
     }
 
     pub(super) fn set_risk(

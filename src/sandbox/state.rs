@@ -54,6 +54,23 @@ pub struct StoredOrder {
     pub fulfillments: Vec<StoredFulfillment>,
 }
 
+impl StoredOrder {
+    /// The order as a snapshot reads it: with `decision` taken from the stored
+    /// `orderflow.decision` metafield once one was set, as the GraphQL answer has it.
+    pub fn snapshot(&self) -> OrderSnapshot {
+        let mut order = self.order.clone();
+        if let Some(m) = self.metafields.iter().find(|m| {
+            m.namespace == crate::rules::decision::METAFIELD_NAMESPACE
+                && m.key == crate::rules::decision::METAFIELD_KEY
+        }) {
+            order.decision = Some(crate::shopify::snapshot::MetafieldValue {
+                value: m.value.clone(),
+            });
+        }
+        order
+    }
+}
+
 /// One simulated shop.
 #[derive(Debug)]
 pub struct ShopState {
@@ -190,5 +207,44 @@ fn display_status(order: &OrderSnapshot) -> OrderFulfillmentStatus {
         OrderFulfillmentStatus::InProgress
     } else {
         OrderFulfillmentStatus::Unfulfilled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored() -> StoredOrder {
+        let text = include_str!("../../fixtures/orders/digital.json");
+        let fixture: Fixture = serde_json::from_str(text).expect("fixture");
+        StoredOrder {
+            order: fixture.order,
+            metafields: Vec::new(),
+            fulfillments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_reads_the_decision_from_the_stored_metafield() {
+        let mut o = stored();
+        assert_eq!(o.snapshot().decision, None, "nothing written yet");
+        o.metafields.push(StoredMetafield {
+            id: "gid://shopify/Metafield/1".into(),
+            namespace: "other-app".into(),
+            key: "decision".into(),
+            kind: "json".into(),
+            value: "{}".into(),
+        });
+        o.metafields.push(StoredMetafield {
+            id: "gid://shopify/Metafield/2".into(),
+            namespace: "orderflow".into(),
+            key: "decision".into(),
+            kind: "json".into(),
+            value: r#"{"version":1}"#.into(),
+        });
+        assert_eq!(
+            o.snapshot().decision.map(|d| d.value).as_deref(),
+            Some(r#"{"version":1}"#)
+        );
     }
 }

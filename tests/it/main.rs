@@ -6,6 +6,7 @@ mod harness;
 
 mod architecture;
 mod cli;
+mod demo;
 mod dlq;
 mod e2e;
 mod receiver;
