@@ -303,12 +303,7 @@ async fn metrics_text(State(p): State<Probes>) -> impl IntoResponse {
         .broker_connected
         .set(i64::from(p.broker.is_ready()));
     if let Some(client) = &p.client {
-        let c = client.metrics();
-        p.metrics.shopify_points.set(c.actual_cost as i64);
-        p.metrics
-            .shopify_throttle_wait_ms
-            .set(c.throttle_wait_ms as i64);
-        p.metrics.shopify_retries.set(c.retries as i64);
+        p.metrics.copy_client(&client.metrics());
     }
     (
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],

@@ -10,6 +10,8 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
+use crate::shopify::ClientMetrics;
+
 /// Installs the global subscriber. Call once, from `main`.
 pub fn init_logging() {
     init_logging_with("info,lapin=warn,amq_protocol=warn");
@@ -83,6 +85,7 @@ pub struct Metrics {
     pub shopify_points: Gauge,
     pub shopify_throttle_wait_ms: Gauge,
     pub shopify_retries: Gauge,
+    pub shopify_throttled: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -175,8 +178,14 @@ impl Metrics {
         let shopify_retries = Gauge::default();
         registry.register(
             "shopify_retries",
-            "Shopify requests retried (network, 5xx, THROTTLED), since start",
+            "Shopify requests sent again after a network error, timeout or 5xx, since start",
             shopify_retries.clone(),
+        );
+        let shopify_throttled = Gauge::default();
+        registry.register(
+            "shopify_throttled",
+            "THROTTLED or 429 answers the Shopify client absorbed by waiting, since start",
+            shopify_throttled.clone(),
         );
         Self {
             registry,
@@ -187,6 +196,7 @@ impl Metrics {
             shopify_points,
             shopify_throttle_wait_ms,
             shopify_retries,
+            shopify_throttled,
             webhooks,
             hmac_failures,
             dedupe_hits,
@@ -228,6 +238,15 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// Copies the Shopify client's own counters (they live in the client, shared by its
+    /// clones) into the gauges, at scrape time.
+    pub fn copy_client(&self, c: &ClientMetrics) {
+        self.shopify_points.set(c.actual_cost as i64);
+        self.shopify_throttle_wait_ms.set(c.throttle_wait_ms as i64);
+        self.shopify_retries.set(c.retries as i64);
+        self.shopify_throttled.set(c.throttled as i64);
     }
 
     /// The registry for adapters that add their own metrics.
@@ -279,5 +298,26 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(r#"topic="other",outcome="unauthorized"} 1"#));
+    }
+
+    #[test]
+    fn exports_every_client_counter_including_absorbed_throttles() {
+        let m = Metrics::new();
+        m.copy_client(&ClientMetrics {
+            requests: 9,
+            retries: 1,
+            throttled: 3,
+            throttle_wait_ms: 250,
+            actual_cost: 42,
+        });
+        let text = m.encode();
+        for line in [
+            "orderflow_shopify_points_spent 42",
+            "orderflow_shopify_throttle_wait_milliseconds 250",
+            "orderflow_shopify_retries 1",
+            "orderflow_shopify_throttled 3",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
     }
 }

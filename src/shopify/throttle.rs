@@ -106,12 +106,15 @@ impl Throttle {
     /// Settles a reservation of `reserved` points once the answer is in: refunds what Shopify did
     /// not charge (everything when the query did not run) and adopts the reported state when it is
     /// lower than the model's (the model may still hold other tasks' reservations, so it is only
-    /// ever corrected downwards; it refills by itself).
+    /// ever corrected downwards; it refills by itself). The probe's answer is adopted as it is,
+    /// higher or not: nothing else is in flight then, and a real bucket larger than the assumed
+    /// one would otherwise lose its start-up credit (a full standard bucket: 1,000 points).
     pub fn settle(&mut self, reserved: f64, cost: Option<&QueryCost>, now: Instant) {
         self.refill(now);
         let charged = cost.and_then(|c| c.actual_query_cost).unwrap_or(0.0);
         self.available += (reserved.min(self.maximum) - charged).max(0.0);
-        if cost.is_none() && self.learning == Learning::Probing {
+        let probe = self.learning == Learning::Probing;
+        if cost.is_none() && probe {
             // The probe learnt nothing (network error): let the next request try.
             self.learning = Learning::Unknown;
         }
@@ -124,7 +127,11 @@ impl Throttle {
             if status.restore_rate > 0.0 {
                 self.restore_rate = status.restore_rate;
             }
-            self.available = self.available.min(status.currently_available);
+            self.available = if probe {
+                status.currently_available
+            } else {
+                self.available.min(status.currently_available)
+            };
         }
         self.available = self.available.min(self.maximum);
     }
@@ -190,6 +197,30 @@ mod tests {
     }
 
     #[test]
+    fn the_probe_learns_a_bucket_larger_than_assumed_with_its_credit() {
+        let t0 = Instant::now();
+        let mut t = Throttle::new(t0);
+        assert_eq!(t.acquire(691.0, t0), None, "the probe goes");
+        t.settle(
+            691.0,
+            Some(&cost(691.0, Some(21.0), status(2000.0, 1979.0, 100.0))),
+            t0,
+        );
+        assert_eq!(
+            t.available(t0),
+            1979.0,
+            "a full standard bucket, not the assumed 1,000 less the probe"
+        );
+        assert_eq!(t.acquire(691.0, t0), None);
+        assert_eq!(t.acquire(691.0, t0), None);
+        assert_eq!(
+            t.acquire(691.0, t0),
+            Some(Duration::from_secs_f64((691.0 - 597.0) / 100.0)),
+            "two snapshots fit in a standard bucket at once, the third waits"
+        );
+    }
+
+    #[test]
     fn a_burst_queues_behind_the_refill_at_the_restore_rate() {
         let t0 = Instant::now();
         let mut t = Throttle::new(t0);
@@ -207,6 +238,12 @@ mod tests {
     fn the_actual_cost_is_refunded_and_a_lower_reported_balance_wins() {
         let t0 = Instant::now();
         let mut t = Throttle::new(t0);
+        assert_eq!(t.acquire(0.0, t0), None, "the probe");
+        t.settle(
+            0.0,
+            Some(&cost(0.0, Some(0.0), status(2000.0, 1000.0, 100.0))),
+            t0,
+        );
         assert_eq!(t.acquire(500.0, t0), None);
         t.settle(
             500.0,
