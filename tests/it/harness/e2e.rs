@@ -82,6 +82,11 @@ impl Shop {
             },
         )
         .await;
+        // Through a proxy too, the app must be connected before the test sends anything.
+        app.broker
+            .wait_connected(Duration::from_secs(10))
+            .await
+            .expect("the app connects to the broker");
         let config = super::test_config(
             "unused",
             &Options {
