@@ -165,13 +165,33 @@ fn serde_path_to_error(tree: toml::Value) -> Result<RawConfig, ConfigIssue> {
     // lets it carry a position we can quote.
     let text = toml::to_string(&tree).expect("a parsed TOML tree serialises");
     toml::from_str::<RawConfig>(&text).map_err(|e| {
-        let message = e.message().to_owned();
+        let message = without_quoted_values(e.message());
         let key = e
             .span()
             .map(|span| key_at(&text, span.start))
             .unwrap_or_else(|| "(file)".to_owned());
         ConfigIssue::new(key, message)
     })
+}
+
+/// serde quotes the offending value (`invalid type: string "…", expected a sequence`); after
+/// interpolation that value may be a secret, so every double-quoted part is dropped. Keys are
+/// quoted with backticks and stay.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut in_quotes = false;
+    for c in message.chars() {
+        match (c, in_quotes) {
+            ('"', false) => {
+                in_quotes = true;
+                out.push('…');
+            }
+            ('"', true) => in_quotes = false,
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
+    }
+    out
 }
 
 /// The dotted key whose value or name starts at byte `pos` of a TOML text written by `toml`.

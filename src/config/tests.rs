@@ -296,3 +296,16 @@ fn check_prints_every_shops_resolved_rules() {
     let reparsed: toml::Table = toml::from_str(&shown).expect("check prints valid TOML");
     assert!(reparsed["shops"][0].get("fraud").is_some());
 }
+
+#[test]
+fn a_secret_in_a_value_of_the_wrong_type_is_not_quoted_in_the_error() {
+    // A common slip: a string where a list is expected, holding an interpolated secret.
+    let text = MINIMAL.replace(
+        "client_secrets = [\"${SECRET}\"]",
+        "client_secrets = \"${SECRET}\"",
+    );
+    let err = load(&text, &env()).unwrap_err();
+    let shown = format!("{err}\n{err:?}");
+    assert!(!shown.contains("s3cret-value"), "{shown}");
+    assert_eq!(issue_keys(&err), ["shopify.client_secrets"], "{shown}");
+}

@@ -28,8 +28,12 @@ pub(super) fn plan_fulfilment(
         Some("held until its ship-by".to_owned())
     } else if held.releasing {
         Some("hold released now; fulfilled on the next look".to_owned())
-    } else if fo.status != FulfillmentOrderStatus::Open
-        || !fo.supports(FulfillmentOrderAction::CreateFulfillment)
+    } else if !matches!(
+        fo.status,
+        // After a partial fulfilment Shopify moves the order to IN_PROGRESS; its remaining
+        // lines can still be fulfilled while CREATE_FULFILLMENT is offered.
+        FulfillmentOrderStatus::Open | FulfillmentOrderStatus::InProgress
+    ) || !fo.supports(FulfillmentOrderAction::CreateFulfillment)
         || fo.request_status != FulfillmentOrderRequestStatus::Unsubmitted
     {
         Some(format!(

@@ -41,6 +41,9 @@ pub(super) fn fulfill(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) 
     // Validate everything first: a refused fulfilment changes nothing.
     let mut plan: Vec<(String, Vec<(String, u32)>)> = Vec::new();
     let mut order_id = None;
+    // Quantities asked per line across the whole request: a line listed twice must not get
+    // past the "no more than remains" check.
+    let mut asked: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for (fo_id, lines) in &groups {
         let Some(stored) = shop.order_of_fulfillment_order(fo_id) else {
             return refuse(format!("Fulfillment order {fo_id} does not exist."));
@@ -71,8 +74,10 @@ pub(super) fn fulfill(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) 
         } else {
             let mut wanted = Vec::new();
             for (id, qty) in lines {
+                let total = asked.entry(id.clone()).or_default();
+                *total += *qty as u64;
                 match fo.line_items.iter().find(|l| &l.id == id) {
-                    Some(l) if *qty > 0 && (*qty as u64) <= l.remaining_quantity as u64 => {
+                    Some(l) if *qty > 0 && *total <= l.remaining_quantity as u64 => {
                         wanted.push((id.clone(), *qty as u32))
                     }
                     Some(_) => {
@@ -113,7 +118,7 @@ pub(super) fn fulfill(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) 
         {
             for (id, qty) in &lines {
                 if let Some(l) = fo.line_items.iter_mut().find(|l| &l.id == id) {
-                    l.remaining_quantity -= qty;
+                    l.remaining_quantity = l.remaining_quantity.saturating_sub(*qty);
                 }
             }
             fo.status = if fo.line_items.iter().all(|l| l.remaining_quantity == 0) {

@@ -275,6 +275,20 @@ pub(super) fn release(shop: &mut ShopState, args: &Value) -> Value {
         let e = user_error(&["holdIds"], &message, None);
         return payload(shop, vec![e], Some(&fo_id));
     }
+    // Shopify refuses to let an app release a hold another app or a person placed.
+    if let Some(ids) = &hold_ids
+        && let Some(foreign) = fo
+            .fulfillment_holds
+            .iter()
+            .find(|h| ids.contains(&h.id) && !h.held_by_requesting_app)
+    {
+        let message = format!(
+            "The app doesn't have access to release the fulfillment hold {}.",
+            foreign.id
+        );
+        let e = user_error(&["holdIds"], &message, Some("INVALID_ACCESS"));
+        return payload(shop, vec![e], Some(&fo_id));
+    }
     match &hold_ids {
         Some(ids) => fo.fulfillment_holds.retain(|h| !ids.contains(&h.id)),
         None => fo.fulfillment_holds.clear(),

@@ -414,3 +414,59 @@ async fn metafields_set_upserts_and_the_snapshot_reads_the_decision() {
         .expect_err("blank");
     assert_eq!(err.user_error_codes(), ["BLANK"]);
 }
+
+#[tokio::test]
+async fn releasing_another_apps_hold_is_refused_with_invalid_access() {
+    let h = harness().await;
+    let fo = h
+        .sandbox
+        .order(&h.shop, &order_gid(6))
+        .expect("order")
+        .fulfillment_orders[0]
+        .clone();
+    // The pre-order app's hold, not ours.
+    let theirs = fo.fulfillment_holds[0].id.clone();
+    let err = h
+        .client
+        .release_holds(&h.shop, &fo.id, std::slice::from_ref(&theirs))
+        .await
+        .expect_err("not ours to release");
+    assert_eq!(err.user_error_codes(), ["INVALID_ACCESS"]);
+    let holds = &h
+        .sandbox
+        .order(&h.shop, &order_gid(6))
+        .expect("order")
+        .fulfillment_orders[0]
+        .fulfillment_holds;
+    assert_eq!(holds.len(), 1, "the other app's hold stays");
+}
+
+#[tokio::test]
+async fn a_line_listed_twice_cannot_fulfil_more_than_remains() {
+    let h = harness().await;
+    let fo = h
+        .sandbox
+        .order(&h.shop, &order_gid(2))
+        .expect("order")
+        .fulfillment_orders[0]
+        .clone();
+    let mug = &fo.line_items[0];
+    let mut request = fulfil_all(&fo.id);
+    let line = LineQuantity {
+        id: mug.id.clone(),
+        quantity: mug.remaining_quantity,
+    };
+    request.line_items_by_fulfillment_order[0].fulfillment_order_line_items =
+        vec![line.clone(), line];
+    let err = h
+        .client
+        .fulfill(&h.shop, &request)
+        .await
+        .expect_err("twice the remaining quantity");
+    assert!(matches!(err, ShopifyError::UserErrors { .. }), "{err:?}");
+    let after = h.sandbox.order(&h.shop, &order_gid(2)).expect("order");
+    assert_eq!(
+        after.fulfillment_orders[0].line_items[0].remaining_quantity, mug.remaining_quantity,
+        "a refused fulfilment changes nothing"
+    );
+}
