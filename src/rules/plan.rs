@@ -125,6 +125,21 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// A short stable name: the `kind` label of the actions metric, and what tests compare.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Release { .. } => "release",
+            Action::Hold { .. } => "hold",
+            Action::Fulfill { .. } => "fulfill",
+            Action::TagsAdd { .. } => "tags_add",
+            Action::TagsRemove { .. } => "tags_remove",
+            Action::SetDecision { .. } => "set_decision",
+            Action::WakeUp { .. } => "wake_up",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FulfillLine {
     /// The fulfilment-order line item id.

@@ -104,8 +104,8 @@ impl OrderHandler {
                 tracing::warn!(rule = %step.rule, reason = %step.reason, error = %e, "a step failed");
                 return self.failed(e, msg);
             }
-            self.metrics.action(action_kind(&step.action), &step.rule);
-            tracing::info!(rule = %step.rule, reason = %step.reason, action = action_kind(&step.action), "applied");
+            self.metrics.action(step.action.kind(), &step.rule);
+            tracing::info!(rule = %step.rule, reason = %step.reason, action = step.action.kind(), "applied");
         }
         Disposition::Done { wake_up }
     }
@@ -227,17 +227,5 @@ impl OrderHandler {
                 detail: e.to_string(),
             },
         }
-    }
-}
-
-fn action_kind(action: &Action) -> &'static str {
-    match action {
-        Action::Release { .. } => "release",
-        Action::Hold { .. } => "hold",
-        Action::Fulfill { .. } => "fulfill",
-        Action::TagsAdd { .. } => "tags_add",
-        Action::TagsRemove { .. } => "tags_remove",
-        Action::SetDecision { .. } => "set_decision",
-        Action::WakeUp { .. } => "wake_up",
     }
 }

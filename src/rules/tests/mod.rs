@@ -284,18 +284,7 @@ pub(super) fn settle(order: &Order, rules: &Rules, now: Timestamp) -> Order {
 
 /// The kinds of the plan's changes, in order, e.g. `["hold", "tags_add", "set_decision"]`.
 pub(super) fn kinds(plan: &Plan) -> Vec<&'static str> {
-    plan.steps
-        .iter()
-        .map(|s| match s.action {
-            Action::Release { .. } => "release",
-            Action::Hold { .. } => "hold",
-            Action::Fulfill { .. } => "fulfill",
-            Action::TagsAdd { .. } => "tags_add",
-            Action::TagsRemove { .. } => "tags_remove",
-            Action::SetDecision { .. } => "set_decision",
-            Action::WakeUp { .. } => "wake_up",
-        })
-        .collect()
+    plan.steps.iter().map(|s| s.action.kind()).collect()
 }
 
 /// The fulfilment-order line ids a plan fulfils.

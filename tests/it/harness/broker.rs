@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueDeclareOptions};
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties};
 
 use super::AMQP_URL;
@@ -83,35 +83,14 @@ pub async fn drain(queue: &str) -> Vec<Got> {
 }
 
 fn got(queue: &str, d: &Delivery) -> Got {
-    let headers = d
-        .properties
-        .headers()
-        .as_ref()
-        .map(|t| {
-            t.inner()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), text(v)))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Parsed the way the workers parse a delivery.
+    let m = orderflow::worker::Incoming::from_delivery(d);
     Got {
         queue: queue.to_owned(),
-        body: d.data.clone(),
-        headers,
-        message_id: d
-            .properties
-            .message_id()
-            .as_ref()
-            .map(|s| s.as_str().to_owned()),
+        body: m.body,
+        headers: m.headers,
+        message_id: m.message_id,
         delivery_mode: *d.properties.delivery_mode(),
-    }
-}
-
-fn text(v: &AMQPValue) -> String {
-    match v {
-        AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
-        AMQPValue::ShortString(s) => s.as_str().to_owned(),
-        other => format!("{other:?}"),
     }
 }
 
