@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
-use orderflow::app::App;
+use orderflow::app::{App, Roles};
 use orderflow::clock::SystemClock;
 use orderflow::config::{Config, Env};
 use orderflow::event::Destination;
@@ -46,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
     let corpus = Corpus::new(&body_template()?);
 
     let config = config(&prefix)?;
-    let app = App::build(config, Arc::new(SystemClock)).await?;
+    let app = App::build_with(config, Arc::new(SystemClock), Roles::RECEIVE).await?;
     let addr = app.local_addr();
     app.broker().wait_connected(Duration::from_secs(10)).await?;
     let shutdown = CancellationToken::new();

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -19,6 +20,8 @@ enum Mode {
 pub struct Proxy {
     pub addr: SocketAddr,
     mode: watch::Sender<Mode>,
+    /// Chunks read while stalled and not yet passed on.
+    held: Arc<AtomicUsize>,
 }
 
 impl Proxy {
@@ -26,7 +29,11 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
         let (mode, _) = watch::channel(Mode::Up);
-        let proxy = Arc::new(Self { addr, mode });
+        let proxy = Arc::new(Self {
+            addr,
+            mode,
+            held: Arc::new(AtomicUsize::new(0)),
+        });
         let p = proxy.clone();
         tokio::spawn(async move {
             loop {
@@ -42,8 +49,8 @@ impl Proxy {
                 };
                 let (ri, wi) = inbound.into_split();
                 let (ro, wo) = outbound.into_split();
-                tokio::spawn(pump(ri, wo, p.mode.subscribe()));
-                tokio::spawn(pump(ro, wi, p.mode.subscribe()));
+                tokio::spawn(pump(ri, wo, p.mode.subscribe(), p.held.clone()));
+                tokio::spawn(pump(ro, wi, p.mode.subscribe(), p.held.clone()));
             }
         });
         proxy
@@ -62,6 +69,11 @@ impl Proxy {
         self.mode.send_replace(Mode::Stalled);
     }
 
+    /// How many chunks are held back right now (something is waiting on the broker).
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::SeqCst)
+    }
+
     pub fn restore(&self) {
         self.mode.send_replace(Mode::Up);
     }
@@ -72,6 +84,7 @@ async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     mut mode: watch::Receiver<Mode>,
+    held: Arc<AtomicUsize>,
 ) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -82,7 +95,10 @@ async fn pump(
             },
             _ = mode.wait_for(|m| *m == Mode::Cut) => return,
         };
-        let Ok(m) = mode.wait_for(|m| *m != Mode::Stalled).await.map(|m| *m) else {
+        held.fetch_add(1, Ordering::SeqCst);
+        let waited = mode.wait_for(|m| *m != Mode::Stalled).await.map(|m| *m);
+        held.fetch_sub(1, Ordering::SeqCst);
+        let Ok(m) = waited else {
             return;
         };
         if m == Mode::Cut || to.write_all(&buf[..n]).await.is_err() {
