@@ -47,9 +47,10 @@ pub(crate) fn classify_status(
                 });
             Some(AttemptError::Throttled(Some(wait)))
         }
-        404 => Some(AttemptError::Fatal(ShopifyError::NotFound {
+        402 | 404 | 423 => Some(AttemptError::Fatal(ShopifyError::ShopUnavailable {
             shop: shop.clone(),
-            what: "shop (HTTP 404)".to_owned(),
+            operation,
+            status,
         })),
         500..=599 => Some(AttemptError::Retryable(format!("HTTP {status}"))),
         _ => None,
@@ -178,6 +179,16 @@ mod tests {
             Some(AttemptError::Retryable(_))
         ));
         assert!(classify_status(&s, "Op", 200, None).is_none());
+        // A frozen, missing or locked shop is a state of the shop, not a bug of ours.
+        for status in [402, 404, 423] {
+            match classify_status(&s, "Op", status, None) {
+                Some(AttemptError::Fatal(e @ ShopifyError::ShopUnavailable { .. })) => {
+                    assert_eq!(e.class(), "shop_unavailable");
+                    assert!(!e.is_transient());
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
     }
 
     #[test]

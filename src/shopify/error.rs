@@ -51,9 +51,18 @@ pub enum ShopifyError {
         status: u16,
     },
 
-    /// The resource does not exist (the query answered `null`, or HTTP 404 for the shop).
+    /// The resource does not exist (the query answered `null`).
     #[error("{what} not found in {shop}")]
     NotFound { shop: ShopDomain, what: String },
+
+    /// The shop itself cannot be used: 404 (no such shop, or closed), 402 (frozen for an unpaid
+    /// bill), 423 (locked). A state of the shop, not of one order, and no retry heals it soon.
+    #[error("shop {shop} is unavailable ({operation}): HTTP {status}")]
+    ShopUnavailable {
+        shop: ShopDomain,
+        operation: &'static str,
+        status: u16,
+    },
 
     /// The mutation ran and Shopify said no: permanent for this input.
     #[error("{operation} refused by {shop}: {}", describe(.errors))]
@@ -116,6 +125,7 @@ impl ShopifyError {
             ShopifyError::Transient { .. } => "transient",
             ShopifyError::Unauthorized { .. } => "unauthorized",
             ShopifyError::NotFound { .. } => "not_found",
+            ShopifyError::ShopUnavailable { .. } => "shop_unavailable",
             ShopifyError::UserErrors { .. } => "user_errors",
             ShopifyError::Schema { .. } => "schema",
             ShopifyError::MaxCostExceeded { .. } => "max_cost_exceeded",

@@ -534,9 +534,11 @@ async fn shutdown_lets_in_flight_deliveries_finish() {
             tokio::spawn(async move { (id, req.send().await.map(|r| r.status().as_u16())) })
         })
         .collect();
-    eventually(Duration::from_secs(10), "publishes waiting on the broker", || async {
-        (proxy.held() > 0).then_some(())
-    })
+    eventually(
+        Duration::from_secs(10),
+        "publishes waiting on the broker",
+        || async { (proxy.held() > 0).then_some(()) },
+    )
     .await;
     app.shutdown.cancel();
     proxy.restore();
@@ -547,7 +549,10 @@ async fn shutdown_lets_in_flight_deliveries_finish() {
             ok.insert(id);
         }
     }
-    assert!(!ok.is_empty(), "deliveries in flight at shutdown were finished and answered 200");
+    assert!(
+        !ok.is_empty(),
+        "deliveries in flight at shutdown were finished and answered 200"
+    );
     let prefix = app.prefix.clone();
     let partitions = app.partitions;
     tokio::time::timeout(Duration::from_secs(10), app.stopped)
@@ -560,7 +565,10 @@ async fn shutdown_lets_in_flight_deliveries_finish() {
         .into_iter()
         .filter_map(|m| m.message_id)
         .collect();
-    assert!(ok.is_subset(&ids), "every 200 given during shutdown is on the queue");
+    assert!(
+        ok.is_subset(&ids),
+        "every 200 given during shutdown is on the queue"
+    );
     crate::harness::broker::delete_prefix(&prefix, partitions).await;
 }
 
