@@ -242,7 +242,10 @@ impl Client {
                 Err(AttemptError::Retryable(reason)) => {
                     failures += 1;
                     last_reason = reason;
-                    if failures >= policy.max_attempts {
+                    // A timeout, a cut connection or a 5xx leaves it unknown whether a mutation
+                    // ran. Sending it again blind could do it twice; the caller re-reads the
+                    // order and plans again instead.
+                    if failures >= policy.max_attempts || document.is_mutation() {
                         break;
                     }
                     self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);

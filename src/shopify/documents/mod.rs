@@ -14,6 +14,15 @@ pub struct Document {
 }
 
 impl Document {
+    /// Whether this document changes the shop (a `mutation` rather than a `query`).
+    pub fn is_mutation(&self) -> bool {
+        self.text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .is_some_and(|l| l.starts_with("mutation"))
+    }
+
     /// The operation name, e.g. `OrderSnapshot` (also the `operationName` sent).
     pub fn operation(&self) -> &'static str {
         self.operation
@@ -103,3 +112,23 @@ pub const ALL: &[Document] = &[
 
 /// Where the files live, for the test that lists the folder.
 pub const DIR: &str = "src/shopify/documents";
+
+#[cfg(test)]
+mod mutation_tests {
+    use super::ALL;
+
+    #[test]
+    fn exactly_the_six_mutations_are_mutations() {
+        let mut mutations: Vec<_> = ALL
+            .iter()
+            .filter(|d| d.is_mutation())
+            .map(|d| d.operation())
+            .collect();
+        mutations.sort();
+        assert_eq!(mutations.len(), 6, "{mutations:?}");
+        assert!(
+            ALL.iter()
+                .any(|d| d.operation() == "OrderSnapshot" && !d.is_mutation())
+        );
+    }
+}

@@ -322,3 +322,19 @@ async fn the_access_token_never_appears_in_logs_errors_or_debug() {
         assert!(!output.contains(TOKEN), "token in {output}");
     }
 }
+
+#[tokio::test]
+async fn a_mutation_whose_answer_is_lost_is_not_sent_again() {
+    let h = harness().await;
+    let gid = super::order_gid(1);
+    // The first answer is a 500: did the tags land? The client cannot know, so it does not
+    // send the mutation again; the worker re-reads the order and plans anew.
+    h.sandbox.inject(Fault::Http500, 1);
+    let err = h
+        .client
+        .add_tags(&h.shop, &gid, &["orderflow:test".to_owned()])
+        .await
+        .expect_err("the ambiguous failure is reported");
+    assert!(err.is_transient(), "{err:?}");
+    assert_eq!(h.sandbox.request_count(), 1, "sent once");
+}
