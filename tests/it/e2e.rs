@@ -544,3 +544,83 @@ fn close_connections_named(name: &str) -> usize {
     }
     closed
 }
+
+#[tokio::test]
+async fn a_dry_run_shop_is_planned_and_logged_but_sent_nothing() {
+    let shop = Shop::start_with(
+        "e2edry",
+        E2eOptions {
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    for f in ["digital", "handmade", "high-risk"] {
+        shop.send(f, "orders/create", &format!("wh-dry-{f}")).await;
+    }
+    shop.wait_settled(3).await;
+    assert!(
+        shop.sandbox.mutations().is_empty(),
+        "no mutation in a dry run"
+    );
+    assert!(
+        shop.sandbox.request_count() >= 3,
+        "each order was read and planned"
+    );
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn uninstall_dead_letters_later_messages_and_redaction_purges_the_shops_dead_letters() {
+    let shop = Shop::start("e2ecompliance").await;
+    let uninstall = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/webhooks/app/uninstalled.json"),
+    )
+    .unwrap();
+    shop.send_body("app/uninstalled", "wh-uninstall", &uninstall)
+        .await;
+    shop.wait_settled(1).await;
+    // Shopify revokes the token at once; orderflow does not even try.
+    shop.send("digital", "orders/updated", "wh-after-uninstall")
+        .await;
+    let publisher = orderflow::queue::Publisher::new(
+        shop.app.broker.clone(),
+        orderflow::queue::Names::new(&shop.app.prefix),
+        Duration::from_secs(3),
+    );
+    let letters = eventually(Duration::from_secs(20), "the dead letter", || async {
+        let r = orderflow::dlq::list(&publisher, &Default::default())
+            .await
+            .unwrap();
+        (!r.matched.is_empty()).then_some(r.matched)
+    })
+    .await;
+    assert_eq!(letters[0].reason, "unauthorized");
+    assert!(shop.mutations_of("digital").is_empty());
+    let requests = shop.sandbox.request_count();
+    // 48 hours later Shopify asks to redact the shop's data: the dead letters go.
+    shop.send_body(
+        "shop/redact",
+        "wh-redact",
+        br#"{"shop_id":954889,"shop_domain":"acme.myshopify.com"}"#,
+    )
+    .await;
+    eventually(
+        Duration::from_secs(20),
+        "the shop's dead letters purged",
+        || async {
+            let r = orderflow::dlq::list(&publisher, &Default::default())
+                .await
+                .unwrap();
+            r.matched.is_empty().then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        shop.sandbox.request_count(),
+        requests,
+        "no Shopify call after the uninstall"
+    );
+    shop.stop().await;
+}

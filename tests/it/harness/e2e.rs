@@ -47,6 +47,8 @@ pub struct Shop {
 #[derive(Default)]
 pub struct E2eOptions {
     pub amqp_url: Option<String>,
+    /// The shop's `dry_run`.
+    pub dry_run: bool,
     pub max_attempts: Option<u32>,
 }
 
@@ -77,6 +79,7 @@ impl Shop {
                 extra_toml: rules_toml(opts.max_attempts.unwrap_or(5)),
                 roles: Some(Roles::ALL),
                 admin_api_url: Some(sandbox.base_url()),
+                shop_toml: format!("dry_run = {}", opts.dry_run),
                 clock: Some(Arc::new(clock.clone())),
                 ..Default::default()
             },

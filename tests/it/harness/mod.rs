@@ -57,6 +57,8 @@ pub struct Options {
     pub confirm_timeout_ms: Option<u64>,
     /// What the app runs; the receiver alone unless a test asks for workers.
     pub roles: Option<Roles>,
+    /// More keys of the `[[shops]]` entry.
+    pub shop_toml: String,
     /// The shop's Admin API (the sandbox), for tests with workers.
     pub admin_api_url: Option<String>,
     /// Join an existing prefix (a second process of the same deployment).
@@ -174,11 +176,13 @@ domain = "{SHOP}"
 access_token = "{TOKEN}"
 timezone = "Europe/Amsterdam"
 {admin}
+{shop_extra}
 {extra}
 "#,
         url = opts.amqp_url.as_deref().unwrap_or(AMQP_URL),
         confirm = opts.confirm_timeout_ms.unwrap_or(3000),
         extra = opts.extra_toml,
+        shop_extra = opts.shop_toml,
         admin = opts
             .admin_api_url
             .as_ref()
