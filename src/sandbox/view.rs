@@ -46,6 +46,12 @@ pub fn order(stored: &StoredOrder) -> Value {
             })).collect::<Vec<_>>(),
         },
         "__metafields": stored.metafields.iter().map(metafield).collect::<Vec<_>>(),
+        "transactions": o.transactions.iter().map(|t| json!({
+            "__typename": "OrderTransaction",
+            "kind": t.kind,
+            "status": t.status,
+            "processedAt": t.processed_at,
+        })).collect::<Vec<_>>(),
         "lineItems": o.line_items.iter().map(line_item).collect::<Vec<_>>(),
         "fulfillmentOrders": o.fulfillment_orders.iter().map(|fo| fulfillment_order(fo, stored)).collect::<Vec<_>>(),
     })

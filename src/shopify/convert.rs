@@ -19,9 +19,7 @@ impl OrderSnapshot {
             closed: self.closed,
             test: self.test,
             processed_at: self.processed_at,
-            // The snapshot does not read transactions: processing time counts from
-            // `processedAt` (checkout), which is when most orders are paid.
-            paid_at: None,
+            paid_at: self.paid_at(),
             financial_status: self
                 .display_financial_status
                 .and_then(|f| r::FinancialStatus::parse(f.as_str())),
@@ -54,6 +52,24 @@ impl OrderSnapshot {
                 .collect(),
             decision_metafield: self.decision.as_ref().map(|d| d.value.clone()),
         }
+    }
+}
+
+/// A payment taken this long after checkout counts as paid later (bank transfer, payment terms,
+/// a manual capture); within it, the order was paid at checkout.
+const PAID_AT_CHECKOUT: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
+impl OrderSnapshot {
+    /// When the order was paid, if that was after checkout: the latest successful sale or
+    /// capture. `None` means processing time counts from `processedAt`.
+    fn paid_at(&self) -> Option<jiff::Timestamp> {
+        let paid = self
+            .transactions
+            .iter()
+            .filter(|t| t.status == "SUCCESS" && matches!(t.kind.as_str(), "SALE" | "CAPTURE"))
+            .filter_map(|t| t.processed_at)
+            .max()?;
+        (paid.duration_since(self.processed_at) > PAID_AT_CHECKOUT).then_some(paid)
     }
 }
 
@@ -185,6 +201,47 @@ mod tests {
         assert!(cancelled.cancelled);
         let high = fixture("high-risk").to_rules_order();
         assert!(high.risk.assessments.contains(&r::RiskLevel::High));
+    }
+
+    #[test]
+    fn a_payment_taken_after_checkout_starts_the_processing_time() {
+        let mut snap = fixture("handmade");
+        assert_eq!(
+            snap.to_rules_order().paid_at,
+            None,
+            "no transaction: checkout"
+        );
+        let checkout = snap.processed_at;
+        let at = |mins: i64| Some(checkout + jiff::SignedDuration::from_mins(mins));
+        snap.transactions = vec![
+            snap::Transaction {
+                kind: "AUTHORIZATION".into(),
+                status: "SUCCESS".into(),
+                processed_at: at(0),
+            },
+            snap::Transaction {
+                kind: "CAPTURE".into(),
+                status: "FAILURE".into(),
+                processed_at: at(60),
+            },
+        ];
+        assert_eq!(
+            snap.to_rules_order().paid_at,
+            None,
+            "authorised, not captured"
+        );
+        snap.transactions.push(snap::Transaction {
+            kind: "CAPTURE".into(),
+            status: "SUCCESS".into(),
+            processed_at: at(3 * 24 * 60),
+        });
+        assert_eq!(snap.to_rules_order().paid_at, at(3 * 24 * 60));
+        snap.transactions = vec![snap::Transaction {
+            kind: "SALE".into(),
+            status: "SUCCESS".into(),
+            processed_at: at(0),
+        }];
+        assert_eq!(snap.to_rules_order().paid_at, None, "paid at checkout");
     }
 
     #[test]

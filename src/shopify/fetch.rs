@@ -59,6 +59,8 @@ struct OrderHead {
     shipping_address: Option<ShippingAddress>,
     risk: Risk,
     decision: Option<MetafieldValue>,
+    #[serde(default)]
+    transactions: Vec<super::snapshot::Transaction>,
     line_items: Connection<LineItem>,
     fulfillment_orders: Connection<FulfillmentOrderPage>,
 }
@@ -210,6 +212,7 @@ impl Client {
             shipping_address: head.shipping_address,
             risk: head.risk,
             decision: head.decision,
+            transactions: head.transactions,
             line_items,
             fulfillment_orders,
         })

@@ -54,6 +54,9 @@ pub struct OrderSnapshot {
     /// orderflow's own metafield `orderflow.decision`, as last written (JSON text).
     #[serde(default)]
     pub decision: Option<MetafieldValue>,
+    /// The order's payment transactions (the first 20): when it was paid.
+    #[serde(default)]
+    pub transactions: Vec<Transaction>,
     /// Every line of the order (all pages).
     pub line_items: Vec<LineItem>,
     /// Every fulfilment order of the order (all pages), each with all its lines.
@@ -97,6 +100,17 @@ pub struct Risk {
 #[serde(rename_all = "camelCase")]
 pub struct RiskAssessment {
     pub risk_level: RiskLevel,
+}
+
+/// `OrderTransaction`: only what tells when money was taken. Kind and status stay strings: the
+/// rules only look for a successful `SALE` or `CAPTURE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    pub kind: String,
+    pub status: String,
+    #[serde(default)]
+    pub processed_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
