@@ -174,6 +174,7 @@ async fn pass(
         .await?;
     let limit = filter.limit.unwrap_or(usize::MAX);
     let mut taken = 0;
+    let mut acked = 0;
     while taken < count {
         let Ok(Some(delivery)) =
             tokio::time::timeout(Duration::from_secs(5), deliveries.next()).await
@@ -190,6 +191,7 @@ async fn pass(
             Action::Keep => report.matched.push(letter),
             Action::Drop => {
                 delivery.ack(BasicAckOptions::default()).await?;
+                acked += 1;
                 report.matched.push(letter);
             }
             Action::Replay {
@@ -199,14 +201,38 @@ async fn pass(
             } => match republish(publisher, &letter.message, shops, *partitions).await {
                 Ok(()) => {
                     delivery.ack(BasicAckOptions::default()).await?;
+                    acked += 1;
                     report.matched.push(letter);
                 }
                 Err(why) => report.kept.push((letter, why)),
             },
         }
     }
-    // Closing the channel returns every unacked message to the queue.
+    // Closing the channel returns every unacked message to the queue. A quorum queue counts
+    // them back a moment later; wait for that, so the next pass (or `dlq list` right after a
+    // replay) sees every letter that stayed.
     channel.close(200, "dlq pass done".into()).await?;
+    let remaining = taken - acked;
+    let counter = session.connection.create_channel().await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = counter
+            .queue_declare(
+                queue.as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await?
+            .message_count() as usize;
+        if ready >= remaining || tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let _ = counter.close(200, "counted".into()).await;
     Ok(report)
 }
 
