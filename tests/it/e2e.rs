@@ -78,15 +78,7 @@ async fn every_fixture_order_converges_with_exactly_its_planned_mutations() {
     shop.wait_settled(FIXTURES.len() as u64).await;
     for f in FIXTURES {
         let want = expected[f];
-        let got = eventually(
-            Duration::from_secs(20),
-            &format!("{f}'s {want} mutations"),
-            || async {
-                let n = shop.mutations_of(f).len();
-                (n >= want).then_some(n)
-            },
-        )
-        .await;
+        let got = shop.wait_mutations(f, want).await;
         assert_eq!(got, want, "{f}: exactly the planned mutations, none twice");
         let left = shop.still_planned(f).await;
         assert!(left.is_empty(), "{f} is as the rules want it: {left:?}");
@@ -152,12 +144,7 @@ async fn shopify_500s_and_a_throttled_storm_converge_without_surfacing_errors() 
     shop.sandbox.inject(Fault::Throttled, 5);
     let want = planned_changes(&shop, "digital");
     shop.send("digital", "orders/create", "wh-f").await;
-    eventually(
-        Duration::from_secs(30),
-        "the digital order to converge",
-        || async { (shop.mutations_of("digital").len() >= want).then_some(()) },
-    )
-    .await;
+    shop.wait_mutations("digital", want).await;
     assert_eq!(shop.mutations_of("digital").len(), want);
     let metrics = shop.app.metrics.encode();
     assert!(
@@ -303,32 +290,14 @@ async fn a_permanent_error_dead_letters_once_and_replay_applies_after_the_fix() 
             .unwrap();
     assert_eq!(report.matched.len(), 1);
     let want = planned_changes(&shop, "digital");
-    eventually(
-        Duration::from_secs(20),
-        "the replayed order applied",
-        || async { (shop.mutations_of("digital").len() >= want).then_some(()) },
-    )
-    .await;
+    shop.wait_mutations("digital", want).await;
     assert!(drain(&dead_queue).await.is_empty());
     shop.stop().await;
 }
 
 #[tokio::test]
 async fn a_worker_cut_off_between_its_mutations_and_the_ack_does_nothing_twice() {
-    let proxy = crate::harness::proxy::Proxy::start("127.0.0.1:5672".parse().unwrap()).await;
-    let shop = Shop::start_with(
-        "e2ecrash",
-        E2eOptions {
-            amqp_url: Some(proxy.amqp_url()),
-            ..Default::default()
-        },
-    )
-    .await;
-    shop.app
-        .broker
-        .wait_connected(Duration::from_secs(10))
-        .await
-        .unwrap();
+    let (proxy, shop) = Shop::start_behind_proxy("e2ecrash").await;
     let want = planned_changes(&shop, "digital");
     assert_eq!(want, 2, "fulfil, then record the decision");
     // Requests: 1 snapshot, 2 fulfillmentCreate, 3 metafieldsSet (held back 3 s).
@@ -371,15 +340,7 @@ async fn a_worker_cut_off_between_its_mutations_and_the_ack_does_nothing_twice()
 
 #[tokio::test]
 async fn two_worker_processes_never_share_an_order_and_survive_a_connection_loss() {
-    let proxy = crate::harness::proxy::Proxy::start("127.0.0.1:5672".parse().unwrap()).await;
-    let shop = Shop::start_with(
-        "e2etwo",
-        E2eOptions {
-            amqp_url: Some(proxy.amqp_url()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let (proxy, shop) = Shop::start_behind_proxy("e2etwo").await;
     // A second worker process on the same queues, straight to the broker.
     let second = crate::harness::TestApp::spawn_with(
         "unused",
@@ -447,12 +408,7 @@ async fn two_worker_processes_never_share_an_order_and_survive_a_connection_loss
     }
     for f in ["mixed", "gift-card"] {
         let want = planned_changes(&shop, f);
-        eventually(
-            Duration::from_secs(30),
-            &format!("{f} converges after the outage"),
-            || async { (shop.mutations_of(f).len() >= want).then_some(()) },
-        )
-        .await;
+        shop.wait_mutations(f, want).await;
         assert_eq!(shop.mutations_of(f).len(), want);
     }
     second.shutdown.cancel();
@@ -465,10 +421,7 @@ async fn the_broker_closing_the_apps_connection_loses_nothing() {
     let shop = Shop::start("e2eclose").await;
     shop.send("digital", "orders/create", "wh-before").await;
     let want = planned_changes(&shop, "digital");
-    eventually(Duration::from_secs(20), "the first order", || async {
-        (shop.mutations_of("digital").len() >= want).then_some(())
-    })
-    .await;
+    shop.wait_mutations("digital", want).await;
     // What `rabbitmqctl close_all_connections` does, limited to this app's connection so the
     // tests running beside it keep theirs.
     let closed = close_connections_named(&format!("orderflow {}", shop.app.prefix));
@@ -503,12 +456,7 @@ async fn the_broker_closing_the_apps_connection_loses_nothing() {
     }
     for f in ["mixed", "gift-card"] {
         let want = planned_changes(&shop, f);
-        eventually(
-            Duration::from_secs(30),
-            &format!("{f} converges"),
-            || async { (shop.mutations_of(f).len() >= want).then_some(()) },
-        )
-        .await;
+        shop.wait_mutations(f, want).await;
         assert_eq!(shop.mutations_of(f).len(), want);
     }
     assert_eq!(shop.mutations_of("digital").len(), want, "nothing redone");

@@ -107,6 +107,34 @@ impl Shop {
         }
     }
 
+    /// A shop whose app reaches the broker through a proxy the test can cut or stall.
+    pub async fn start_behind_proxy(name: &str) -> (Arc<super::proxy::Proxy>, Self) {
+        let proxy = super::proxy::Proxy::start("127.0.0.1:5672".parse().expect("addr")).await;
+        let shop = Self::start_with(
+            name,
+            E2eOptions {
+                amqp_url: Some(proxy.amqp_url()),
+                ..Default::default()
+            },
+        )
+        .await;
+        (proxy, shop)
+    }
+
+    /// Waits until the sandbox has logged at least `n` mutations of the fixture order, and
+    /// returns how many it has.
+    pub async fn wait_mutations(&self, fixture: &str, n: usize) -> usize {
+        eventually(
+            Duration::from_secs(30),
+            &format!("{n} mutations of {fixture}"),
+            || async {
+                let got = self.mutations_of(fixture).len();
+                (got >= n).then_some(got)
+            },
+        )
+        .await
+    }
+
     /// The fixture's snapshot as loaded (before orderflow touched it).
     pub fn fixture(name: &str) -> OrderSnapshot {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
