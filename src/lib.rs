@@ -14,11 +14,8 @@
 pub mod app;
 pub mod calendar;
 pub mod cli;
-mod cli_dlq;
-mod cli_explain;
 pub mod clock;
 pub mod config;
-pub mod demo;
 pub mod dlq;
 pub mod event;
 pub mod id;

@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn the_state_counts_fulfilment_orders_by_status_and_names_other_apps_holds() {
-        let text = include_str!("../../fixtures/orders/preorder.json");
+        let text = include_str!("../../../fixtures/orders/preorder.json");
         let mut order = serde_json::from_str::<crate::sandbox::Fixture>(text)
             .unwrap()
             .order;

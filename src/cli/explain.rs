@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use crate::cli::ExplainArgs;
+use super::ExplainArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Env};
 use crate::id::OrderId;

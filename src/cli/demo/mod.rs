@@ -23,7 +23,7 @@ use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, Roles};
-use crate::cli::DemoArgs;
+use super::DemoArgs;
 use crate::clock::{Clock, ManualClock};
 use crate::id::ShopDomain;
 use crate::rules::Rules;

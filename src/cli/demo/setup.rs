@@ -22,7 +22,7 @@ pub const SECRET: &str = "example-secret";
 pub const TOKEN: &str = "shpat_demo";
 
 /// The merchant's rules the demo runs with: the example every README points to.
-const EXAMPLE_CONFIG: &str = include_str!("../../fixtures/config/example.toml");
+const EXAMPLE_CONFIG: &str = include_str!("../../../fixtures/config/example.toml");
 
 /// One fixture order and the `orders/create` body Shopify would have sent for it.
 pub struct DemoOrder {

@@ -10,6 +10,10 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::SystemClock;
 use crate::config::{Config, Env};
 
+pub mod demo;
+mod dlq;
+mod explain;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "orderflow",
@@ -185,14 +189,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         },
         Command::Dlq { config, action } => match config {
-            Some(config) => crate::cli_dlq::run(&config, action).await,
+            Some(config) => dlq::run(&config, action).await,
             None => {
                 eprintln!("orderflow dlq needs --config FILE (or ORDERFLOW_CONFIG)");
                 Ok(2)
             }
         },
-        Command::Explain(args) => crate::cli_explain::run(args).await,
-        Command::Demo(args) => crate::demo::run(args).await,
+        Command::Explain(args) => explain::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
         Command::Sandbox(args) => {
             let options = crate::sandbox::standalone::Options {
                 listen: args.listen,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{DlqAction, DlqFilter};
+use super::{DlqAction, DlqFilter};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Env};
 use crate::dlq::{self, DeadLetter, Filter};
