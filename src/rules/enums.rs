@@ -1,27 +1,50 @@
-//! The Shopify enum values the rules speak, spelt exactly as the Admin GraphQL schema (2026-10)
-//! spells them. One macro gives each enum the same surface: `ALL` (listed in config errors),
-//! `as_str`, `parse`, and serde as the schema's string, so a misspelt value in a config file or a
-//! snapshot is refused instead of silently meaning something else.
+//! Shopify's vocabulary: every Admin GraphQL (2026-10) enum orderflow reads or writes, defined
+//! once for the rules, the snapshot, the client and the sandbox. Values are spelt exactly as the
+//! schema spells them (a test checks both directions against the vendored SDL).
+//!
+//! Two ways in, because the two sources deserve different trust:
+//! - **config is parsed strictly**: [`parse`](RiskLevel::parse) knows only the schema's values,
+//!   so a misspelt value in a config file is an error listing [`valid_values`](RiskLevel::valid_values);
+//! - **Shopify's answers are parsed leniently**: serde maps a value a newer API version adds to
+//!   `Unknown` instead of failing the whole snapshot. What `Unknown` means for a decision is said
+//!   by the methods below and in the rules that decide, always "leave things alone".
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 macro_rules! schema_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident = $graphql:literal { $($variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant,)+
+            /// A value this build does not know (a newer API version). Never read from config.
+            #[serde(other, rename = "UNKNOWN")]
+            Unknown,
+        }
 
         impl $name {
-            /// Every value, in the schema's order.
+            /// The GraphQL type this mirrors.
+            pub const GRAPHQL_NAME: &'static str = $graphql;
+            /// Every value of the schema, in its order (not `Unknown`).
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// The schema's spelling (`UNKNOWN` for [`Self::Unknown`]).
             pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
+                match self {
+                    $($name::$variant => $text,)+
+                    $name::Unknown => "UNKNOWN",
+                }
             }
 
-            /// The value spelt exactly as in the schema.
+            /// The strict parse, for config: the value spelt exactly as in the schema, and
+            /// nothing else (`UNKNOWN` included).
             pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
             }
 
             /// The valid spellings, for error messages.
@@ -35,78 +58,74 @@ macro_rules! schema_enum {
                 f.write_str(self.as_str())
             }
         }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                Self::parse(&text).ok_or_else(|| {
-                    serde::de::Error::custom(format!(
-                        "`{text}` is not a {}: use one of {}",
-                        stringify!($name),
-                        Self::valid_values()
-                    ))
-                })
-            }
-        }
     };
 }
 
-schema_enum!(
-    /// `FulfillmentHoldReason`.
-    FulfillmentHoldReason {
-        AwaitingPayment = "AWAITING_PAYMENT",
-        AwaitingReturnItems = "AWAITING_RETURN_ITEMS",
-        HighRiskOfFraud = "HIGH_RISK_OF_FRAUD",
-        IncorrectAddress = "INCORRECT_ADDRESS",
-        InventoryOutOfStock = "INVENTORY_OUT_OF_STOCK",
-        OnlineStorePostPurchaseCrossSell = "ONLINE_STORE_POST_PURCHASE_CROSS_SELL",
-        Other = "OTHER",
-        UnknownDeliveryDate = "UNKNOWN_DELIVERY_DATE",
+schema_enum! {
+    /// `Order.displayFinancialStatus` (there is no `financialStatus` in GraphQL).
+    FinancialStatus = "OrderDisplayFinancialStatus" {
+        Authorized = "AUTHORIZED",
+        Expired = "EXPIRED",
+        Paid = "PAID",
+        PartiallyPaid = "PARTIALLY_PAID",
+        PartiallyRefunded = "PARTIALLY_REFUNDED",
+        Pending = "PENDING",
+        Refunded = "REFUNDED",
+        Voided = "VOIDED",
     }
-);
+}
 
-schema_enum!(
-    /// `RiskAssessmentResult`: one provider's verdict. `PENDING` until assessed.
-    RiskLevel {
+schema_enum! {
+    /// `Order.displayFulfillmentStatus`.
+    OrderFulfillmentStatus = "OrderDisplayFulfillmentStatus" {
+        Fulfilled = "FULFILLED",
+        FulfillmentNotRequired = "FULFILLMENT_NOT_REQUIRED",
+        InProgress = "IN_PROGRESS",
+        OnHold = "ON_HOLD",
+        Open = "OPEN",
+        PartiallyFulfilled = "PARTIALLY_FULFILLED",
+        PendingFulfillment = "PENDING_FULFILLMENT",
+        RequestDeclined = "REQUEST_DECLINED",
+        Restocked = "RESTOCKED",
+        Scheduled = "SCHEDULED",
+        Unfulfilled = "UNFULFILLED",
+    }
+}
+
+schema_enum! {
+    /// `OrderRiskSummary.recommendation`: Shopify's summary of every assessment.
+    RiskRecommendation = "OrderRiskRecommendationResult" {
+        Accept = "ACCEPT",
+        Cancel = "CANCEL",
+        Investigate = "INVESTIGATE",
+        None = "NONE",
+    }
+}
+
+schema_enum! {
+    /// `OrderRiskAssessment.riskLevel`: one provider's verdict. `PENDING` until assessed.
+    RiskLevel = "RiskAssessmentResult" {
         High = "HIGH",
         Low = "LOW",
         Medium = "MEDIUM",
         None = "NONE",
         Pending = "PENDING",
     }
-);
+}
 
-schema_enum!(
-    /// `OrderRiskRecommendationResult`: Shopify's summary of every assessment.
-    RiskRecommendation {
-        Accept = "ACCEPT",
-        Cancel = "CANCEL",
-        Investigate = "INVESTIGATE",
-        None = "NONE",
+schema_enum! {
+    /// `SellingPlan.category`; `PRE_ORDER` marks a pre-order line.
+    SellingPlanCategory = "SellingPlanCategory" {
+        Other = "OTHER",
+        PreOrder = "PRE_ORDER",
+        Subscription = "SUBSCRIPTION",
+        TryBeforeYouBuy = "TRY_BEFORE_YOU_BUY",
     }
-);
+}
 
-schema_enum!(
-    /// `DeliveryMethodType` of a fulfilment order.
-    DeliveryMethodType {
-        Local = "LOCAL",
-        None = "NONE",
-        PickupPoint = "PICKUP_POINT",
-        PickUp = "PICK_UP",
-        Retail = "RETAIL",
-        Shipping = "SHIPPING",
-    }
-);
-
-schema_enum!(
-    /// `FulfillmentOrderStatus`.
-    FulfillmentOrderStatus {
+schema_enum! {
+    /// `FulfillmentOrder.status`.
+    FulfillmentOrderStatus = "FulfillmentOrderStatus" {
         Cancelled = "CANCELLED",
         Closed = "CLOSED",
         Incomplete = "INCOMPLETE",
@@ -115,11 +134,11 @@ schema_enum!(
         Open = "OPEN",
         Scheduled = "SCHEDULED",
     }
-);
+}
 
-schema_enum!(
-    /// `FulfillmentOrderRequestStatus`: where a request to a fulfilment service stands.
-    FulfillmentOrderRequestStatus {
+schema_enum! {
+    /// `FulfillmentOrder.requestStatus`: where a request to a fulfilment service stands.
+    FulfillmentOrderRequestStatus = "FulfillmentOrderRequestStatus" {
         Accepted = "ACCEPTED",
         CancellationAccepted = "CANCELLATION_ACCEPTED",
         CancellationRejected = "CANCELLATION_REJECTED",
@@ -129,11 +148,23 @@ schema_enum!(
         Submitted = "SUBMITTED",
         Unsubmitted = "UNSUBMITTED",
     }
-);
+}
 
-schema_enum!(
-    /// `FulfillmentOrderAction`: what the API allows on a fulfilment order right now.
-    FulfillmentOrderAction {
+schema_enum! {
+    /// `DeliveryMethod.methodType` of a fulfilment order.
+    DeliveryMethodType = "DeliveryMethodType" {
+        Local = "LOCAL",
+        None = "NONE",
+        PickupPoint = "PICKUP_POINT",
+        PickUp = "PICK_UP",
+        Retail = "RETAIL",
+        Shipping = "SHIPPING",
+    }
+}
+
+schema_enum! {
+    /// `FulfillmentOrderSupportedAction.action`: what the API allows on a fulfilment order now.
+    FulfillmentOrderAction = "FulfillmentOrderAction" {
         CancelFulfillmentOrder = "CANCEL_FULFILLMENT_ORDER",
         CreateFulfillment = "CREATE_FULFILLMENT",
         External = "EXTERNAL",
@@ -147,21 +178,66 @@ schema_enum!(
         RequestFulfillment = "REQUEST_FULFILLMENT",
         Split = "SPLIT",
     }
-);
+}
 
-schema_enum!(
-    /// `OrderDisplayFinancialStatus` (there is no `financialStatus` in GraphQL).
-    FinancialStatus {
-        Authorized = "AUTHORIZED",
-        Expired = "EXPIRED",
-        Paid = "PAID",
-        PartiallyPaid = "PARTIALLY_PAID",
-        PartiallyRefunded = "PARTIALLY_REFUNDED",
-        Pending = "PENDING",
-        Refunded = "REFUNDED",
-        Voided = "VOIDED",
+schema_enum! {
+    /// `FulfillmentHold.reason` and `FulfillmentOrderHoldInput.reason`.
+    FulfillmentHoldReason = "FulfillmentHoldReason" {
+        AwaitingPayment = "AWAITING_PAYMENT",
+        AwaitingReturnItems = "AWAITING_RETURN_ITEMS",
+        HighRiskOfFraud = "HIGH_RISK_OF_FRAUD",
+        IncorrectAddress = "INCORRECT_ADDRESS",
+        InventoryOutOfStock = "INVENTORY_OUT_OF_STOCK",
+        OnlineStorePostPurchaseCrossSell = "ONLINE_STORE_POST_PURCHASE_CROSS_SELL",
+        Other = "OTHER",
+        UnknownDeliveryDate = "UNKNOWN_DELIVERY_DATE",
     }
-);
+}
+
+impl RiskLevel {
+    /// Still being assessed. A level this build cannot read counts as pending: wait, never
+    /// ship on a verdict we do not understand.
+    pub fn is_pending(self) -> bool {
+        matches!(self, RiskLevel::Pending | RiskLevel::Unknown)
+    }
+}
+
+impl RiskRecommendation {
+    /// The recommendation the fraud rules weigh: one this build cannot read counts as `NONE`
+    /// (no recommendation), so it neither releases nor, by itself, holds anything new.
+    pub fn or_none(self) -> Self {
+        match self {
+            RiskRecommendation::Unknown => RiskRecommendation::None,
+            known => known,
+        }
+    }
+}
+
+/// Every enum above as (GraphQL name, known values), for the schema test.
+pub fn all_enums() -> Vec<(&'static str, Vec<&'static str>)> {
+    fn of<E: Copy>(
+        name: &'static str,
+        all: &[E],
+        as_str: fn(E) -> &'static str,
+    ) -> (&'static str, Vec<&'static str>) {
+        (name, all.iter().map(|v| as_str(*v)).collect())
+    }
+    macro_rules! each {
+        ($($e:ident),+) => { vec![$(of($e::GRAPHQL_NAME, $e::ALL, $e::as_str)),+] };
+    }
+    each!(
+        FinancialStatus,
+        OrderFulfillmentStatus,
+        RiskRecommendation,
+        RiskLevel,
+        SellingPlanCategory,
+        FulfillmentOrderStatus,
+        FulfillmentOrderRequestStatus,
+        DeliveryMethodType,
+        FulfillmentOrderAction,
+        FulfillmentHoldReason
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -174,7 +250,47 @@ mod tests {
         }
         assert_eq!(DeliveryMethodType::parse("PICKUP"), None);
         assert_eq!(RiskLevel::parse("high"), None, "the schema's spelling only");
-        let err = serde_json::from_str::<RiskLevel>("\"HIHG\"").unwrap_err();
-        assert!(err.to_string().contains("HIGH, LOW, MEDIUM"), "{err}");
+        assert_eq!(RiskLevel::parse("HIHG"), None);
+        assert!(
+            RiskLevel::valid_values().contains("HIGH, LOW, MEDIUM"),
+            "{}",
+            RiskLevel::valid_values()
+        );
+    }
+
+    #[test]
+    fn unknown_is_read_from_answers_but_never_from_config() {
+        let read: RiskLevel = serde_json::from_str("\"SOMETHING_NEW\"").unwrap();
+        assert_eq!(read, RiskLevel::Unknown);
+        assert_eq!(RiskLevel::parse("UNKNOWN"), None);
+        assert!(!RiskLevel::valid_values().contains("UNKNOWN"));
+        assert!(!RiskLevel::ALL.contains(&RiskLevel::Unknown));
+        for v in FulfillmentHoldReason::ALL {
+            let text = serde_json::to_string(v).unwrap();
+            assert_eq!(
+                text,
+                format!("\"{v}\""),
+                "serde speaks the schema's spelling"
+            );
+            assert_eq!(
+                serde_json::from_str::<FulfillmentHoldReason>(&text).unwrap(),
+                *v
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_value_leaves_things_alone() {
+        assert!(RiskLevel::Unknown.is_pending());
+        assert!(RiskLevel::Pending.is_pending());
+        assert!(!RiskLevel::High.is_pending());
+        assert_eq!(
+            RiskRecommendation::Unknown.or_none(),
+            RiskRecommendation::None
+        );
+        assert_eq!(
+            RiskRecommendation::Cancel.or_none(),
+            RiskRecommendation::Cancel
+        );
     }
 }

@@ -28,10 +28,13 @@ impl Fraud {
                 "fraud.hold_on_risk".to_owned(),
                 format!("a risk assessment says {level}"),
             ))
-        } else if f.hold_on_recommendation.contains(&risk.recommendation) {
+        } else if f
+            .hold_on_recommendation
+            .contains(&risk.recommendation.or_none())
+        {
             Some((
                 "fraud.hold_on_recommendation".to_owned(),
-                format!("Shopify recommends {}", risk.recommendation),
+                format!("Shopify recommends {}", risk.recommendation.or_none()),
             ))
         } else {
             None

@@ -34,6 +34,7 @@ pub(super) fn plan_fulfilment(
         // lines can still be fulfilled while CREATE_FULFILLMENT is offered.
         FulfillmentOrderStatus::Open | FulfillmentOrderStatus::InProgress
     ) || !fo.supports(FulfillmentOrderAction::CreateFulfillment)
+        // A request status this build cannot read is not UNSUBMITTED: never fulfilled.
         || fo.request_status != FulfillmentOrderRequestStatus::Unsubmitted
     {
         Some(format!(

@@ -59,10 +59,11 @@ impl Risk {
         }
     }
 
-    /// Some provider is still assessing. An order without assessments is not pending: nothing
-    /// says one will ever come (POS and draft orders), and waiting forever is worse.
+    /// Some provider is still assessing (or said something this build cannot read). An order
+    /// without assessments is not pending: nothing says one will ever come (POS and draft
+    /// orders), and waiting forever is worse.
     pub fn is_pending(&self) -> bool {
-        self.assessments.contains(&RiskLevel::Pending)
+        self.assessments.iter().any(|l| l.is_pending())
     }
 }
 
@@ -99,7 +100,8 @@ impl FulfillmentOrder {
         self.supported_actions.contains(&action)
     }
 
-    /// Still to be fulfilled by someone: not closed, cancelled or merely a shell.
+    /// Still to be fulfilled by someone: not closed, cancelled or merely a shell. A status this
+    /// build cannot read is not active, so nothing is done to it.
     pub fn is_active(&self) -> bool {
         matches!(
             self.status,

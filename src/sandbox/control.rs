@@ -32,7 +32,7 @@ use serde_json::json;
 
 use super::{BucketConfig, Fault, Shared, lock};
 use crate::id::ShopDomain;
-use crate::shopify::snapshot::{HoldReason, RiskLevel, RiskRecommendation};
+use crate::rules::enums::{FulfillmentHoldReason, RiskLevel, RiskRecommendation};
 
 pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
@@ -172,7 +172,7 @@ async fn set_risk(
 
 #[derive(Deserialize)]
 struct HoldBody {
-    reason: HoldReason,
+    reason: FulfillmentHoldReason,
     #[serde(default)]
     handle: Option<String>,
 }

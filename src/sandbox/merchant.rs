@@ -7,10 +7,10 @@ use secrecy::SecretString;
 use super::Shared;
 use super::state::{ShopState, derive};
 use crate::id::ShopDomain;
-use crate::shopify::snapshot::{
-    FulfillmentHold, FulfillmentOrderStatus, HoldReason, OrderSnapshot, RiskAssessment, RiskLevel,
-    RiskRecommendation,
+use crate::rules::enums::{
+    FulfillmentHoldReason, FulfillmentOrderStatus, RiskLevel, RiskRecommendation,
 };
+use crate::shopify::snapshot::{FulfillmentHold, OrderSnapshot, RiskAssessment};
 
 impl Shared {
     pub(super) fn insert_order(&self, shop: &ShopDomain, order: OrderSnapshot) {
@@ -86,7 +86,7 @@ impl Shared {
         &self,
         shop: &ShopDomain,
         fo_id: &str,
-        reason: HoldReason,
+        reason: FulfillmentHoldReason,
         handle: Option<&str>,
     ) -> Option<String> {
         let mut shops = self.lock_shops();

@@ -43,7 +43,8 @@ pub use state::Fixture;
 
 use crate::clock::{Clock, SystemClock};
 use crate::id::ShopDomain;
-use crate::shopify::snapshot::{HoldReason, OrderSnapshot, RiskLevel, RiskRecommendation};
+use crate::rules::enums::{FulfillmentHoldReason, RiskLevel, RiskRecommendation};
+use crate::shopify::snapshot::OrderSnapshot;
 use state::ShopState;
 
 /// How to run a sandbox.
@@ -301,7 +302,7 @@ impl Sandbox {
         &self,
         shop: &ShopDomain,
         fo_id: &str,
-        reason: HoldReason,
+        reason: FulfillmentHoldReason,
         handle: Option<&str>,
     ) -> Option<String> {
         self.shared.hold_by_hand(shop, fo_id, reason, handle)

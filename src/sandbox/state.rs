@@ -8,10 +8,8 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::id::ShopDomain;
-use crate::shopify::snapshot::{
-    FulfillmentOrder, FulfillmentOrderAction, FulfillmentOrderStatus, OrderFulfillmentStatus,
-    OrderSnapshot, SupportedAction,
-};
+use crate::rules::enums::{FulfillmentOrderAction, FulfillmentOrderStatus, OrderFulfillmentStatus};
+use crate::shopify::snapshot::{FulfillmentOrder, OrderSnapshot, SupportedAction};
 
 /// One fixture file: an [`OrderSnapshot`] plus the shop it belongs to.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,9 +1,9 @@
 //! `OrderSnapshot` → `rules::Order`: the adapter's view of Shopify turned into the plain model
-//! the pure rules take. A value a newer API version adds (`Unknown`) maps to whatever makes the
-//! rules leave the thing alone: an unknown fulfilment-order status is not active, an unknown
-//! request status is not `UNSUBMITTED` (never fulfilled), an unknown action is not offered.
+//! the pure rules take. Field mapping only: both sides speak the same enums
+//! ([`crate::rules::enums`]), and what a value a newer API version adds (`Unknown`) means is
+//! decided by the rules, not here.
 
-use crate::rules::enums as r;
+use crate::rules::enums::FulfillmentOrderAction;
 use crate::rules::model::{self as m, Order};
 
 use super::snapshot::{self as snap, OrderSnapshot};
@@ -20,9 +20,7 @@ impl OrderSnapshot {
             test: self.test,
             processed_at: self.processed_at,
             paid_at: self.paid_at(),
-            financial_status: self
-                .display_financial_status
-                .and_then(|f| r::FinancialStatus::parse(f.as_str())),
+            financial_status: self.display_financial_status,
             total_price: self.total_price_set.shop_money.amount,
             source_name: self.source_name.clone(),
             shipping_country: self
@@ -31,18 +29,8 @@ impl OrderSnapshot {
                 .and_then(|a| a.country_code_v2.as_ref())
                 .map(|c| c.to_ascii_uppercase()),
             risk: m::Risk {
-                recommendation: r::RiskRecommendation::parse(self.risk.recommendation.as_str())
-                    .unwrap_or(r::RiskRecommendation::None),
-                assessments: self
-                    .risk
-                    .assessments
-                    .iter()
-                    // An unknown level is treated as still being assessed: wait, never ship
-                    // on a verdict this build cannot read.
-                    .map(|a| {
-                        r::RiskLevel::parse(a.risk_level.as_str()).unwrap_or(r::RiskLevel::Pending)
-                    })
-                    .collect(),
+                recommendation: self.risk.recommendation,
+                assessments: self.risk.assessments.iter().map(|a| a.risk_level).collect(),
             },
             lines: self.line_items.iter().map(line).collect(),
             fulfillment_orders: self
@@ -98,29 +86,25 @@ fn line(l: &snap::LineItem) -> m::LineItem {
 fn fulfillment_order(fo: &snap::FulfillmentOrder) -> m::FulfillmentOrder {
     m::FulfillmentOrder {
         id: fo.id.clone(),
-        status: r::FulfillmentOrderStatus::parse(fo.status.as_str())
-            .unwrap_or(r::FulfillmentOrderStatus::Incomplete),
-        request_status: r::FulfillmentOrderRequestStatus::parse(fo.request_status.as_str())
-            .unwrap_or(r::FulfillmentOrderRequestStatus::Closed),
-        delivery_method: fo
-            .delivery_method
-            .as_ref()
-            .and_then(|d| r::DeliveryMethodType::parse(d.method_type.as_str())),
+        status: fo.status,
+        request_status: fo.request_status,
+        delivery_method: fo.delivery_method.as_ref().map(|d| d.method_type),
         holds: fo
             .fulfillment_holds
             .iter()
             .map(|h| m::Hold {
                 id: h.id.clone(),
                 handle: h.handle.clone(),
-                reason: r::FulfillmentHoldReason::parse(h.reason.as_str())
-                    .unwrap_or(r::FulfillmentHoldReason::Other),
+                reason: h.reason,
                 held_by_us: h.held_by_requesting_app,
             })
             .collect(),
+        // The rules ask only for actions they can name; one this build cannot is not listed.
         supported_actions: fo
             .supported_actions
             .iter()
-            .filter_map(|a| r::FulfillmentOrderAction::parse(a.action.as_str()))
+            .map(|a| a.action)
+            .filter(|&a| a != FulfillmentOrderAction::Unknown)
             .collect(),
         line_items: fo
             .line_items
@@ -139,7 +123,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::shopify::enums as s;
+    use crate::rules::enums as r;
 
     fn fixture(name: &str) -> OrderSnapshot {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -247,12 +231,12 @@ mod tests {
     #[test]
     fn unknown_values_from_a_newer_api_make_the_rules_leave_things_alone() {
         let mut snap = fixture("digital");
-        snap.fulfillment_orders[0].status = s::FulfillmentOrderStatus::Unknown;
-        snap.fulfillment_orders[0].request_status = s::RequestStatus::Unknown;
+        snap.fulfillment_orders[0].status = r::FulfillmentOrderStatus::Unknown;
+        snap.fulfillment_orders[0].request_status = r::FulfillmentOrderRequestStatus::Unknown;
         snap.fulfillment_orders[0]
             .supported_actions
             .push(snap::SupportedAction {
-                action: s::FulfillmentOrderAction::Unknown,
+                action: r::FulfillmentOrderAction::Unknown,
             });
         let order = snap.to_rules_order();
         let fo = &order.fulfillment_orders[0];

@@ -9,15 +9,16 @@ use serde_json::json;
 
 use super::client::Client;
 use super::documents;
-use super::enums::{
-    FinancialStatus, FulfillmentOrderStatus, OrderFulfillmentStatus, RequestStatus,
-};
 use super::error::ShopifyError;
 use super::snapshot::{
     FulfillmentHold, FulfillmentOrder, FulfillmentOrderLineItem, LineItem, MetafieldValue,
-    MoneyBag, OrderSnapshot, Risk, SellingPlanCategory, ShippingAddress, SupportedAction,
+    MoneyBag, OrderSnapshot, Risk, ShippingAddress, SupportedAction,
 };
 use crate::id::{OrderId, ShopDomain};
+use crate::rules::enums::{
+    FinancialStatus, FulfillmentOrderRequestStatus, FulfillmentOrderStatus, OrderFulfillmentStatus,
+    SellingPlanCategory,
+};
 
 /// Input lists hold at most 250 items.
 const MAX_IDS_PER_QUERY: usize = 250;
@@ -70,7 +71,7 @@ struct OrderHead {
 struct FulfillmentOrderPage {
     id: String,
     status: FulfillmentOrderStatus,
-    request_status: RequestStatus,
+    request_status: FulfillmentOrderRequestStatus,
     delivery_method: Option<super::snapshot::DeliveryMethod>,
     fulfill_at: Option<jiff::Timestamp>,
     fulfillment_holds: Vec<FulfillmentHold>,

@@ -7,7 +7,6 @@ pub mod client;
 mod convert;
 pub mod cost;
 pub mod documents;
-pub mod enums;
 pub mod error;
 mod fetch;
 pub mod ops;

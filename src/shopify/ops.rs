@@ -7,10 +7,10 @@ use serde_json::json;
 
 use super::client::Client;
 use super::documents;
-use super::enums::{FulfillmentOrderStatus, HoldReason};
 use super::error::{ShopifyError, UserError};
 use super::snapshot::FulfillmentHold;
 use crate::id::{OrderId, ShopDomain};
+use crate::rules::enums::{FulfillmentHoldReason, FulfillmentOrderStatus};
 
 /// `FulfillmentOrderLineItemInput`: a fulfilment order line and how many of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,7 +26,7 @@ pub struct LineQuantity {
 pub struct HoldRequest {
     /// orderflow's handles are `orderflow-<reason>`; unique per app per fulfilment order.
     pub handle: String,
-    pub reason: HoldReason,
+    pub reason: FulfillmentHoldReason,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_notes: Option<String>,
     pub notify_merchant: bool,

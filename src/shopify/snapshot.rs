@@ -15,13 +15,15 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub use super::enums::{
-    DeliveryMethodType, FinancialStatus, FulfillmentOrderAction, FulfillmentOrderStatus,
-    HoldReason, OrderFulfillmentStatus, RequestStatus, RiskLevel, RiskRecommendation,
-    SellingPlanCategory,
+/// The snapshot speaks the core's vocabulary: each enum is read leniently (`Unknown` for a value
+/// a newer API adds) and written back with the schema's spelling.
+pub use crate::rules::enums::{
+    DeliveryMethodType, FinancialStatus, FulfillmentHoldReason, FulfillmentOrderAction,
+    FulfillmentOrderRequestStatus, FulfillmentOrderStatus, OrderFulfillmentStatus, RiskLevel,
+    RiskRecommendation, SellingPlanCategory,
 };
 
-/// One order as the rules see it.
+/// One order as Shopify answers for it (the rules see it as [`crate::rules::model::Order`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderSnapshot {
@@ -167,7 +169,7 @@ pub struct FulfillmentOrder {
     /// `gid://shopify/FulfillmentOrder/<id>`.
     pub id: String,
     pub status: FulfillmentOrderStatus,
-    pub request_status: RequestStatus,
+    pub request_status: FulfillmentOrderRequestStatus,
     #[serde(default)]
     pub delivery_method: Option<DeliveryMethod>,
     /// When a SCHEDULED fulfilment order becomes OPEN.
@@ -204,7 +206,7 @@ pub struct FulfillmentHold {
     /// Unique per app per fulfilment order; orderflow's start with `orderflow-`.
     #[serde(default)]
     pub handle: Option<String>,
-    pub reason: HoldReason,
+    pub reason: FulfillmentHoldReason,
     #[serde(default)]
     pub reason_notes: Option<String>,
     /// True when the app asking (orderflow) placed the hold.

@@ -12,7 +12,6 @@ use crate::config::{Config, ShopConfig};
 use crate::id::OrderId;
 use crate::rules::decision::{METAFIELD_KEY, METAFIELD_NAMESPACE, METAFIELD_TYPE};
 use crate::rules::plan::{Action, Plan, Step};
-use crate::shopify::enums::HoldReason;
 use crate::shopify::ops::{
     FulfillmentOrderLines, FulfillmentRequest, HoldRequest, LineQuantity, MetafieldInput,
 };
@@ -132,7 +131,7 @@ impl OrderHandler {
             } => {
                 let request = HoldRequest {
                     handle: handle.clone(),
-                    reason: HoldReason::parse(reason.as_str()),
+                    reason: *reason,
                     reason_notes: Some(notes.clone()),
                     notify_merchant: *notify_merchant,
                     fulfillment_order_line_items: Vec::new(),

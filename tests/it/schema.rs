@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use orderflow::shopify::{documents, enums, schema};
+use orderflow::rules::enums;
+use orderflow::shopify::{documents, schema};
 
 #[test]
 fn every_document_in_the_folder_is_registered() {

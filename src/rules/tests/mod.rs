@@ -5,6 +5,7 @@ mod holds;
 mod matchers;
 mod properties;
 mod scenarios;
+mod unknown;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;

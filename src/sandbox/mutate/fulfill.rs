@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::{line_quantities, str_arg};
+use crate::rules::enums::{FulfillmentOrderAction, FulfillmentOrderStatus};
 use crate::sandbox::state::{ShopState, StoredFulfillment, derive};
-use crate::shopify::snapshot::{FulfillmentOrderAction, FulfillmentOrderStatus};
 
 /// `fulfillmentCreate`: only OPEN/IN_PROGRESS fulfilment orders that support CREATE_FULFILLMENT;
 /// lowers `remainingQuantity`, never below zero; closes a fulfilment order with nothing left.

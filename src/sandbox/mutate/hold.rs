@@ -3,12 +3,10 @@
 use serde_json::{Value, json};
 
 use super::{MAX_HOLDS_PER_APP, line_quantities, str_arg, user_error};
+use crate::rules::enums::{FulfillmentHoldReason, FulfillmentOrderAction, FulfillmentOrderStatus};
 use crate::sandbox::state::{ShopState, derive};
 use crate::sandbox::view;
-use crate::shopify::snapshot::{
-    FulfillmentHold, FulfillmentOrder, FulfillmentOrderAction, FulfillmentOrderLineItem,
-    FulfillmentOrderStatus, HoldReason,
-};
+use crate::shopify::snapshot::{FulfillmentHold, FulfillmentOrder, FulfillmentOrderLineItem};
 
 fn hold_payload(
     shop: &ShopState,
@@ -32,7 +30,9 @@ pub(super) fn hold(shop: &mut ShopState, args: &Value) -> Value {
     let fo_id = str_arg(args, "id").unwrap_or_default().to_owned();
     let input = &args["fulfillmentHold"];
     let handle = str_arg(input, "handle").unwrap_or_default().to_owned();
-    let reason = HoldReason::parse(str_arg(input, "reason").unwrap_or_default());
+    // Read as Shopify's answers are: a value this build cannot name is kept as `UNKNOWN`.
+    let reason = FulfillmentHoldReason::parse(str_arg(input, "reason").unwrap_or_default())
+        .unwrap_or(FulfillmentHoldReason::Unknown);
     let reason_notes = str_arg(input, "reasonNotes").map(str::to_owned);
     let lines = line_quantities(input.get("fulfillmentOrderLineItems"));
     let refuse = |shop: &ShopState, field: &[&str], message: &str, code: &str| {

@@ -4,14 +4,16 @@ use orderflow::shopify::ShopifyError;
 use orderflow::shopify::ops::{
     FulfillmentOrderLines, FulfillmentRequest, HoldRequest, LineQuantity, MetafieldInput,
 };
-use orderflow::shopify::snapshot::{FulfillmentOrderStatus, HoldReason, OrderFulfillmentStatus};
+use orderflow::shopify::snapshot::{
+    FulfillmentHoldReason, FulfillmentOrderStatus, OrderFulfillmentStatus,
+};
 
 use super::{harness, order_gid, order_id};
 
 fn hold(handle: &str) -> HoldRequest {
     HoldRequest {
         handle: handle.to_owned(),
-        reason: HoldReason::HighRiskOfFraud,
+        reason: FulfillmentHoldReason::HighRiskOfFraud,
         reason_notes: Some("risk HIGH".to_owned()),
         notify_merchant: true,
         fulfillment_order_line_items: Vec::new(),
@@ -103,7 +105,7 @@ async fn holding_some_lines_splits_the_fulfillment_order() {
     let fo = &order.fulfillment_orders[0];
     let mug = &fo.line_items[0];
     let mut request = hold("orderflow-processing");
-    request.reason = HoldReason::Other;
+    request.reason = FulfillmentHoldReason::Other;
     request.fulfillment_order_line_items = vec![LineQuantity {
         id: mug.id.clone(),
         quantity: mug.remaining_quantity,
