@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::shopify::throttle::ThrottleStatus;
+
 /// Bucket size and restore rate. Default: the standard plan (2,000 points, 100 points/s).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -28,15 +30,6 @@ pub struct Bucket {
     config: BucketConfig,
     available: f64,
     at: Instant,
-}
-
-/// `extensions.cost.throttleStatus` as the sandbox reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Status {
-    pub maximum_available: f64,
-    pub currently_available: f64,
-    pub restore_rate: f64,
 }
 
 impl Bucket {
@@ -65,9 +58,9 @@ impl Bucket {
         self.available = (self.available + points.max(0.0)).min(self.config.maximum_available);
     }
 
-    pub fn status(&mut self, now: Instant) -> Status {
+    pub fn status(&mut self, now: Instant) -> ThrottleStatus {
         self.refill(now);
-        Status {
+        ThrottleStatus {
             maximum_available: self.config.maximum_available,
             // Shopify reports whole points.
             currently_available: self.available.floor(),

@@ -45,6 +45,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::id::ShopDomain;
 use crate::rules::enums::{FulfillmentHoldReason, RiskLevel, RiskRecommendation};
 use crate::shopify::snapshot::OrderSnapshot;
+use crate::shopify::throttle::ThrottleStatus;
 use state::ShopState;
 
 /// How to run a sandbox.
@@ -120,7 +121,7 @@ impl Shared {
         self.with_bucket(shop, now, |b| b.refund(points, now));
     }
 
-    fn bucket_status(&self, shop: &ShopDomain, now: Instant) -> bucket::Status {
+    fn bucket_status(&self, shop: &ShopDomain, now: Instant) -> ThrottleStatus {
         self.with_bucket(shop, now, |b| b.status(now))
     }
 

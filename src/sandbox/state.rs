@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::ShopDomain;
 use crate::rules::enums::{FulfillmentOrderAction, FulfillmentOrderStatus, OrderFulfillmentStatus};
+use crate::shopify::ops::Metafield;
 use crate::shopify::snapshot::{FulfillmentOrder, OrderSnapshot, SupportedAction};
 
 /// One fixture file: an [`OrderSnapshot`] plus the shop it belongs to.
@@ -17,18 +18,6 @@ pub struct Fixture {
     pub shop: ShopDomain,
     #[serde(flatten)]
     pub order: OrderSnapshot,
-}
-
-/// A metafield as Shopify stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredMetafield {
-    pub id: String,
-    pub namespace: String,
-    pub key: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub value: String,
 }
 
 /// A fulfilment created through `fulfillmentCreate`.
@@ -48,7 +37,8 @@ pub struct StoredFulfillment {
 #[derive(Debug, Clone)]
 pub struct StoredOrder {
     pub order: OrderSnapshot,
-    pub metafields: Vec<StoredMetafield>,
+    /// As Shopify stores them: the client's own [`Metafield`].
+    pub metafields: Vec<Metafield>,
     pub fulfillments: Vec<StoredFulfillment>,
 }
 
@@ -226,14 +216,14 @@ mod tests {
     fn a_snapshot_reads_the_decision_from_the_stored_metafield() {
         let mut o = stored();
         assert_eq!(o.snapshot().decision, None, "nothing written yet");
-        o.metafields.push(StoredMetafield {
+        o.metafields.push(Metafield {
             id: "gid://shopify/Metafield/1".into(),
             namespace: "other-app".into(),
             key: "decision".into(),
             kind: "json".into(),
             value: "{}".into(),
         });
-        o.metafields.push(StoredMetafield {
+        o.metafields.push(Metafield {
             id: "gid://shopify/Metafield/2".into(),
             namespace: "orderflow".into(),
             key: "decision".into(),

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::state::{ShopState, StoredOrder};
+use crate::shopify::ops::Metafield;
 use crate::shopify::snapshot::{FulfillmentHold, FulfillmentOrder, LineItem};
 
 /// An order and everything under it.
@@ -57,7 +58,7 @@ pub fn order(stored: &StoredOrder) -> Value {
     })
 }
 
-pub fn metafield(m: &super::state::StoredMetafield) -> Value {
+pub fn metafield(m: &Metafield) -> Value {
     json!({
         "__typename": "Metafield",
         "id": m.id,

@@ -90,6 +90,7 @@ pub struct MetafieldInput {
     pub value: String,
 }
 
+/// `Metafield`: what `metafieldsSet` answers, and what the sandbox stores.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Metafield {
     pub id: String,

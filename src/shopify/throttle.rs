@@ -11,15 +11,15 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Assumed until the shop's first response says otherwise: the smallest bucket Shopify has ever
 /// given (1,000 points, 50 points/s), so a cold start never overruns a real bucket.
 const ASSUMED_MAXIMUM: f64 = 1000.0;
 const ASSUMED_RESTORE_RATE: f64 = 50.0;
 
-/// `extensions.cost.throttleStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+/// `extensions.cost.throttleStatus`: what the client reads, and what the sandbox reports.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThrottleStatus {
     pub maximum_available: f64,

@@ -3,8 +3,9 @@
 use serde_json::{Value, json};
 
 use super::{MAX_METAFIELDS_PER_SET, str_arg};
-use crate::sandbox::state::{ShopState, StoredMetafield};
+use crate::sandbox::state::ShopState;
 use crate::sandbox::view;
+use crate::shopify::ops::Metafield;
 
 /// `tagsAdd` / `tagsRemove` on an order: idempotent.
 pub(super) fn tags(shop: &mut ShopState, args: &Value, add: bool) -> Value {
@@ -121,7 +122,7 @@ pub(super) fn metafields_set(shop: &mut ShopState, args: &Value) -> Value {
                 existing.clone()
             }
             None => {
-                let created = StoredMetafield {
+                let created = Metafield {
                     id: new_id,
                     namespace,
                     key,
