@@ -8,7 +8,7 @@
 mod interpolate;
 mod raw;
 mod render;
-mod rules_file;
+pub mod rules;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -22,7 +22,8 @@ pub use interpolate::Env;
 use raw::{RawConfig, RawShop};
 
 use crate::id::ShopDomain;
-use crate::rules::{Rules, RulesLayer};
+use crate::rules::Rules;
+use rules::RulesLayer;
 
 /// Defaults, each with the reason it is what it is.
 pub mod defaults {
@@ -541,7 +542,7 @@ fn resolve_rules(
             return None;
         }
         Some(path) => Some(
-            rules_file::load(i, path, base_dir)
+            rules::file::load(i, path, base_dir)
                 .map_err(|e| issues.push(e))
                 .ok()?,
         ),
@@ -552,7 +553,7 @@ fn resolve_rules(
         None => inline,
     };
     let zone = timezone.unwrap_or(jiff::tz::TimeZone::UTC);
-    Rules::resolve(&[global.clone(), shop_layer], zone)
+    rules::resolve(&[global.clone(), shop_layer], zone)
         .map_err(|found| issues.extend(found))
         .ok()
 }

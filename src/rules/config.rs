@@ -1,6 +1,6 @@
 //! The merchant's rules for one shop, typed and validated: `[fulfilment]`, `[processing]` and
-//! `[fraud]`. Built by [`super::load`] from the config file (global sections merged with the
-//! shop's); rendered back as TOML by [`Rules::to_toml`] for `orderflow check`.
+//! `[fraud]`. Built by config's rules loader from the config file (global sections merged with
+//! the shop's); rendered back as TOML by [`Rules::to_toml`] for `orderflow check`.
 
 use std::fmt::Write;
 

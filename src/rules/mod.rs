@@ -6,7 +6,7 @@
 //! prints; it serialises for `--json`.
 //!
 //! - [`model`]: the order as the rules see it;
-//! - [`config`], [`load`], [`matcher`]: the merchant's rules, typed and validated;
+//! - [`config`], [`matcher`]: the merchant's rules, typed (config's loader validates them);
 //! - [`plan`](mod@plan) and [`reconcile`]: the desired state diffed against the order;
 //! - [`decision`]: what we record on the order and read back next time;
 //! - [`explain`](mod@explain): the plan in words.
@@ -19,7 +19,6 @@ mod fraud;
 mod fulfil;
 mod holds;
 mod line;
-pub mod load;
 pub mod matcher;
 pub mod model;
 pub mod plan;
@@ -28,7 +27,6 @@ mod tags;
 
 pub use config::{FulfilmentAction, Rules};
 pub use explain::explain;
-pub use load::RulesLayer;
 pub use model::{FulfillmentOrder, FulfillmentOrderLineItem, Hold, LineItem, Order, Risk};
 pub use plan::{Action, Plan, Step};
 pub use reconcile::plan;

@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 
 use super::enums::*;
 use super::*;
+use crate::config::rules::{RulesLayer, resolve};
 
 pub(super) fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -32,8 +33,7 @@ pub(super) fn rules_in(text: &str, zone: &str) -> Rules {
         processing: section("processing"),
         fraud: section("fraud"),
     };
-    Rules::resolve(&[layer], TimeZone::get(zone).unwrap())
-        .unwrap_or_else(|issues| panic!("{issues:#?}"))
+    resolve(&[layer], TimeZone::get(zone).unwrap()).unwrap_or_else(|issues| panic!("{issues:#?}"))
 }
 
 pub(super) struct OrderBuilder(Order);

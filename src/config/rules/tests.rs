@@ -14,7 +14,7 @@ fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
         processing: section("processing"),
         fraud: section("fraud"),
     };
-    Rules::resolve(&[layer], TimeZone::UTC)
+    super::resolve(&[layer], TimeZone::UTC)
 }
 
 /// (rules text, the key the issue names, a word the message must contain)
@@ -265,7 +265,7 @@ fn a_shop_layer_merges_over_the_global_one_key_by_key() {
             ..Default::default()
         },
     ];
-    let r = Rules::resolve(&layers, TimeZone::UTC).unwrap();
+    let r = super::resolve(&layers, TimeZone::UTC).unwrap();
     let cal = &r.processing.calendar;
     assert_eq!(cal.cutoff(), Some(Time::constant(15, 30, 0, 0)));
     assert_eq!(cal.business_days(), [jiff::civil::Weekday::Friday]);
@@ -285,7 +285,7 @@ fn a_shop_layer_merges_over_the_global_one_key_by_key() {
             ..Default::default()
         },
     ];
-    let issues = Rules::resolve(&layers, TimeZone::UTC).unwrap_err();
+    let issues = super::resolve(&layers, TimeZone::UTC).unwrap_err();
     assert_eq!(issues[0].key, "shops[2].processing.cutoff");
 }
 
