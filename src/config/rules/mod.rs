@@ -29,11 +29,11 @@ use value::{
 
 use super::ConfigIssue;
 use crate::calendar::Calendar;
-use crate::rules::config::{
-    FraudRules, FulfilmentRule, FulfilmentRules, ProcessingRule, ProcessingRules, Rules,
-};
 use crate::rules::enums::RiskRecommendation;
 use crate::rules::matcher::When;
+use crate::rules::policy::{
+    FraudRules, FulfilmentRule, FulfilmentRules, ProcessingRule, ProcessingRules, Rules,
+};
 
 /// One source of rules sections, in layering order.
 #[derive(Debug, Clone, Default)]

@@ -2,8 +2,9 @@ use jiff::civil::Time;
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::rules::config::FulfilmentAction;
+use crate::config::render::rules_toml;
 use crate::rules::enums::RiskLevel;
+use crate::rules::policy::FulfilmentAction;
 
 fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
     let table: toml::Table = toml::from_str(text).unwrap();
@@ -327,6 +328,6 @@ days = 3
 hold_on_recommendation = ["CANCEL", "INVESTIGATE"]
 "#;
     let r = resolve(text).unwrap();
-    let printed = r.to_toml("");
+    let printed = rules_toml(&r, "");
     assert_eq!(resolve(&printed).unwrap(), r, "{printed}");
 }
