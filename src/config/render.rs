@@ -1,5 +1,6 @@
 //! The redacted view of a resolved config, printed by `orderflow check`, with every shop's
-//! resolved rules. Secrets are never exposed here: only their presence and count are shown.
+//! resolved rules, and the redacted AMQP URL logs show. Secrets are never exposed here: only
+//! their presence and count are shown.
 
 use std::fmt::Write;
 
@@ -139,4 +140,18 @@ pub(super) fn rules_toml(rules: &Rules, prefix: &str) -> String {
         r.pending_recheck.as_mins()
     );
     o
+}
+
+/// Replaces the password of `scheme://user:password@host` with `***`.
+pub(super) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "***".to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
 }
