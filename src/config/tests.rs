@@ -156,6 +156,23 @@ admin_api_url = "ftp://x"
 }
 
 #[test]
+fn worker_problems_are_reported_with_the_others() {
+    let text = format!(
+        "{MINIMAL}\n[amqp]\npartitions = 0\n[worker]\nmax_attempts = 0\nmax_delay_hop_ms = 10\n"
+    );
+    let err = load(&text, &env()).unwrap_err();
+    assert_eq!(
+        issue_keys(&err),
+        [
+            "amqp.partitions",
+            "worker.max_attempts",
+            "worker.max_delay_hop_ms"
+        ],
+        "{err}"
+    );
+}
+
+#[test]
 fn duplicate_shop_is_an_error() {
     let text =
         format!("{MINIMAL}\n[[shops]]\ndomain = \"acme.myshopify.com\"\naccess_token = \"t\"\n");

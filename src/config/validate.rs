@@ -163,6 +163,8 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigIssue>> {
         }
     }
 
+    let worker = validate_worker(&raw.worker, &mut issues);
+
     if !issues.is_empty() {
         // A global rules problem is found once per shop; say it once.
         let mut seen = Vec::new();
@@ -173,10 +175,6 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigIssue>> {
             }
             new
         });
-        return Err(issues);
-    }
-    let worker = validate_worker(&raw.worker, &mut issues);
-    if !issues.is_empty() {
         return Err(issues);
     }
     Ok(Config {
