@@ -30,6 +30,3 @@ pub use model::{FulfillmentOrder, FulfillmentOrderLineItem, Hold, LineItem, Orde
 pub use plan::{Action, Plan, Step};
 pub use policy::{FulfilmentAction, Rules};
 pub use reconcile::plan;
-
-#[cfg(test)]
-mod tests;
