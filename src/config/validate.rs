@@ -26,181 +26,177 @@ impl TryFrom<RawConfig> for Config {
 
     /// Gives every value its meaning and reports every problem at once.
     fn try_from(raw: RawConfig) -> Result<Self, Self::Error> {
-        validate(raw)
-    }
-}
+        let mut issues = Vec::new();
+        // Shops' `rules` files are relative to the config file.
+        let base_dir = raw.base_dir.as_path();
 
-fn validate(raw: RawConfig) -> Result<Config, Vec<ConfigIssue>> {
-    let mut issues = Vec::new();
-    // Shops' `rules` files are relative to the config file.
-    let base_dir = raw.base_dir.as_path();
-
-    let listen_text = raw.server.listen.as_deref().unwrap_or(defaults::LISTEN);
-    let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
-        issues.push(ConfigIssue::new(
-            "server.listen",
-            format!("`{listen_text}` is not an address: write host:port, e.g. \"0.0.0.0:8080\" or \"127.0.0.1:0\""),
-        ));
-        SocketAddr::from(([0, 0, 0, 0], 8080))
-    });
-    let max_body_bytes = raw
-        .server
-        .max_body_bytes
-        .unwrap_or(defaults::MAX_BODY_BYTES);
-    if max_body_bytes < 64 * 1024 {
-        issues.push(ConfigIssue::new(
-            "server.max_body_bytes",
-            format!("{max_body_bytes} is too small: Shopify bodies pass 1 MB; use at least 65536 (default 5242880)"),
-        ));
-    }
-
-    let url = raw
-        .amqp
-        .url
-        .unwrap_or_else(|| defaults::AMQP_URL.to_owned());
-    if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
-        issues.push(ConfigIssue::new(
-            "amqp.url",
-            format!(
-                "`{}` is not an AMQP URL: write amqp://user:password@host:5672/%2f",
-                redact_url(&url)
-            ),
-        ));
-    }
-    let prefix = raw
-        .amqp
-        .prefix
-        .unwrap_or_else(|| defaults::PREFIX.to_owned());
-    if prefix.is_empty()
-        || !prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        issues.push(ConfigIssue::new(
-            "amqp.prefix",
-            format!("`{prefix}` is not a usable prefix: use letters, digits, `-`, `_` or `.`, e.g. \"orderflow\""),
-        ));
-    }
-    let partitions = raw.amqp.partitions.unwrap_or(defaults::PARTITIONS.into());
-    if !(1..=256).contains(&partitions) {
-        issues.push(ConfigIssue::new(
-            "amqp.partitions",
-            format!("{partitions} is out of range: use 1 to 256 (default 8)"),
-        ));
-    }
-    let confirm_timeout_ms = raw
-        .amqp
-        .confirm_timeout_ms
-        .unwrap_or(defaults::CONFIRM_TIMEOUT_MS);
-    if !(1..=MAX_CONFIRM_TIMEOUT_MS).contains(&confirm_timeout_ms) {
-        issues.push(ConfigIssue::new(
-            "amqp.confirm_timeout_ms",
-            format!("{confirm_timeout_ms} is out of range: use 1 to {MAX_CONFIRM_TIMEOUT_MS}, under Shopify's 5 s answer budget (default 3000)"),
-        ));
-    }
-    let delivery_limit = raw
-        .amqp
-        .delivery_limit
-        .unwrap_or(defaults::DELIVERY_LIMIT.into());
-    if !(1..=1000).contains(&delivery_limit) {
-        issues.push(ConfigIssue::new(
-            "amqp.delivery_limit",
-            format!("{delivery_limit} is out of range: use 1 to 1000 (default 20)"),
-        ));
-    }
-
-    let api_version = raw
-        .shopify
-        .api_version
-        .unwrap_or_else(|| defaults::API_VERSION.to_owned());
-    if !is_api_version(&api_version) {
-        issues.push(ConfigIssue::new(
-            "shopify.api_version",
-            format!("`{api_version}` is not an API version: write YYYY-MM, e.g. \"2026-10\""),
-        ));
-    }
-    // Empty entries are skipped so `${SHOPIFY_CLIENT_SECRET_OLD:-}` can be left unset between
-    // rotations.
-    let client_secrets: Vec<SecretString> = raw
-        .shopify
-        .client_secrets
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .map(SecretString::from)
-        .collect();
-    if client_secrets.is_empty() {
-        issues.push(ConfigIssue::new(
-            "shopify.client_secrets",
-            "no client secret: list the app's client secret, e.g. client_secrets = [\"${SHOPIFY_CLIENT_SECRET}\"]",
-        ));
-    }
-
-    if raw.shops.is_empty() {
-        issues.push(ConfigIssue::new(
-            "shops",
-            "no shop configured: add a [[shops]] table with domain and access_token; webhooks from unconfigured shops are dead-lettered",
-        ));
-    }
-    let global_rules = RulesLayer {
-        key_prefix: String::new(),
-        fulfilment: raw.fulfilment.as_ref(),
-        processing: raw.processing.as_ref(),
-        fraud: raw.fraud.as_ref(),
-    };
-    let mut shops = Vec::new();
-    for (i, raw_shop) in raw.shops.into_iter().enumerate() {
-        if let Some(shop) = validate_shop(i, raw_shop, &global_rules, base_dir, &mut issues) {
-            if shops.iter().any(|s: &ShopConfig| s.domain == shop.domain) {
+        let listen_text = raw.server.listen.as_deref().unwrap_or(defaults::LISTEN);
+        let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
                 issues.push(ConfigIssue::new(
-                    format!("shops[{i}].domain"),
-                    format!(
-                        "`{}` is configured twice: keep one [[shops]] entry per shop",
-                        shop.domain
-                    ),
+                    "server.listen",
+                    format!("`{listen_text}` is not an address: write host:port, e.g. \"0.0.0.0:8080\" or \"127.0.0.1:0\""),
                 ));
-            }
-            shops.push(shop);
+                SocketAddr::from(([0, 0, 0, 0], 8080))
+            });
+        let max_body_bytes = raw
+            .server
+            .max_body_bytes
+            .unwrap_or(defaults::MAX_BODY_BYTES);
+        if max_body_bytes < 64 * 1024 {
+            issues.push(ConfigIssue::new(
+                    "server.max_body_bytes",
+                    format!("{max_body_bytes} is too small: Shopify bodies pass 1 MB; use at least 65536 (default 5242880)"),
+                ));
         }
-    }
 
-    let worker = validate_worker(&raw.worker, &mut issues);
+        let url = raw
+            .amqp
+            .url
+            .unwrap_or_else(|| defaults::AMQP_URL.to_owned());
+        if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
+            issues.push(ConfigIssue::new(
+                "amqp.url",
+                format!(
+                    "`{}` is not an AMQP URL: write amqp://user:password@host:5672/%2f",
+                    redact_url(&url)
+                ),
+            ));
+        }
+        let prefix = raw
+            .amqp
+            .prefix
+            .unwrap_or_else(|| defaults::PREFIX.to_owned());
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            issues.push(ConfigIssue::new(
+                    "amqp.prefix",
+                    format!("`{prefix}` is not a usable prefix: use letters, digits, `-`, `_` or `.`, e.g. \"orderflow\""),
+                ));
+        }
+        let partitions = raw.amqp.partitions.unwrap_or(defaults::PARTITIONS.into());
+        if !(1..=256).contains(&partitions) {
+            issues.push(ConfigIssue::new(
+                "amqp.partitions",
+                format!("{partitions} is out of range: use 1 to 256 (default 8)"),
+            ));
+        }
+        let confirm_timeout_ms = raw
+            .amqp
+            .confirm_timeout_ms
+            .unwrap_or(defaults::CONFIRM_TIMEOUT_MS);
+        if !(1..=MAX_CONFIRM_TIMEOUT_MS).contains(&confirm_timeout_ms) {
+            issues.push(ConfigIssue::new(
+                    "amqp.confirm_timeout_ms",
+                    format!("{confirm_timeout_ms} is out of range: use 1 to {MAX_CONFIRM_TIMEOUT_MS}, under Shopify's 5 s answer budget (default 3000)"),
+                ));
+        }
+        let delivery_limit = raw
+            .amqp
+            .delivery_limit
+            .unwrap_or(defaults::DELIVERY_LIMIT.into());
+        if !(1..=1000).contains(&delivery_limit) {
+            issues.push(ConfigIssue::new(
+                "amqp.delivery_limit",
+                format!("{delivery_limit} is out of range: use 1 to 1000 (default 20)"),
+            ));
+        }
 
-    if !issues.is_empty() {
-        // A global rules problem is found once per shop; say it once.
-        let mut seen = Vec::new();
-        issues.retain(|i| {
-            let new = !seen.contains(i);
-            if new {
-                seen.push(i.clone());
+        let api_version = raw
+            .shopify
+            .api_version
+            .unwrap_or_else(|| defaults::API_VERSION.to_owned());
+        if !is_api_version(&api_version) {
+            issues.push(ConfigIssue::new(
+                "shopify.api_version",
+                format!("`{api_version}` is not an API version: write YYYY-MM, e.g. \"2026-10\""),
+            ));
+        }
+        // Empty entries are skipped so `${SHOPIFY_CLIENT_SECRET_OLD:-}` can be left unset between
+        // rotations.
+        let client_secrets: Vec<SecretString> = raw
+            .shopify
+            .client_secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .map(SecretString::from)
+            .collect();
+        if client_secrets.is_empty() {
+            issues.push(ConfigIssue::new(
+                    "shopify.client_secrets",
+                    "no client secret: list the app's client secret, e.g. client_secrets = [\"${SHOPIFY_CLIENT_SECRET}\"]",
+                ));
+        }
+
+        if raw.shops.is_empty() {
+            issues.push(ConfigIssue::new(
+                    "shops",
+                    "no shop configured: add a [[shops]] table with domain and access_token; webhooks from unconfigured shops are dead-lettered",
+                ));
+        }
+        let global_rules = RulesLayer {
+            key_prefix: String::new(),
+            fulfilment: raw.fulfilment.as_ref(),
+            processing: raw.processing.as_ref(),
+            fraud: raw.fraud.as_ref(),
+        };
+        let mut shops = Vec::new();
+        for (i, raw_shop) in raw.shops.into_iter().enumerate() {
+            if let Some(shop) = validate_shop(i, raw_shop, &global_rules, base_dir, &mut issues) {
+                if shops.iter().any(|s: &ShopConfig| s.domain == shop.domain) {
+                    issues.push(ConfigIssue::new(
+                        format!("shops[{i}].domain"),
+                        format!(
+                            "`{}` is configured twice: keep one [[shops]] entry per shop",
+                            shop.domain
+                        ),
+                    ));
+                }
+                shops.push(shop);
             }
-            new
-        });
-        return Err(issues);
+        }
+
+        let worker = validate_worker(&raw.worker, &mut issues);
+
+        if !issues.is_empty() {
+            // A global rules problem is found once per shop; say it once.
+            let mut seen = Vec::new();
+            issues.retain(|i| {
+                let new = !seen.contains(i);
+                if new {
+                    seen.push(i.clone());
+                }
+                new
+            });
+            return Err(issues);
+        }
+        Ok(Config {
+            server: ServerConfig {
+                listen,
+                max_body_bytes: max_body_bytes as usize,
+                shutdown_grace: Duration::from_millis(
+                    raw.server
+                        .shutdown_grace_ms
+                        .unwrap_or(defaults::SHUTDOWN_GRACE_MS),
+                ),
+            },
+            amqp: AmqpConfig {
+                url: SecretString::from(url),
+                prefix,
+                partitions: partitions as u16,
+                confirm_timeout: Duration::from_millis(confirm_timeout_ms),
+                delivery_limit: delivery_limit as u32,
+            },
+            shopify: ShopifyConfig {
+                api_version,
+                client_secrets,
+            },
+            shops,
+            worker,
+        })
     }
-    Ok(Config {
-        server: ServerConfig {
-            listen,
-            max_body_bytes: max_body_bytes as usize,
-            shutdown_grace: Duration::from_millis(
-                raw.server
-                    .shutdown_grace_ms
-                    .unwrap_or(defaults::SHUTDOWN_GRACE_MS),
-            ),
-        },
-        amqp: AmqpConfig {
-            url: SecretString::from(url),
-            prefix,
-            partitions: partitions as u16,
-            confirm_timeout: Duration::from_millis(confirm_timeout_ms),
-            delivery_limit: delivery_limit as u32,
-        },
-        shopify: ShopifyConfig {
-            api_version,
-            client_secrets,
-        },
-        shops,
-        worker,
-    })
 }
 
 fn validate_worker(raw: &RawWorker, issues: &mut Vec<ConfigIssue>) -> WorkerConfig {
