@@ -1,3 +1,6 @@
+//! Loading a whole config file: defaults, layering, every problem at once with its key, the
+//! redacted view, and shops' rules inline or in files of their own.
+
 use std::path::Path;
 
 use secrecy::ExposeSecret;

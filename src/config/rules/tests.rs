@@ -1,3 +1,6 @@
+//! The rules loader on its own: every kind of mistake named by its key, layers merged key by
+//! key, and the printed rules reading back as the same rules.
+
 use jiff::civil::Time;
 use rust_decimal::Decimal;
 
