@@ -7,9 +7,10 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use orderflow::config::rules::{RulesLayer, resolve};
 use orderflow::rules::enums::*;
 use orderflow::rules::{
-    FulfillmentOrder, FulfillmentOrderLineItem, LineItem, Order, Risk, Rules, RulesLayer, plan,
+    FulfillmentOrder, FulfillmentOrderLineItem, LineItem, Order, Risk, Rules, plan,
 };
 use rust_decimal::Decimal;
 
@@ -61,7 +62,7 @@ fn rules() -> Rules {
         processing: section("processing"),
         fraud: section("fraud"),
     };
-    Rules::resolve(&[layer], TimeZone::get("Europe/Amsterdam").unwrap()).unwrap()
+    resolve(&[layer], TimeZone::get("Europe/Amsterdam").unwrap()).unwrap()
 }
 
 /// `lines` lines spread over fulfilment orders of at most 100 lines, mixing digital, handmade,

@@ -2,6 +2,8 @@
 //! error instead of a silently ignored setting. Values stay loosely typed here; `Config`'s
 //! `TryFrom` gives them meaning and reports every problem at once.
 
+use std::path::PathBuf;
+
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -17,11 +19,15 @@ pub struct RawConfig {
     pub shops: Vec<RawShop>,
     #[serde(default)]
     pub worker: RawWorker,
-    /// Rules sections: kept as tables here; `rules::Rules::resolve` types them per shop, so
+    /// Rules sections: kept as tables here; `rules::resolve` types them per shop, so
     /// it can name every key of a section merged from several layers.
     pub fulfilment: Option<toml::Table>,
     pub processing: Option<toml::Table>,
     pub fraud: Option<toml::Table>,
+    /// Not a key: the folder of the config file, which shops' `rules` files are relative to.
+    /// `load` sets it after reading the file.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,9 +1,12 @@
 //! The redacted view of a resolved config, printed by `orderflow check`, with every shop's
-//! resolved rules. Secrets are never exposed here: only their presence and count are shown.
+//! resolved rules, and the redacted AMQP URL logs show. Secrets are never exposed here: only
+//! their presence and count are shown.
 
 use std::fmt::Write;
 
 use super::Config;
+use crate::rules::Rules;
+use crate::rules::policy::weekday_name;
 
 const REDACTED: &str = "\"[redacted]\"";
 
@@ -51,7 +54,104 @@ pub(super) fn redacted(config: &Config) -> String {
         let _ = writeln!(out, "dry_run = {}", shop.dry_run);
         // The rules this shop runs with, global and shop sections merged, defaults written out.
         let _ = writeln!(out, "# resolved rules of {}", shop.domain);
-        out.push_str(&shop.rules.to_toml("shops."));
+        out.push_str(&rules_toml(&shop.rules, "shops."));
     }
     out
+}
+
+/// The resolved rules as TOML sections under `prefix` (e.g. `shops.`), every default
+/// written out, so `check` shows exactly what a shop runs with.
+pub(super) fn rules_toml(rules: &Rules, prefix: &str) -> String {
+    let mut o = String::new();
+    let f = &rules.fulfilment;
+    let p = &rules.processing;
+    let r = &rules.fraud;
+    let quoted = |xs: &mut dyn Iterator<Item = String>| {
+        let v: Vec<String> = xs.map(|x| format!("{x:?}")).collect();
+        format!("[{}]", v.join(", "))
+    };
+    let tag = |t: &Option<String>| format!("{:?}", t.as_deref().unwrap_or(""));
+    // Writing to a String cannot fail.
+    let _ = writeln!(o, "[{prefix}fulfilment]");
+    let _ = writeln!(o, "default = \"{}\"", f.default.as_str());
+    let _ = writeln!(o, "notify_customer = {}", f.notify_customer);
+    let _ = writeln!(o, "skip_test_orders = {}", f.skip_test_orders);
+    let _ = writeln!(o, "manual_tag = {}", tag(&f.manual_tag));
+    for rule in &f.rules {
+        let _ = writeln!(o, "[[{prefix}fulfilment.rule]]");
+        let _ = writeln!(o, "name = {:?}", rule.name);
+        let _ = writeln!(o, "when = {}", rule.when);
+        let _ = writeln!(o, "action = \"{}\"", rule.action.as_str());
+    }
+    let _ = writeln!(o, "[{prefix}processing]");
+    match p.calendar.cutoff() {
+        Some(c) => {
+            let _ = writeln!(o, "cutoff = \"{}\"", c.strftime("%H:%M"));
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "# no cutoff: a payment on a business day counts that day"
+            );
+        }
+    }
+    let days = p.calendar.business_days();
+    let _ = writeln!(
+        o,
+        "business_days = {}",
+        quoted(&mut days.iter().map(|d| weekday_name(*d).to_owned()))
+    );
+    let _ = writeln!(
+        o,
+        "holidays = {}",
+        quoted(&mut p.calendar.holidays().map(|d| d.to_string()))
+    );
+    let _ = writeln!(o, "default_days = {}", p.default_days);
+    let _ = writeln!(o, "hold = {}", p.hold);
+    let _ = writeln!(o, "# time zone: {}", rules.zone_name());
+    for rule in &p.rules {
+        let _ = writeln!(o, "[[{prefix}processing.rule]]");
+        let _ = writeln!(o, "name = {:?}", rule.name);
+        let _ = writeln!(o, "when = {}", rule.when);
+        let _ = writeln!(o, "days = {}", rule.days);
+    }
+    let _ = writeln!(o, "[{prefix}fraud]");
+    let _ = writeln!(
+        o,
+        "hold_on_risk = {}",
+        quoted(&mut r.hold_on_risk.iter().map(|v| v.as_str().to_owned()))
+    );
+    let _ = writeln!(
+        o,
+        "hold_on_recommendation = {}",
+        quoted(
+            &mut r
+                .hold_on_recommendation
+                .iter()
+                .map(|v| v.as_str().to_owned())
+        )
+    );
+    let _ = writeln!(o, "release_on_accept = {}", r.release_on_accept);
+    let _ = writeln!(o, "notify_merchant = {}", r.notify_merchant);
+    let _ = writeln!(o, "tag = {}", tag(&r.tag));
+    let _ = writeln!(
+        o,
+        "pending_recheck_minutes = {}",
+        r.pending_recheck.as_mins()
+    );
+    o
+}
+
+/// Replaces the password of `scheme://user:password@host` with `***`.
+pub(super) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "***".to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
 }

@@ -1,3 +1,6 @@
+//! Loading a whole config file: defaults, layering, every problem at once with its key, the
+//! redacted view, and shops' rules inline or in files of their own.
+
 use std::path::Path;
 
 use secrecy::ExposeSecret;
@@ -153,6 +156,23 @@ admin_api_url = "ftp://x"
             "each message says what would be valid: {issue}"
         );
     }
+}
+
+#[test]
+fn worker_problems_are_reported_with_the_others() {
+    let text = format!(
+        "{MINIMAL}\n[amqp]\npartitions = 0\n[worker]\nmax_attempts = 0\nmax_delay_hop_ms = 10\n"
+    );
+    let err = load(&text, &env()).unwrap_err();
+    assert_eq!(
+        issue_keys(&err),
+        [
+            "amqp.partitions",
+            "worker.max_attempts",
+            "worker.max_delay_hop_ms"
+        ],
+        "{err}"
+    );
 }
 
 #[test]

@@ -6,9 +6,9 @@ use std::fmt;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use super::config::Rules;
 use super::model::Order;
 use super::plan::{Action, FraudVerdict, Plan, day};
+use super::policy::Rules;
 
 /// The plan for `order` at `now`, rendered for a merchant. Sends nothing.
 pub fn explain(order: &Order, rules: &Rules, now: Timestamp) -> String {

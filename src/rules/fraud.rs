@@ -1,10 +1,10 @@
 //! The order's risk, judged once per plan: is a fraud hold wanted, is the assessment still
 //! pending, has Shopify recommended accepting the order.
 
-use super::config::Rules;
 use super::enums::RiskRecommendation;
 use super::model::Order;
 use super::plan::FraudVerdict;
+use super::policy::Rules;
 
 /// What the risk says for the whole order.
 pub(super) struct Fraud {

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use super::config::FulfilmentAction;
 use super::enums::{FulfillmentOrderAction, FulfillmentOrderRequestStatus, FulfillmentOrderStatus};
 use super::holds::Held;
 use super::model::FulfillmentOrder;
 use super::plan::{Action, FulfillLine, MAX_LINES_PER_FULFILMENT, Step, day};
+use super::policy::FulfilmentAction;
 use super::reconcile::{Cx, Work};
 
 pub(super) fn plan_fulfilment(

@@ -5,9 +5,9 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use super::config::{FulfilmentAction, Rules};
 use super::matcher::LineContext;
 use super::model::{FulfillmentOrderLineItem, LineItem, Order};
+use super::policy::{FulfilmentAction, Rules};
 
 pub(super) const DEFAULT_ACTION_RULE: &str = "fulfilment.default";
 pub(super) const DEFAULT_DAYS_RULE: &str = "processing.default_days";

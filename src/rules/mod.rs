@@ -6,12 +6,11 @@
 //! prints; it serialises for `--json`.
 //!
 //! - [`model`]: the order as the rules see it;
-//! - [`config`], [`load`], [`matcher`]: the merchant's rules, typed and validated;
+//! - [`policy`], [`matcher`]: the merchant's rules, typed (config's loader validates them);
 //! - [`plan`](mod@plan) and [`reconcile`]: the desired state diffed against the order;
 //! - [`decision`]: what we record on the order and read back next time;
 //! - [`explain`](mod@explain): the plan in words.
 
-pub mod config;
 pub mod decision;
 pub mod enums;
 pub mod explain;
@@ -19,19 +18,15 @@ mod fraud;
 mod fulfil;
 mod holds;
 mod line;
-pub mod load;
 pub mod matcher;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod reconcile;
 mod tags;
 
-pub use config::{FulfilmentAction, Rules};
 pub use explain::explain;
-pub use load::RulesLayer;
 pub use model::{FulfillmentOrder, FulfillmentOrderLineItem, Hold, LineItem, Order, Risk};
 pub use plan::{Action, Plan, Step};
+pub use policy::{FulfilmentAction, Rules};
 pub use reconcile::plan;
-
-#[cfg(test)]
-mod tests;

@@ -6,9 +6,9 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use super::config::FulfilmentAction;
 use super::decision::Decision;
 use super::enums::FulfillmentHoldReason;
+use super::policy::FulfilmentAction;
 
 /// The hold handles orderflow places (see [`super::model::HOLD_HANDLE_PREFIX`]).
 pub const FRAUD_HANDLE: &str = "orderflow-fraud";

@@ -17,7 +17,6 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 
-use super::config::Rules;
 use super::decision::{self, Decision, HoldKey, HoldRecord, Previous};
 use super::fraud::Fraud;
 use super::fulfil::plan_fulfilment;
@@ -25,6 +24,7 @@ use super::holds::plan_holds;
 use super::line::{Classified, classify};
 use super::model::Order;
 use super::plan::{Action, FraudVerdict, LineDecision, Plan, ShipBy, Step};
+use super::policy::Rules;
 use super::tags::tag_steps;
 
 /// What every part of the plan reads.

@@ -1,10 +1,10 @@
 //! The order tags orderflow keeps: present exactly while what they say is true.
 
-use super::config::{FulfilmentAction, Rules};
 use super::decision::HoldRecord;
 use super::line::Classified;
 use super::model::Order;
 use super::plan::{Action, FRAUD_HANDLE, Plan, Step};
+use super::policy::{FulfilmentAction, Rules};
 
 /// `manual_tag` while a line with something left to fulfil is manual; the fraud `tag` while a
 /// fraud hold of ours is on the order once the plan is applied. Only these tags are touched.

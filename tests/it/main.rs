@@ -10,6 +10,7 @@ mod demo;
 mod dlq;
 mod e2e;
 mod receiver;
+mod rules;
 mod sandbox;
 mod schema;
 mod secrets;

@@ -1,9 +1,13 @@
+//! The rules loader on its own: every kind of mistake named by its key, layers merged key by
+//! key, and the printed rules reading back as the same rules.
+
 use jiff::civil::Time;
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::rules::config::FulfilmentAction;
+use crate::config::render::rules_toml;
 use crate::rules::enums::RiskLevel;
+use crate::rules::policy::FulfilmentAction;
 
 fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
     let table: toml::Table = toml::from_str(text).unwrap();
@@ -14,7 +18,7 @@ fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
         processing: section("processing"),
         fraud: section("fraud"),
     };
-    Rules::resolve(&[layer], TimeZone::UTC)
+    super::resolve(&[layer], TimeZone::UTC)
 }
 
 /// (rules text, the key the issue names, a word the message must contain)
@@ -265,7 +269,7 @@ fn a_shop_layer_merges_over_the_global_one_key_by_key() {
             ..Default::default()
         },
     ];
-    let r = Rules::resolve(&layers, TimeZone::UTC).unwrap();
+    let r = super::resolve(&layers, TimeZone::UTC).unwrap();
     let cal = &r.processing.calendar;
     assert_eq!(cal.cutoff(), Some(Time::constant(15, 30, 0, 0)));
     assert_eq!(cal.business_days(), [jiff::civil::Weekday::Friday]);
@@ -285,7 +289,7 @@ fn a_shop_layer_merges_over_the_global_one_key_by_key() {
             ..Default::default()
         },
     ];
-    let issues = Rules::resolve(&layers, TimeZone::UTC).unwrap_err();
+    let issues = super::resolve(&layers, TimeZone::UTC).unwrap_err();
     assert_eq!(issues[0].key, "shops[2].processing.cutoff");
 }
 
@@ -327,6 +331,6 @@ days = 3
 hold_on_recommendation = ["CANCEL", "INVESTIGATE"]
 "#;
     let r = resolve(text).unwrap();
-    let printed = r.to_toml("");
+    let printed = rules_toml(&r, "");
     assert_eq!(resolve(&printed).unwrap(), r, "{printed}");
 }

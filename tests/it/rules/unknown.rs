@@ -2,7 +2,7 @@
 //! did when the adapter replaced each with a known value (the pairs below).
 
 use super::*;
-use crate::rules::plan::FraudVerdict;
+use orderflow::rules::plan::FraudVerdict;
 
 /// The decisions of two plans agree: the same steps, verdict, ship-by and line actions. (Notes
 /// and outcomes may differ: they print the value as read.)

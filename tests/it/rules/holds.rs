@@ -1,8 +1,8 @@
 //! Holds: fraud, pending risk, ACCEPT, other apps' holds, and holds a person released.
 
 use super::*;
-use crate::rules::decision::{Decision, HoldRecord};
-use crate::rules::plan::FraudVerdict;
+use orderflow::rules::decision::{Decision, HoldRecord};
+use orderflow::rules::plan::FraudVerdict;
 
 #[test]
 fn high_risk_is_held_for_fraud_and_nothing_ships() {

@@ -4,19 +4,19 @@
 
 use std::path::Path;
 
-use super::ConfigIssue;
-use crate::rules::RulesLayer;
+use super::RulesLayer;
+use crate::config::ConfigIssue;
 
 const SECTIONS: &[&str] = &["fulfilment", "processing", "fraud"];
 
-pub(super) struct RulesFile {
+pub(in crate::config) struct RulesFile {
     /// The path as written in the config, which names the file in issues.
     shown: String,
     table: toml::Table,
 }
 
 impl RulesFile {
-    pub(super) fn layer(&self) -> RulesLayer<'_> {
+    pub(in crate::config) fn layer(&self) -> RulesLayer<'_> {
         let section = |name: &str| self.table.get(name).and_then(toml::Value::as_table);
         RulesLayer {
             key_prefix: format!("{}:", self.shown),
@@ -28,7 +28,11 @@ impl RulesFile {
 }
 
 /// Reads and parses shop `i`'s rules file; `path` is relative to the config file's folder.
-pub(super) fn load(i: usize, path: &str, base_dir: &Path) -> Result<RulesFile, ConfigIssue> {
+pub(in crate::config) fn load(
+    i: usize,
+    path: &str,
+    base_dir: &Path,
+) -> Result<RulesFile, ConfigIssue> {
     let key = format!("shops[{i}].rules");
     let full = base_dir.join(path);
     let text = std::fs::read_to_string(&full).map_err(|e| {

@@ -7,8 +7,8 @@ use toml::Value;
 
 use super::{Issues, MAX_DAYS};
 use crate::config::ConfigIssue;
-use crate::rules::config::{FulfilmentAction, WEEKDAY_NAMES};
 use crate::rules::enums::RiskLevel;
+use crate::rules::policy::{FulfilmentAction, WEEKDAY_NAMES};
 
 pub(super) fn action(key: &str, v: &Value, issues: &mut Issues) -> Option<FulfilmentAction> {
     match v.as_str() {

@@ -1,5 +1,7 @@
-//! Test support for the rules engine: an order builder, rules from TOML text, and a model of
-//! Shopify applying a plan (for idempotence tests).
+//! The rules engine, driven through its public API with rules written as a merchant writes
+//! them: an order builder, rules from TOML text (read by config's loader, which is why these
+//! tests live here and not inside `rules`), and a model of Shopify applying a plan (for
+//! idempotence tests).
 
 mod holds;
 mod matchers;
@@ -11,8 +13,9 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 
-use super::enums::*;
-use super::*;
+use orderflow::config::rules::{RulesLayer, resolve};
+use orderflow::rules::enums::*;
+use orderflow::rules::*;
 
 pub(super) fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -33,8 +36,7 @@ pub(super) fn rules_in(text: &str, zone: &str) -> Rules {
         processing: section("processing"),
         fraud: section("fraud"),
     };
-    Rules::resolve(&[layer], TimeZone::get(zone).unwrap())
-        .unwrap_or_else(|issues| panic!("{issues:#?}"))
+    resolve(&[layer], TimeZone::get(zone).unwrap()).unwrap_or_else(|issues| panic!("{issues:#?}"))
 }
 
 pub(super) struct OrderBuilder(Order);

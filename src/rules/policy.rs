@@ -1,8 +1,6 @@
 //! The merchant's rules for one shop, typed and validated: `[fulfilment]`, `[processing]` and
-//! `[fraud]`. Built by [`super::load`] from the config file (global sections merged with the
-//! shop's); rendered back as TOML by [`Rules::to_toml`] for `orderflow check`.
-
-use std::fmt::Write;
+//! `[fraud]`. Built by config's rules loader from the config file (global sections merged with
+//! the shop's), and printed back as TOML by config's redacted view for `orderflow check`.
 
 use jiff::SignedDuration;
 use jiff::civil::Weekday;
@@ -142,89 +140,6 @@ impl Rules {
     /// The shop's time zone name, for display.
     pub fn zone_name(&self) -> &str {
         self.processing.calendar.zone().iana_name().unwrap_or("UTC")
-    }
-
-    /// The resolved rules as TOML sections under `prefix` (e.g. `shops.`), every default
-    /// written out, so `check` shows exactly what a shop runs with.
-    pub fn to_toml(&self, prefix: &str) -> String {
-        let mut o = String::new();
-        let f = &self.fulfilment;
-        let p = &self.processing;
-        let r = &self.fraud;
-        let quoted = |xs: &mut dyn Iterator<Item = String>| {
-            let v: Vec<String> = xs.map(|x| format!("{x:?}")).collect();
-            format!("[{}]", v.join(", "))
-        };
-        let tag = |t: &Option<String>| format!("{:?}", t.as_deref().unwrap_or(""));
-        // Writing to a String cannot fail.
-        let _ = writeln!(o, "[{prefix}fulfilment]");
-        let _ = writeln!(o, "default = \"{}\"", f.default.as_str());
-        let _ = writeln!(o, "notify_customer = {}", f.notify_customer);
-        let _ = writeln!(o, "skip_test_orders = {}", f.skip_test_orders);
-        let _ = writeln!(o, "manual_tag = {}", tag(&f.manual_tag));
-        for rule in &f.rules {
-            let _ = writeln!(o, "[[{prefix}fulfilment.rule]]");
-            let _ = writeln!(o, "name = {:?}", rule.name);
-            let _ = writeln!(o, "when = {}", rule.when);
-            let _ = writeln!(o, "action = \"{}\"", rule.action.as_str());
-        }
-        let _ = writeln!(o, "[{prefix}processing]");
-        match p.calendar.cutoff() {
-            Some(c) => {
-                let _ = writeln!(o, "cutoff = \"{}\"", c.strftime("%H:%M"));
-            }
-            None => {
-                let _ = writeln!(
-                    o,
-                    "# no cutoff: a payment on a business day counts that day"
-                );
-            }
-        }
-        let days = p.calendar.business_days();
-        let _ = writeln!(
-            o,
-            "business_days = {}",
-            quoted(&mut days.iter().map(|d| weekday_name(*d).to_owned()))
-        );
-        let _ = writeln!(
-            o,
-            "holidays = {}",
-            quoted(&mut p.calendar.holidays().map(|d| d.to_string()))
-        );
-        let _ = writeln!(o, "default_days = {}", p.default_days);
-        let _ = writeln!(o, "hold = {}", p.hold);
-        let _ = writeln!(o, "# time zone: {}", self.zone_name());
-        for rule in &p.rules {
-            let _ = writeln!(o, "[[{prefix}processing.rule]]");
-            let _ = writeln!(o, "name = {:?}", rule.name);
-            let _ = writeln!(o, "when = {}", rule.when);
-            let _ = writeln!(o, "days = {}", rule.days);
-        }
-        let _ = writeln!(o, "[{prefix}fraud]");
-        let _ = writeln!(
-            o,
-            "hold_on_risk = {}",
-            quoted(&mut r.hold_on_risk.iter().map(|v| v.as_str().to_owned()))
-        );
-        let _ = writeln!(
-            o,
-            "hold_on_recommendation = {}",
-            quoted(
-                &mut r
-                    .hold_on_recommendation
-                    .iter()
-                    .map(|v| v.as_str().to_owned())
-            )
-        );
-        let _ = writeln!(o, "release_on_accept = {}", r.release_on_accept);
-        let _ = writeln!(o, "notify_merchant = {}", r.notify_merchant);
-        let _ = writeln!(o, "tag = {}", tag(&r.tag));
-        let _ = writeln!(
-            o,
-            "pending_recheck_minutes = {}",
-            r.pending_recheck.as_mins()
-        );
-        o
     }
 }
 

@@ -1,0 +1,356 @@
+//! From the loosely typed [`RawConfig`] to [`Config`]: every value given its meaning and its
+//! default, every problem collected with the key it is about, so one run reports them all.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::raw::{RawConfig, RawShop, RawWorker};
+use super::render::redact_url;
+use super::rules::{self, RulesLayer};
+use super::{
+    AmqpConfig, Config, ConfigIssue, ServerConfig, ShopConfig, ShopifyConfig, WorkerConfig,
+    defaults,
+};
+use crate::id::ShopDomain;
+use crate::rules::Rules;
+
+/// Shopify answers within 5 s or retries; a confirm budget at or above it is useless.
+const MAX_CONFIRM_TIMEOUT_MS: u64 = 4500;
+
+impl TryFrom<RawConfig> for Config {
+    type Error = Vec<ConfigIssue>;
+
+    /// Gives every value its meaning and reports every problem at once.
+    fn try_from(raw: RawConfig) -> Result<Self, Self::Error> {
+        let mut issues = Vec::new();
+        // Shops' `rules` files are relative to the config file.
+        let base_dir = raw.base_dir.as_path();
+
+        let listen_text = raw.server.listen.as_deref().unwrap_or(defaults::LISTEN);
+        let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
+                issues.push(ConfigIssue::new(
+                    "server.listen",
+                    format!("`{listen_text}` is not an address: write host:port, e.g. \"0.0.0.0:8080\" or \"127.0.0.1:0\""),
+                ));
+                SocketAddr::from(([0, 0, 0, 0], 8080))
+            });
+        let max_body_bytes = raw
+            .server
+            .max_body_bytes
+            .unwrap_or(defaults::MAX_BODY_BYTES);
+        if max_body_bytes < 64 * 1024 {
+            issues.push(ConfigIssue::new(
+                    "server.max_body_bytes",
+                    format!("{max_body_bytes} is too small: Shopify bodies pass 1 MB; use at least 65536 (default 5242880)"),
+                ));
+        }
+
+        let url = raw
+            .amqp
+            .url
+            .unwrap_or_else(|| defaults::AMQP_URL.to_owned());
+        if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
+            issues.push(ConfigIssue::new(
+                "amqp.url",
+                format!(
+                    "`{}` is not an AMQP URL: write amqp://user:password@host:5672/%2f",
+                    redact_url(&url)
+                ),
+            ));
+        }
+        let prefix = raw
+            .amqp
+            .prefix
+            .unwrap_or_else(|| defaults::PREFIX.to_owned());
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            issues.push(ConfigIssue::new(
+                    "amqp.prefix",
+                    format!("`{prefix}` is not a usable prefix: use letters, digits, `-`, `_` or `.`, e.g. \"orderflow\""),
+                ));
+        }
+        let partitions = raw.amqp.partitions.unwrap_or(defaults::PARTITIONS.into());
+        if !(1..=256).contains(&partitions) {
+            issues.push(ConfigIssue::new(
+                "amqp.partitions",
+                format!("{partitions} is out of range: use 1 to 256 (default 8)"),
+            ));
+        }
+        let confirm_timeout_ms = raw
+            .amqp
+            .confirm_timeout_ms
+            .unwrap_or(defaults::CONFIRM_TIMEOUT_MS);
+        if !(1..=MAX_CONFIRM_TIMEOUT_MS).contains(&confirm_timeout_ms) {
+            issues.push(ConfigIssue::new(
+                    "amqp.confirm_timeout_ms",
+                    format!("{confirm_timeout_ms} is out of range: use 1 to {MAX_CONFIRM_TIMEOUT_MS}, under Shopify's 5 s answer budget (default 3000)"),
+                ));
+        }
+        let delivery_limit = raw
+            .amqp
+            .delivery_limit
+            .unwrap_or(defaults::DELIVERY_LIMIT.into());
+        if !(1..=1000).contains(&delivery_limit) {
+            issues.push(ConfigIssue::new(
+                "amqp.delivery_limit",
+                format!("{delivery_limit} is out of range: use 1 to 1000 (default 20)"),
+            ));
+        }
+
+        let api_version = raw
+            .shopify
+            .api_version
+            .unwrap_or_else(|| defaults::API_VERSION.to_owned());
+        if !is_api_version(&api_version) {
+            issues.push(ConfigIssue::new(
+                "shopify.api_version",
+                format!("`{api_version}` is not an API version: write YYYY-MM, e.g. \"2026-10\""),
+            ));
+        }
+        // Empty entries are skipped so `${SHOPIFY_CLIENT_SECRET_OLD:-}` can be left unset between
+        // rotations.
+        let client_secrets: Vec<SecretString> = raw
+            .shopify
+            .client_secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .map(SecretString::from)
+            .collect();
+        if client_secrets.is_empty() {
+            issues.push(ConfigIssue::new(
+                    "shopify.client_secrets",
+                    "no client secret: list the app's client secret, e.g. client_secrets = [\"${SHOPIFY_CLIENT_SECRET}\"]",
+                ));
+        }
+
+        if raw.shops.is_empty() {
+            issues.push(ConfigIssue::new(
+                    "shops",
+                    "no shop configured: add a [[shops]] table with domain and access_token; webhooks from unconfigured shops are dead-lettered",
+                ));
+        }
+        let global_rules = RulesLayer {
+            key_prefix: String::new(),
+            fulfilment: raw.fulfilment.as_ref(),
+            processing: raw.processing.as_ref(),
+            fraud: raw.fraud.as_ref(),
+        };
+        let mut shops = Vec::new();
+        for (i, raw_shop) in raw.shops.into_iter().enumerate() {
+            if let Some(shop) = validate_shop(i, raw_shop, &global_rules, base_dir, &mut issues) {
+                if shops.iter().any(|s: &ShopConfig| s.domain == shop.domain) {
+                    issues.push(ConfigIssue::new(
+                        format!("shops[{i}].domain"),
+                        format!(
+                            "`{}` is configured twice: keep one [[shops]] entry per shop",
+                            shop.domain
+                        ),
+                    ));
+                }
+                shops.push(shop);
+            }
+        }
+
+        let worker = validate_worker(&raw.worker, &mut issues);
+
+        if !issues.is_empty() {
+            // A global rules problem is found once per shop; say it once.
+            let mut seen = Vec::new();
+            issues.retain(|i| {
+                let new = !seen.contains(i);
+                if new {
+                    seen.push(i.clone());
+                }
+                new
+            });
+            return Err(issues);
+        }
+        Ok(Config {
+            server: ServerConfig {
+                listen,
+                max_body_bytes: max_body_bytes as usize,
+                shutdown_grace: Duration::from_millis(
+                    raw.server
+                        .shutdown_grace_ms
+                        .unwrap_or(defaults::SHUTDOWN_GRACE_MS),
+                ),
+            },
+            amqp: AmqpConfig {
+                url: SecretString::from(url),
+                prefix,
+                partitions: partitions as u16,
+                confirm_timeout: Duration::from_millis(confirm_timeout_ms),
+                delivery_limit: delivery_limit as u32,
+            },
+            shopify: ShopifyConfig {
+                api_version,
+                client_secrets,
+            },
+            shops,
+            worker,
+        })
+    }
+}
+
+fn validate_worker(raw: &RawWorker, issues: &mut Vec<ConfigIssue>) -> WorkerConfig {
+    let max_attempts = raw.max_attempts.unwrap_or(defaults::MAX_ATTEMPTS.into());
+    if !(1..=100).contains(&max_attempts) {
+        issues.push(ConfigIssue::new(
+            "worker.max_attempts",
+            format!("{max_attempts} is out of range: use 1 to 100 (default 8)"),
+        ));
+    }
+    let hop = raw.max_delay_hop_ms.unwrap_or(defaults::MAX_DELAY_HOP_MS);
+    if hop < 1000 {
+        issues.push(ConfigIssue::new(
+            "worker.max_delay_hop_ms",
+            format!(
+                "{hop} is too short: use at least 1000, the shortest delay tier (default 21600000)"
+            ),
+        ));
+    }
+    WorkerConfig {
+        max_attempts: max_attempts.clamp(1, 100) as u32,
+        max_delay_hop: Duration::from_millis(hop.max(1000)),
+    }
+}
+
+fn validate_shop(
+    i: usize,
+    raw: RawShop,
+    global_rules: &RulesLayer<'_>,
+    base_dir: &Path,
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<ShopConfig> {
+    let key = |k: &str| format!("shops[{i}].{k}");
+    let before = issues.len();
+    let domain = match raw.domain.as_deref().map(ShopDomain::parse) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            issues.push(ConfigIssue::new(key("domain"), e.to_string()));
+            None
+        }
+        None => {
+            issues.push(ConfigIssue::new(
+                key("domain"),
+                "missing: write domain = \"<shop>.myshopify.com\"",
+            ));
+            None
+        }
+    };
+    let access_token = match raw.access_token {
+        Some(t) if !t.is_empty() => Some(SecretString::from(t)),
+        _ => {
+            issues.push(ConfigIssue::new(
+                key("access_token"),
+                "missing or empty: write access_token = \"${SHOP_TOKEN}\" and set the variable",
+            ));
+            None
+        }
+    };
+    let timezone_name = raw
+        .timezone
+        .unwrap_or_else(|| defaults::TIMEZONE.to_owned());
+    let timezone = match jiff::tz::TimeZone::get(&timezone_name) {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            issues.push(ConfigIssue::new(
+                key("timezone"),
+                format!("`{timezone_name}` is not an IANA time zone: write e.g. \"Europe/Amsterdam\", \"America/New_York\" or \"UTC\""),
+            ));
+            None
+        }
+    };
+    if let Some(url) = &raw.admin_api_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        issues.push(ConfigIssue::new(
+            key("admin_api_url"),
+            format!("`{url}` is not an http(s) URL: write e.g. \"http://127.0.0.1:9900\" (sandbox and tests only)"),
+        ));
+    }
+    // Rules are checked even when the shop has other problems, so every issue shows at once.
+    let inline_rules = RulesLayer {
+        key_prefix: format!("shops[{i}]."),
+        fulfilment: raw.fulfilment.as_ref(),
+        processing: raw.processing.as_ref(),
+        fraud: raw.fraud.as_ref(),
+    };
+    let rules = resolve_rules(
+        i,
+        raw.rules.as_deref(),
+        inline_rules,
+        global_rules,
+        base_dir,
+        timezone.clone(),
+        issues,
+    );
+    if issues.len() != before {
+        return None;
+    }
+    let shop = ShopConfig {
+        domain: domain?,
+        access_token: access_token?,
+        timezone: timezone?,
+        timezone_name,
+        admin_api_url: raw
+            .admin_api_url
+            .map(|u| u.trim_end_matches('/').to_owned()),
+        dry_run: raw.dry_run,
+        rules: Arc::new(rules?),
+    };
+    Some(shop)
+}
+
+/// The shop's rules: global sections, then the shop's inline sections or its rules file.
+fn resolve_rules(
+    i: usize,
+    rules_file: Option<&str>,
+    inline: RulesLayer<'_>,
+    global: &RulesLayer<'_>,
+    base_dir: &Path,
+    timezone: Option<jiff::tz::TimeZone>,
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<Rules> {
+    let has_inline =
+        inline.fulfilment.is_some() || inline.processing.is_some() || inline.fraud.is_some();
+    let file = match rules_file {
+        Some(path) if has_inline => {
+            issues.push(ConfigIssue::new(
+                format!("shops[{i}].rules"),
+                format!("`{path}` given while the shop also has inline rules sections: write the rules either in the file or under [[shops]], not both"),
+            ));
+            return None;
+        }
+        Some(path) => Some(
+            rules::file::load(i, path, base_dir)
+                .map_err(|e| issues.push(e))
+                .ok()?,
+        ),
+        None => None,
+    };
+    let shop_layer = match &file {
+        Some(f) => f.layer(),
+        None => inline,
+    };
+    let zone = timezone.unwrap_or(jiff::tz::TimeZone::UTC);
+    rules::resolve(&[global.clone(), shop_layer], zone)
+        .map_err(|found| issues.extend(found))
+        .ok()
+}
+
+fn is_api_version(v: &str) -> bool {
+    let b = v.as_bytes();
+    v == "unstable"
+        || (b.len() == 7
+            && b[4] == b'-'
+            && b[..4].iter().all(u8::is_ascii_digit)
+            && b[5..].iter().all(u8::is_ascii_digit))
+}
