@@ -9,7 +9,7 @@ use super::holds::Held;
 use super::model::FulfillmentOrder;
 use super::plan::{Action, FulfillLine, MAX_LINES_PER_FULFILMENT, Step, day};
 use super::policy::FulfilmentAction;
-use super::reconcile::{Cx, Work};
+use super::work::{Cx, Work};
 
 pub(super) fn plan_fulfilment(
     cx: &Cx<'_>,

@@ -9,7 +9,7 @@ use super::enums::{FulfillmentHoldReason, FulfillmentOrderAction};
 use super::line::Classified;
 use super::model::{FulfillmentOrder, Hold};
 use super::plan::{Action, FRAUD_HANDLE, PROCESSING_HANDLE, Step, day};
-use super::reconcile::{Cx, Work};
+use super::work::{Cx, Work};
 use crate::rules::decision::{HoldKey, HoldRecord};
 
 /// What the holds of one fulfilment order will be once the plan is applied.

@@ -24,6 +24,7 @@ pub mod plan;
 pub mod policy;
 pub mod reconcile;
 mod tags;
+mod work;
 
 pub use explain::explain;
 pub use model::{FulfillmentOrder, FulfillmentOrderLineItem, Hold, LineItem, Order, Risk};

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 
-use super::decision::{self, Decision, HoldKey, HoldRecord, Previous};
+use super::decision::{self, Decision, Previous};
 use super::fraud::Fraud;
 use super::fulfil::plan_fulfilment;
 use super::holds::plan_holds;
@@ -26,39 +26,7 @@ use super::model::Order;
 use super::plan::{Action, FraudVerdict, LineDecision, Plan, ShipBy, Step};
 use super::policy::Rules;
 use super::tags::tag_steps;
-
-/// What every part of the plan reads.
-pub(super) struct Cx<'a> {
-    pub rules: &'a Rules,
-    pub now: Timestamp,
-    pub lines: &'a [Classified<'a>],
-    pub fraud: &'a Fraud,
-    pub prev: Option<&'a Decision>,
-}
-
-/// What the parts of the plan write, gathered so the steps come out in apply order.
-pub(super) struct Work {
-    pub releases: Vec<Step>,
-    pub holds: Vec<Step>,
-    pub fulfils: Vec<Step>,
-    /// Our holds once the plan is applied.
-    pub after_holds: Vec<HoldRecord>,
-    pub released_by_person: BTreeSet<HoldKey>,
-    /// Per classified line, what happens to it.
-    pub outcomes: Vec<String>,
-    pub notes: Vec<String>,
-    /// The earliest wake-up asked for: (at, rule, reason).
-    wake: Option<(Timestamp, String, String)>,
-}
-
-impl Work {
-    /// Asks for a wake-up; the reason is only worded when it is the earliest so far.
-    pub fn wake_at(&mut self, at: Timestamp, rule: &str, reason: impl FnOnce() -> String) {
-        if self.wake.as_ref().is_none_or(|(w, _, _)| at < *w) {
-            self.wake = Some((at, rule.to_owned(), reason()));
-        }
-    }
-}
+use super::work::{Cx, Work};
 
 /// The plan for `order` under `rules` at `now`. Pure: same inputs, same plan.
 pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
