@@ -1,5 +1,5 @@
 //! The plan: what orderflow will do to one order and why. A value the worker executes in order,
-//! `explain` prints (its `Display`, in [`super::explain`]) and `--json` serialises.
+//! `explain` prints (its `Display`, in [`explain`](mod@super::explain)) and `--json` serialises.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
