@@ -106,6 +106,30 @@ impl TestApp {
         }
     }
 
+    /// An app that reaches the broker through a proxy the test can cut or stall, already
+    /// connected through it. `opts.amqp_url` must be unset: the proxy's address is used.
+    pub async fn spawn_behind_proxy(name: &str, opts: Options) -> (Arc<proxy::Proxy>, Self) {
+        assert!(
+            opts.amqp_url.is_none(),
+            "spawn_behind_proxy sets the broker URL itself"
+        );
+        let proxy =
+            proxy::Proxy::start("127.0.0.1:5672".parse().expect("the test broker's address")).await;
+        let app = Self::spawn_with(
+            name,
+            Options {
+                amqp_url: Some(proxy.amqp_url()),
+                ..opts
+            },
+        )
+        .await;
+        app.broker
+            .wait_connected(Duration::from_secs(10))
+            .await
+            .expect("connects through the proxy");
+        (proxy, app)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
