@@ -65,6 +65,8 @@ pub struct Options {
     pub prefix: Option<String>,
     /// The app's clock; the system clock by default.
     pub clock: Option<Arc<dyn orderflow::clock::Clock>>,
+    /// `server.shutdown_grace_ms`; 5000 by default.
+    pub shutdown_grace_ms: Option<u64>,
 }
 
 impl TestApp {
@@ -187,7 +189,7 @@ pub fn test_config(prefix: &str, opts: &Options) -> Config {
         r#"
 [server]
 listen = "127.0.0.1:0"
-shutdown_grace_ms = 5000
+shutdown_grace_ms = {grace}
 [amqp]
 url = "{url}"
 prefix = "{prefix}"
@@ -205,6 +207,7 @@ timezone = "Europe/Amsterdam"
 "#,
         url = opts.amqp_url.as_deref().unwrap_or(AMQP_URL),
         confirm = opts.confirm_timeout_ms.unwrap_or(3000),
+        grace = opts.shutdown_grace_ms.unwrap_or(5000),
         extra = opts.extra_toml,
         shop_extra = opts.shop_toml,
         admin = opts
