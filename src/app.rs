@@ -18,7 +18,7 @@ use tokio_util::task::TaskTracker;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::queue::{Broker, Names, Publisher, Topology};
-use crate::shopify::Client;
+use crate::shopify::{Client, ClientMetrics};
 use crate::telemetry::Metrics;
 use crate::webhook::Receiver;
 use crate::worker::compliance::{ComplianceHandler, Uninstalled};
@@ -326,10 +326,51 @@ async fn metrics_text(State(p): State<Probes>) -> impl IntoResponse {
         .broker_connected
         .set(i64::from(p.broker.is_ready()));
     if let Some(client) = &p.client {
-        p.metrics.copy_client(&client.metrics());
+        copy_client(&p.metrics, &client.metrics());
     }
     (
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
         p.metrics.encode(),
     )
+}
+
+/// Copies the Shopify client's own counters (they live in the client, shared by its clones)
+/// into the gauges, at scrape time. Here, where both are known, so `telemetry` does not depend
+/// on `shopify`.
+fn copy_client(metrics: &Metrics, c: &ClientMetrics) {
+    metrics.shopify_points.set(c.actual_cost as i64);
+    metrics
+        .shopify_throttle_wait_ms
+        .set(c.throttle_wait_ms as i64);
+    metrics.shopify_retries.set(c.retries as i64);
+    metrics.shopify_throttled.set(c.throttled as i64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_every_client_counter_including_absorbed_throttles() {
+        let m = Metrics::new();
+        copy_client(
+            &m,
+            &ClientMetrics {
+                requests: 9,
+                retries: 1,
+                throttled: 3,
+                throttle_wait_ms: 250,
+                actual_cost: 42,
+            },
+        );
+        let text = m.encode();
+        for line in [
+            "orderflow_shopify_points_spent 42",
+            "orderflow_shopify_throttle_wait_milliseconds 250",
+            "orderflow_shopify_retries 1",
+            "orderflow_shopify_throttled 3",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
+    }
 }
