@@ -46,8 +46,10 @@ async fn a_stuck_shutdown_takes_one_grace_period_not_one_per_part() {
         took >= GRACE,
         "the stalled publish was given the grace period: {took:?}"
     );
+    // Two graces in a row would be at least 2 x GRACE; the margin below that is for a busy
+    // machine.
     assert!(
-        took < GRACE * 3 / 2,
+        took < GRACE * 7 / 4,
         "HTTP, workers and the broker's close share one grace period of {GRACE:?}: {took:?}"
     );
     in_flight.abort();
