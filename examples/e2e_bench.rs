@@ -40,7 +40,7 @@ use axum::body::Bytes;
 use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use orderflow::app::{App, AppError, Roles};
-use orderflow::clock::SystemClock;
+use orderflow::clock::{Clock, SystemClock};
 use orderflow::config::{Config, Env};
 use orderflow::id::ShopDomain;
 use orderflow::queue::{Names, Topology};
@@ -184,7 +184,7 @@ async fn throughput(
 ) -> anyhow::Result<Throughput> {
     let stage = Stage::start("tp", STANDARD).await?;
     let orders = stage.insert(templates, ids, n);
-    let start = Timestamp::now();
+    let start = SystemClock.now();
     let sent = futures_util::stream::iter(orders.iter().map(|o| stage.send(o)))
         .buffer_unordered(16)
         .collect::<Vec<_>>()
@@ -244,7 +244,7 @@ async fn latency(
         tick.tick().await;
         let (stage, orders, sent_at) = (stage.clone(), orders.clone(), sent_at.clone());
         sends.push(tokio::spawn(async move {
-            sent_at.lock().expect("lock")[i] = Some(Timestamp::now());
+            sent_at.lock().expect("lock")[i] = Some(SystemClock.now());
             let started = std::time::Instant::now();
             stage.send(&orders[i]).await?;
             anyhow::Ok(started.elapsed().as_secs_f64() * 1000.0)
@@ -472,7 +472,7 @@ impl Stage {
             .header("X-Shopify-Topic", "orders/create")
             .header("X-Shopify-Shop-Domain", SHOP)
             .header("X-Shopify-Webhook-Id", format!("e2e-{}", order.gid))
-            .header("X-Shopify-Triggered-At", Timestamp::now().to_string())
+            .header("X-Shopify-Triggered-At", SystemClock.now().to_string())
             .header("X-Shopify-Hmac-Sha256", order.signature.as_str())
             .body(order.body.clone())
             .send()

@@ -1,5 +1,6 @@
-//! The composition root: builds the receiver (and, later, the workers) from a `Config`, binds
-//! the listener (port 0 works, for tests), and runs until the shutdown token fires.
+//! The composition root: builds the receiver and the workers from a `Config`, binds the listener
+//! (port 0 works, for tests), and runs until the shutdown token fires; it owns every task the
+//! app spawns, so a shutdown can wait for all of them within one grace period.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,12 +10,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::queue::{Broker, Names, Publisher, Topology};
-use crate::shopify::Client;
+use crate::shopify::{Client, ClientMetrics};
 use crate::telemetry::Metrics;
 use crate::webhook::Receiver;
 use crate::worker::compliance::{ComplianceHandler, Uninstalled};
@@ -240,49 +244,68 @@ impl App {
         self.config.clone()
     }
 
-    /// Serves until `shutdown` fires, then stops accepting, lets in-flight requests (and their
-    /// publishes) finish within `server.shutdown_grace`, and closes the broker connection.
+    /// Serves until `shutdown` fires, then stops accepting; in-flight requests (and their
+    /// publishes) and the message each worker holds are finished, and the broker connection is
+    /// closed, all within one `server.shutdown_grace`. A task still running at the deadline is
+    /// aborted (a worker's message is then redelivered), so none outlives the app.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> Result<(), AppError> {
         let grace = self.config.server.shutdown_grace;
+        let tasks = TaskTracker::new();
         let stop = shutdown.clone();
         let serve = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move { stop.cancelled().await });
-        let serve = tokio::spawn(async move { serve.await });
-        let workers = self.workers.map(|w| {
-            let stop = shutdown.clone();
-            let orders = tokio::spawn(w.orders.run(stop.clone()));
-            let compliance = tokio::spawn(w.compliance.run(stop));
-            (orders, compliance)
-        });
-        // Wait for the signal, then give in-flight requests the grace period.
+        let mut serve = tasks.spawn(async move { serve.await });
+        let mut workers: Vec<_> = self
+            .workers
+            .into_iter()
+            .flat_map(|w| {
+                [
+                    tasks.spawn(w.orders.run(shutdown.clone())),
+                    tasks.spawn(w.compliance.run(shutdown.clone())),
+                ]
+            })
+            .collect();
+        tasks.close();
         shutdown.cancelled().await;
         tracing::info!(
             grace_ms = grace.as_millis() as u64,
             "shutting down: draining in-flight webhooks"
         );
-        let result = match tokio::time::timeout(grace, serve).await {
+        // One deadline for every step below: the HTTP server and the workers drain at the same
+        // time (both saw the token), then the connection they publish on is closed.
+        let deadline = Instant::now() + grace;
+        let result = match tokio::time::timeout_at(deadline, &mut serve).await {
             Ok(Ok(Ok(()))) => Ok(()),
             Ok(Ok(Err(e))) => Err(AppError::Serve(e)),
             Ok(Err(join)) => Err(AppError::Serve(std::io::Error::other(join))),
             Err(_) => {
                 tracing::warn!("in-flight requests did not finish within the grace period");
+                serve.abort();
                 Ok(())
             }
         };
         // Workers finish the message in hand and settle it before their loops end.
-        if let Some((orders, compliance)) = workers {
-            let drained = tokio::time::timeout(grace, async {
-                let _ = orders.await;
-                let _ = compliance.await;
-            })
-            .await;
-            if drained.is_err() {
-                tracing::warn!(
-                    "workers did not finish their messages within the grace period; they will be redelivered"
-                );
+        let drained = tokio::time::timeout_at(deadline, async {
+            for worker in &mut workers {
+                let _ = worker.await;
             }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                "workers did not finish their messages within the grace period; they will be redelivered"
+            );
+            workers.iter().for_each(JoinHandle::abort);
         }
+        // Everything is finished or aborted; an aborted task ends at its next await point.
+        tasks.wait().await;
         self.broker_stop.cancel();
+        if tokio::time::timeout_at(deadline, self.broker.closed())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the broker connection did not close within the grace period");
+        }
         result
     }
 }
@@ -303,10 +326,51 @@ async fn metrics_text(State(p): State<Probes>) -> impl IntoResponse {
         .broker_connected
         .set(i64::from(p.broker.is_ready()));
     if let Some(client) = &p.client {
-        p.metrics.copy_client(&client.metrics());
+        copy_client(&p.metrics, &client.metrics());
     }
     (
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
         p.metrics.encode(),
     )
+}
+
+/// Copies the Shopify client's own counters (they live in the client, shared by its clones)
+/// into the gauges, at scrape time. Here, where both are known, so `telemetry` does not depend
+/// on `shopify`.
+fn copy_client(metrics: &Metrics, c: &ClientMetrics) {
+    metrics.shopify_points.set(c.actual_cost as i64);
+    metrics
+        .shopify_throttle_wait_ms
+        .set(c.throttle_wait_ms as i64);
+    metrics.shopify_retries.set(c.retries as i64);
+    metrics.shopify_throttled.set(c.throttled as i64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_every_client_counter_including_absorbed_throttles() {
+        let m = Metrics::new();
+        copy_client(
+            &m,
+            &ClientMetrics {
+                requests: 9,
+                retries: 1,
+                throttled: 3,
+                throttle_wait_ms: 250,
+                actual_cost: 42,
+            },
+        );
+        let text = m.encode();
+        for line in [
+            "orderflow_shopify_points_spent 42",
+            "orderflow_shopify_throttle_wait_milliseconds 250",
+            "orderflow_shopify_retries 1",
+            "orderflow_shopify_throttled 3",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
+    }
 }

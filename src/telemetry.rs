@@ -10,8 +10,6 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
-use crate::shopify::ClientMetrics;
-
 /// Installs the global subscriber. Call once, from `main`.
 pub fn init_logging() {
     init_logging_with("info,lapin=warn,amq_protocol=warn");
@@ -240,15 +238,6 @@ impl Metrics {
             .inc();
     }
 
-    /// Copies the Shopify client's own counters (they live in the client, shared by its
-    /// clones) into the gauges, at scrape time.
-    pub fn copy_client(&self, c: &ClientMetrics) {
-        self.shopify_points.set(c.actual_cost as i64);
-        self.shopify_throttle_wait_ms.set(c.throttle_wait_ms as i64);
-        self.shopify_retries.set(c.retries as i64);
-        self.shopify_throttled.set(c.throttled as i64);
-    }
-
     /// The registry for adapters that add their own metrics.
     pub fn registry_mut(&mut self) -> &mut Registry {
         &mut self.registry
@@ -298,26 +287,5 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(r#"topic="other",outcome="unauthorized"} 1"#));
-    }
-
-    #[test]
-    fn exports_every_client_counter_including_absorbed_throttles() {
-        let m = Metrics::new();
-        m.copy_client(&ClientMetrics {
-            requests: 9,
-            retries: 1,
-            throttled: 3,
-            throttle_wait_ms: 250,
-            actual_cost: 42,
-        });
-        let text = m.encode();
-        for line in [
-            "orderflow_shopify_points_spent 42",
-            "orderflow_shopify_throttle_wait_milliseconds 250",
-            "orderflow_shopify_retries 1",
-            "orderflow_shopify_throttled 3",
-        ] {
-            assert!(text.lines().any(|l| l == line), "{line} in {text}");
-        }
     }
 }

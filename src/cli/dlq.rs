@@ -8,17 +8,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::{DlqAction, DlqFilter};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Env};
 use crate::dlq::{self, DeadLetter, Filter};
 use crate::queue::{Broker, Names, Publisher, Topology};
 
 pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
-    let config = match Config::load(config_path, &Env::from_process()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
+    let Some(config) = super::load_config_or_report(config_path) else {
+        return Ok(1);
     };
     let stop = CancellationToken::new();
     let names = Names::new(config.amqp.prefix.clone());

@@ -5,17 +5,12 @@ use jiff::Timestamp;
 
 use super::ExplainArgs;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Env};
 use crate::id::OrderId;
 use crate::shopify::{Client, OrderSnapshot};
 
 pub async fn run(args: ExplainArgs) -> anyhow::Result<i32> {
-    let config = match Config::load(&args.config.config, &Env::from_process()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
+    let Some(config) = super::load_config_or_report(&args.config.config) else {
+        return Ok(1);
     };
     let Some(shop) = config.shops.iter().find(|s| s.domain.as_str() == args.shop) else {
         let known: Vec<_> = config.shops.iter().map(|s| s.domain.as_str()).collect();

@@ -1,6 +1,6 @@
 //! The `orderflow` command line: clap types and dispatch. No logic lives here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
@@ -178,15 +178,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => serve(&args, crate::app::Roles::ALL).await,
         Command::Receive(args) => serve(&args, crate::app::Roles::RECEIVE).await,
         Command::Work(args) => serve(&args, crate::app::Roles::WORK).await,
-        Command::Check(args) => match Config::load(&args.config, &Env::from_process()) {
-            Ok(config) => {
+        Command::Check(args) => match load_config_or_report(&args.config) {
+            Some(config) => {
                 print!("{}", config.redacted());
                 Ok(0)
             }
-            Err(e) => {
-                eprintln!("{e}");
-                Ok(1)
-            }
+            None => Ok(1),
         },
         Command::Dlq { config, action } => match config {
             Some(config) => dlq::run(&config, action).await,
@@ -224,12 +221,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 async fn serve(args: &ConfigArg, roles: crate::app::Roles) -> anyhow::Result<i32> {
     crate::telemetry::init_logging();
-    let config = match Config::load(&args.config, &Env::from_process()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
+    let Some(config) = load_config_or_report(&args.config) else {
+        return Ok(1);
     };
     let app = crate::app::App::build_with(config, Arc::new(SystemClock), roles).await?;
     tracing::info!(addr = %app.local_addr(), broker = %app.config().amqp.redacted_url(), receive = roles.receive, work = roles.work, "orderflow listening");
@@ -238,6 +231,19 @@ async fn serve(args: &ConfigArg, roles: crate::app::Roles) -> anyhow::Result<i32
     app.run_until_stopped(shutdown).await?;
     tracing::info!("stopped");
     Ok(0)
+}
+
+/// Loads the config the way every command does (file, then the process environment); on
+/// failure prints every problem to stderr and returns `None`, which the commands turn into
+/// exit code 1.
+pub(crate) fn load_config_or_report(path: &Path) -> Option<Config> {
+    match Config::load(path, &Env::from_process()) {
+        Ok(config) => Some(config),
+        Err(e) => {
+            eprintln!("{e}");
+            None
+        }
+    }
 }
 
 /// Cancels `shutdown` on Ctrl-C or SIGTERM (what container runtimes send).

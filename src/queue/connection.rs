@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::QueueError;
 use super::topology::Topology;
@@ -39,6 +40,8 @@ impl std::fmt::Debug for Session {
 pub struct Broker {
     state: watch::Receiver<Option<Session>>,
     broken: Arc<tokio::sync::Notify>,
+    /// The supervisor and its event reader, so a shutdown can wait for the connection's close.
+    tasks: TaskTracker,
 }
 
 struct Supervisor {
@@ -47,6 +50,7 @@ struct Supervisor {
     state: watch::Sender<Option<Session>>,
     broken: Arc<tokio::sync::Notify>,
     shutdown: CancellationToken,
+    tasks: TaskTracker,
 }
 
 const BACKOFF_START: Duration = Duration::from_millis(100);
@@ -58,15 +62,30 @@ impl Broker {
     pub fn start(url: SecretString, topology: Topology, shutdown: CancellationToken) -> Self {
         let (tx, rx) = watch::channel(None);
         let broken = Arc::new(tokio::sync::Notify::new());
+        let tasks = TaskTracker::new();
         let supervisor = Supervisor {
             url,
             topology,
             state: tx,
             broken: broken.clone(),
             shutdown,
+            tasks: tasks.clone(),
         };
-        tokio::spawn(supervisor.run());
-        Self { state: rx, broken }
+        tasks.spawn(supervisor.run());
+        // Closed at once: the supervisor spawns each event reader while it runs itself, so the
+        // tracker empties only when both have ended.
+        tasks.close();
+        Self {
+            state: rx,
+            broken,
+            tasks,
+        }
+    }
+
+    /// Waits until the supervisor has ended: after `shutdown` fired and the connection's
+    /// `close` was answered (or the broker was unreachable).
+    pub async fn closed(&self) {
+        self.tasks.wait().await;
     }
 
     /// The current session, if connected.
@@ -129,7 +148,10 @@ impl Supervisor {
                 Ok((session, mut events)) => {
                     tracing::info!(generation, "connected to the broker");
                     backoff = BACKOFF_START;
-                    let connection = session.connection.clone();
+                    // Kept (channel included) until the connection's close is answered: a
+                    // channel whose last handle drops while the connection closes is closed
+                    // on its own by lapin, which then reports a connection error.
+                    let current = session.clone();
                     let _ = self.state.send(Some(session));
                     let reason = tokio::select! {
                         _ = self.shutdown.cancelled() => None,
@@ -149,7 +171,11 @@ impl Supervisor {
                         } => Some(lost),
                     };
                     let _ = self.state.send(None);
-                    let _ = connection.close(200, "orderflow closing".into()).await;
+                    let _ = current
+                        .connection
+                        .close(200, "orderflow closing".into())
+                        .await;
+                    drop(current);
                     match reason {
                         None => break,
                         Some(reason) => {
@@ -183,7 +209,7 @@ impl Supervisor {
             .map_err(|_| QueueError::Unavailable)?
             .map_err(QueueError::from_lapin)?;
         let connection = Arc::new(connection);
-        let events = forward_events(connection.clone(), self.shutdown.child_token());
+        let events = forward_events(&self.tasks, connection.clone(), self.shutdown.child_token());
         let setup = connection
             .create_channel()
             .await
@@ -216,11 +242,12 @@ impl Supervisor {
 /// task that owns a handle to it does the reading; it stops when the connection's events end,
 /// the receiver is gone, or `stop` fires.
 fn forward_events(
+    tasks: &TaskTracker,
     connection: Arc<Connection>,
     stop: CancellationToken,
 ) -> mpsc::UnboundedReceiver<Event> {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut events = std::pin::pin!(connection.events_listener());
         loop {
             tokio::select! {

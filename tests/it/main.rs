@@ -15,4 +15,5 @@ mod sandbox;
 mod schema;
 mod secrets;
 mod shopify;
+mod shutdown;
 mod worker_loop;

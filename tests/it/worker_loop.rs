@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use orderflow::clock::SystemClock;
+use orderflow::clock::{Clock, SystemClock};
 use orderflow::id::OrderId;
 use orderflow::queue::{Names, Publisher};
 use orderflow::worker::{Consumers, Disposition, Handler, Incoming, Settler};
@@ -27,7 +27,7 @@ impl Handler for Scripted {
         self.seen
             .lock()
             .unwrap()
-            .push((Timestamp::now(), msg.clone()));
+            .push((SystemClock.now(), msg.clone()));
         self.script
             .lock()
             .unwrap()
@@ -75,7 +75,7 @@ fn start(app: &TestApp, handler: Arc<Scripted>, max_attempts: u32) -> Cancellati
 #[tokio::test]
 async fn a_wake_up_comes_back_to_the_handler_when_due() {
     let app = TestApp::spawn("wakeup").await;
-    let due = Timestamp::now() + jiff::SignedDuration::from_secs(2);
+    let due = SystemClock.now() + jiff::SignedDuration::from_secs(2);
     let handler = Scripted::with([Disposition::Done { wake_up: Some(due) }]);
     let stop = start(&app, handler.clone(), 5);
     let body = fixture("orders/create");

@@ -65,6 +65,8 @@ pub struct Options {
     pub prefix: Option<String>,
     /// The app's clock; the system clock by default.
     pub clock: Option<Arc<dyn orderflow::clock::Clock>>,
+    /// `server.shutdown_grace_ms`; 5000 by default.
+    pub shutdown_grace_ms: Option<u64>,
 }
 
 impl TestApp {
@@ -104,6 +106,30 @@ impl TestApp {
             metrics,
             stopped,
         }
+    }
+
+    /// An app that reaches the broker through a proxy the test can cut or stall, already
+    /// connected through it. `opts.amqp_url` must be unset: the proxy's address is used.
+    pub async fn spawn_behind_proxy(name: &str, opts: Options) -> (Arc<proxy::Proxy>, Self) {
+        assert!(
+            opts.amqp_url.is_none(),
+            "spawn_behind_proxy sets the broker URL itself"
+        );
+        let proxy =
+            proxy::Proxy::start("127.0.0.1:5672".parse().expect("the test broker's address")).await;
+        let app = Self::spawn_with(
+            name,
+            Options {
+                amqp_url: Some(proxy.amqp_url()),
+                ..opts
+            },
+        )
+        .await;
+        app.broker
+            .wait_connected(Duration::from_secs(10))
+            .await
+            .expect("connects through the proxy");
+        (proxy, app)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -163,7 +189,7 @@ pub fn test_config(prefix: &str, opts: &Options) -> Config {
         r#"
 [server]
 listen = "127.0.0.1:0"
-shutdown_grace_ms = 5000
+shutdown_grace_ms = {grace}
 [amqp]
 url = "{url}"
 prefix = "{prefix}"
@@ -181,6 +207,7 @@ timezone = "Europe/Amsterdam"
 "#,
         url = opts.amqp_url.as_deref().unwrap_or(AMQP_URL),
         confirm = opts.confirm_timeout_ms.unwrap_or(3000),
+        grace = opts.shutdown_grace_ms.unwrap_or(5000),
         extra = opts.extra_toml,
         shop_extra = opts.shop_toml,
         admin = opts
