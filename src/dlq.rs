@@ -13,13 +13,13 @@ use futures_util::StreamExt;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 
-use crate::event::{Destination, Subject, WebhookMeta, header, partition};
+use crate::event::route::is_configured;
+use crate::event::{
+    DeadLetterReason, Destination, Incoming, Kind, Subject, WebhookMeta, header, route,
+};
 use crate::id::ShopDomain;
+use crate::queue::consumer::incoming;
 use crate::queue::{Outgoing, Publisher, QueueError};
-use crate::webhook::subject;
-use crate::worker::Incoming;
-use crate::worker::disposition::DEAD_LETTERED_AT;
-use crate::worker::message::delay_header;
 
 /// Which dead letters an operation applies to.
 #[derive(Debug, Clone, Default)]
@@ -42,11 +42,11 @@ impl DeadLetter {
     fn from(message: Incoming) -> Self {
         let reason = message
             .header(header::REASON)
-            .or_else(|| message.header("x-first-death-reason"))
+            .or_else(|| message.header(header::FIRST_DEATH_REASON))
             .unwrap_or("unknown")
             .to_owned();
         let dead_lettered_at = message
-            .header(DEAD_LETTERED_AT)
+            .header(header::DEAD_LETTERED_AT)
             .or_else(|| message.header(header::RECEIVED_AT))
             .and_then(|t| t.parse().ok());
         Self {
@@ -183,7 +183,7 @@ async fn pass(
         };
         let delivery = delivery?;
         taken += 1;
-        let letter = DeadLetter::from(Incoming::from_delivery(&delivery));
+        let letter = DeadLetter::from(incoming(&delivery));
         if !letter.matches(filter) || !matches(&letter) || report.matched.len() >= limit {
             continue;
         }
@@ -244,9 +244,9 @@ const DEAD_HEADERS: &[&str] = &[
     header::LAST_ERROR,
     header::DEAD_SHOP,
     header::DEAD_ORDER_ID,
-    DEAD_LETTERED_AT,
-    delay_header::DUE_AT,
-    delay_header::WHY,
+    header::DEAD_LETTERED_AT,
+    header::delay::DUE_AT,
+    header::delay::WHY,
 ];
 
 async fn republish(
@@ -257,28 +257,19 @@ async fn republish(
 ) -> Result<(), String> {
     let shop = msg.shop().unwrap_or_default().to_owned();
     let (destination, mut headers): (Destination, Vec<(Cow<'static, str>, String)>) = match msg
-        .event_kind()
+        .message_kind()
     {
-        Some("order" | "fulfillment_order" | "compliance") => {
-            let destination = match (msg.event_kind(), msg.order_id(), msg.fulfillment_order_id()) {
-                (Some("compliance"), _, _) => Destination::Compliance,
-                (_, Some(order), _) => {
-                    Destination::Partition(partition(&shop, &order.0.to_string(), partitions))
-                }
-                (_, None, Some(gid)) => Destination::Partition(partition(&shop, gid, partitions)),
-                _ => return Err("no order or fulfillment order id in its headers".into()),
+        Some(kind @ (Kind::Order | Kind::FulfillmentOrder | Kind::Compliance)) => {
+            let destination = match (kind, msg.partition(partitions)) {
+                (Kind::Compliance, _) => Destination::Compliance,
+                (_, Some(p)) => Destination::Partition(p),
+                (_, None) => return Err("no order or fulfillment order id in its headers".into()),
             };
-            if destination != Destination::Compliance
-                && !ShopDomain::parse(&shop).is_ok_and(|d| shops.contains(&d))
-            {
+            if destination != Destination::Compliance && !is_configured(shops, &shop) {
                 return Err(format!("shop `{shop}` is not configured"));
             }
-            let headers = msg
-                .forwarded_headers()
-                .into_iter()
-                .filter(|(k, _)| !DEAD_HEADERS.contains(&k.as_str()))
-                .map(|(k, v)| (Cow::Owned(k), v))
-                .collect();
+            let mut headers = msg.forwarded_headers();
+            headers.retain(|(k, _)| !DEAD_HEADERS.contains(&k.as_ref()));
             (destination, headers)
         }
         // A webhook the receiver could not route: route it again with today's config.
@@ -291,30 +282,24 @@ async fn republish(
                 triggered_at: msg.header(header::TRIGGERED_AT).map(str::to_owned),
                 event_id: msg.header(header::EVENT_ID).map(str::to_owned),
             };
-            let class = subject::classify(&meta.topic);
-            let Some(subject) = subject::subject(class, &meta.topic, &msg.body) else {
-                return Err(format!("topic `{}` is not handled", meta.topic));
+            let received_at = msg
+                .header(header::RECEIVED_AT)
+                .unwrap_or_default()
+                .to_owned();
+            let Some(event) = route(meta, &msg.body, received_at, shops) else {
+                return Err(format!("topic `{}` is not handled", msg.topic()));
             };
-            if let Subject::Unusable(u) = &subject {
-                return Err(format!("still unusable: {}", u.detail));
+            match &event.subject {
+                Subject::Unusable(u) if u.reason == DeadLetterReason::UnknownShop => {
+                    return Err(format!("shop `{shop}` is still not configured"));
+                }
+                Subject::Unusable(u) => return Err(format!("still unusable: {}", u.detail)),
+                _ => {}
             }
-            if class != subject::TopicClass::Compliance
-                && !ShopDomain::parse(&shop).is_ok_and(|d| shops.contains(&d))
-            {
-                return Err(format!("shop `{shop}` is still not configured"));
-            }
-            let event = crate::event::Event {
-                meta,
-                subject,
-                received_at: msg
-                    .header(header::RECEIVED_AT)
-                    .unwrap_or_default()
-                    .to_owned(),
-            };
             (event.destination(partitions), event.headers())
         }
     };
-    headers.push(("orderflow-replayed".into(), "true".into()));
+    headers.push((header::REPLAYED.into(), "true".into()));
     let id = msg.message_id.clone().unwrap_or_default();
     publisher
         .publish(&Outgoing {

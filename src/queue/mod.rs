@@ -2,6 +2,7 @@
 //! only when it is confirmed and routed. Knows nothing about orders.
 
 pub mod connection;
+pub mod consumer;
 pub mod delay;
 pub mod names;
 pub mod publisher;

@@ -8,7 +8,6 @@
 pub mod dedupe;
 pub mod error;
 pub mod headers;
-pub mod subject;
 pub mod verify;
 
 use std::collections::HashSet;
@@ -27,13 +26,13 @@ use secrecy::SecretString;
 use tracing::Instrument;
 
 use crate::clock::Clock;
-use crate::event::{Event, Subject, Unusable};
+use crate::event::subject::{self, TopicClass};
+use crate::event::{Subject, header, route};
 use crate::id::ShopDomain;
 use crate::queue::{Outgoing, Publisher};
 use crate::telemetry::Metrics;
 use dedupe::Dedupe;
 pub use error::WebhookError;
-use subject::TopicClass;
 use verify::Unverified;
 
 /// Shopify's retries of one delivery span about four hours, but a retry only follows a failed
@@ -127,31 +126,17 @@ impl Receiver {
                 tracing::info!("duplicate delivery: already queued");
                 return Ok(Accepted::Duplicate);
             }
-            let class = subject::classify(&meta.topic);
-            let Some(mut subject) = subject::subject(class, &meta.topic, verified.body) else {
+            let received_at = self.clock.now().to_string();
+            let Some(event) = route(meta, verified.body, received_at, &self.shops) else {
                 tracing::info!("topic not handled by orderflow: acknowledged, not queued");
                 return Ok(Accepted::Ignored);
             };
-            if class != TopicClass::Compliance && !self.is_configured(&meta.shop) {
-                subject = Subject::Unusable(Unusable {
-                    reason: "unknown_shop",
-                    detail: format!(
-                        "shop `{}` is not in the configuration: add a [[shops]] entry, then replay",
-                        meta.shop
-                    ),
-                });
-            }
-            let accepted = match &subject {
+            let accepted = match &event.subject {
                 Subject::Unusable(u) => {
-                    tracing::warn!(reason = u.reason, detail = %u.detail, "unusable webhook: dead-lettering");
+                    tracing::warn!(reason = u.reason.as_str(), detail = %u.detail, "unusable webhook: dead-lettering");
                     Accepted::DeadLettered
                 }
                 _ => Accepted::Published,
-            };
-            let event = Event {
-                meta,
-                subject,
-                received_at: self.clock.now().to_string(),
             };
             let outgoing = Outgoing {
                 destination: event.destination(self.partitions),
@@ -173,10 +158,6 @@ impl Receiver {
         .instrument(span)
         .await
     }
-
-    fn is_configured(&self, shop: &str) -> bool {
-        ShopDomain::parse(shop).is_ok_and(|d| self.shops.contains(&d))
-    }
 }
 
 async fn receive(
@@ -185,7 +166,7 @@ async fn receive(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let topic = headers
-        .get(crate::event::header::TOPIC)
+        .get(header::TOPIC)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("unknown")
         .to_owned();

@@ -13,8 +13,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::disposition::{Disposition, Settled, Settler};
-use super::message::Incoming;
 use crate::clock::Clock;
+use crate::event::Incoming;
+use crate::queue::consumer::incoming;
 use crate::queue::{Broker, Session};
 
 /// Handles one message to the end. Implementations must be idempotent: a message can arrive
@@ -113,7 +114,7 @@ impl<H: Handler, O: Observer> Consumers<H, O> {
             };
             let Some(delivery) = next else { break };
             let delivery = delivery?;
-            let msg = Incoming::from_delivery(&delivery);
+            let msg = incoming(&delivery);
             let span = tracing::info_span!(
                 "message",
                 queue = %queue,

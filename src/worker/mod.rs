@@ -5,9 +5,8 @@
 pub mod compliance;
 pub mod consumer;
 pub mod disposition;
-pub mod message;
 pub mod order;
 
+pub use crate::event::Incoming;
 pub use consumer::{Consumers, Handler, Observer};
 pub use disposition::{Disposition, Settled, Settler};
-pub use message::Incoming;

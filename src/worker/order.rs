@@ -9,6 +9,7 @@ use super::compliance::Uninstalled;
 use super::{Disposition, Handler, Incoming};
 use crate::clock::Clock;
 use crate::config::{Config, ShopConfig};
+use crate::event::{DeadLetterReason, Kind};
 use crate::id::OrderId;
 use crate::rules::decision::{METAFIELD_KEY, METAFIELD_NAMESPACE, METAFIELD_TYPE};
 use crate::rules::plan::{Action, Plan, Step};
@@ -37,7 +38,7 @@ impl Handler for OrderHandler {
             .find(|s| s.domain.as_str() == raw_shop)
         else {
             return Disposition::DeadLetter {
-                reason: "unknown_shop",
+                reason: DeadLetterReason::UnknownShop,
                 detail: format!(
                     "shop `{raw_shop}` is not configured: add it, then `orderflow dlq replay`"
                 ),
@@ -45,13 +46,17 @@ impl Handler for OrderHandler {
         };
         if self.uninstalled.contains(raw_shop) {
             return Disposition::DeadLetter {
-                reason: "unauthorized",
+                reason: DeadLetterReason::Unauthorized,
                 detail: "the app was uninstalled from this shop".into(),
             };
         }
-        match (msg.event_kind(), msg.order_id(), msg.fulfillment_order_id()) {
-            (Some("order"), Some(order), _) => self.reconcile(shop, order, msg).await,
-            (Some("fulfillment_order"), _, Some(gid)) => {
+        match (
+            msg.message_kind(),
+            msg.order_id(),
+            msg.fulfillment_order_id(),
+        ) {
+            (Some(Kind::Order), Some(order), _) => self.reconcile(shop, order, msg).await,
+            (Some(Kind::FulfillmentOrder), _, Some(gid)) => {
                 match self
                     .call(
                         "fulfillment_order_order",
@@ -63,9 +68,12 @@ impl Handler for OrderHandler {
                     Err(e) => self.failed(e, msg),
                 }
             }
-            (kind, _, _) => Disposition::DeadLetter {
-                reason: "unroutable",
-                detail: format!("a message of kind {kind:?} without the id it needs"),
+            _ => Disposition::DeadLetter {
+                reason: DeadLetterReason::Unroutable,
+                detail: format!(
+                    "a message of kind {:?} without the id it needs",
+                    msg.event_kind()
+                ),
             },
         }
     }
@@ -210,7 +218,7 @@ impl OrderHandler {
                 error: e.to_string(),
             },
             ShopifyError::Unauthorized { .. } => Disposition::DeadLetter {
-                reason: "unauthorized",
+                reason: DeadLetterReason::Unauthorized,
                 detail: format!("{e}: the token was refused (app uninstalled or scopes revoked)"),
             },
             // Shopify disagreed with a plan made from a snapshot that may have been stale:
@@ -219,13 +227,28 @@ impl OrderHandler {
                 error: e.to_string(),
             },
             ShopifyError::UserErrors { .. } => Disposition::DeadLetter {
-                reason: "user_errors",
+                reason: DeadLetterReason::UserErrors,
                 detail: e.to_string(),
             },
             _ => Disposition::DeadLetter {
-                reason: e.class(),
+                reason: reason_of(&e),
                 detail: e.to_string(),
             },
         }
+    }
+}
+
+/// The dead-letter reason of a Shopify error: the same text as its `class()` (the metric label).
+fn reason_of(e: &ShopifyError) -> DeadLetterReason {
+    match e {
+        ShopifyError::UnknownShop(_) => DeadLetterReason::UnknownShop,
+        ShopifyError::InvalidRequest { .. } => DeadLetterReason::InvalidRequest,
+        ShopifyError::Transient { .. } => DeadLetterReason::Transient,
+        ShopifyError::Unauthorized { .. } => DeadLetterReason::Unauthorized,
+        ShopifyError::NotFound { .. } => DeadLetterReason::NotFound,
+        ShopifyError::ShopUnavailable { .. } => DeadLetterReason::ShopUnavailable,
+        ShopifyError::UserErrors { .. } => DeadLetterReason::UserErrors,
+        ShopifyError::Schema { .. } => DeadLetterReason::Schema,
+        ShopifyError::MaxCostExceeded { .. } => DeadLetterReason::MaxCostExceeded,
     }
 }

@@ -22,8 +22,8 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{App, Roles};
 use super::DemoArgs;
+use crate::app::{App, Roles};
 use crate::clock::{Clock, ManualClock};
 use crate::id::ShopDomain;
 use crate::rules::Rules;

@@ -84,7 +84,7 @@ pub async fn drain(queue: &str) -> Vec<Got> {
 
 fn got(queue: &str, d: &Delivery) -> Got {
     // Parsed the way the workers parse a delivery.
-    let m = orderflow::worker::Incoming::from_delivery(d);
+    let m = orderflow::queue::consumer::incoming(d);
     Got {
         queue: queue.to_owned(),
         body: m.body,
