@@ -332,13 +332,12 @@ async fn run_ceiling(
                     let p =
                         orderflow::event::partition(SHOP, &order.order_id.to_string(), PARTITIONS);
                     let msg = Outgoing {
-                        destination: Destination::Partition(p),
                         message_id: &message_id,
                         kind: "orders/create",
                         headers: vec![("X-Shopify-Topic".into(), "orders/create".to_owned())],
                         body: &order.body,
                     };
-                    match publisher.publish(&msg).await {
+                    match publisher.publish(Destination::Partition(p), &msg).await {
                         Ok(_) => ok += 1,
                         Err(_) => errors += 1,
                     }

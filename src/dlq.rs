@@ -1,24 +1,19 @@
 //! Dead-letter operations for ops: list, replay (after the cause is fixed) and purge the
 //! messages in `<prefix>.dead`, filtered by reason and shop.
 //!
-//! The dead-letter queue is read with a consumer and manual acks: the ready messages are
-//! counted, that many are taken, the matching ones are acted on (republished, or dropped) and
-//! acked, and every other one is returned to the queue untouched when the channel closes.
+//! This is the policy: which letters match, and what list, replay and purge do with each.
+//! Reading the queue (count, take, ack the ones acted on, return the rest) is
+//! `queue::dead_letter`'s.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::time::Duration;
-
-use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
-use lapin::types::FieldTable;
 
 use crate::event::route::is_configured;
 use crate::event::{
     DeadLetterReason, Destination, Incoming, Kind, Subject, WebhookMeta, header, route,
 };
 use crate::id::ShopDomain;
-use crate::queue::consumer::incoming;
+use crate::queue::dead_letter::DeadLetters;
 use crate::queue::{Outgoing, Publisher, QueueError};
 
 /// Which dead letters an operation applies to.
@@ -69,8 +64,6 @@ impl DeadLetter {
 pub enum DlqError {
     #[error(transparent)]
     Queue(#[from] QueueError),
-    #[error("broker error: {0}")]
-    Broker(#[from] lapin::Error),
 }
 
 /// What to do with each matching dead letter.
@@ -137,61 +130,18 @@ async fn pass(
     action: Action<'_>,
     matches: &(dyn Fn(&DeadLetter) -> bool + Sync),
 ) -> Result<Report, DlqError> {
-    let session = publisher
-        .broker()
-        .wait_connected(Duration::from_secs(10))
-        .await?;
-    let queue = publisher.names().dead_queue();
-    let channel = session.connection.create_channel().await?;
-    let declared = channel
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await?;
-    let count = declared.message_count() as usize;
+    let mut letters = DeadLetters::open(publisher.broker(), publisher.names()).await?;
     let mut report = Report::default();
-    if count == 0 {
-        return Ok(report);
-    }
-    channel
-        .basic_qos(
-            count.min(u16::MAX as usize) as u16,
-            BasicQosOptions::default(),
-        )
-        .await?;
-    let mut deliveries = channel
-        .basic_consume(
-            queue.as_str().into(),
-            "orderflow-dlq".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
     let limit = filter.limit.unwrap_or(usize::MAX);
-    let mut taken = 0;
-    let mut acked = 0;
-    while taken < count {
-        let Ok(Some(delivery)) =
-            tokio::time::timeout(Duration::from_secs(5), deliveries.next()).await
-        else {
-            break;
-        };
-        let delivery = delivery?;
-        taken += 1;
-        let letter = DeadLetter::from(incoming(&delivery));
+    while let Some(delivery) = letters.next().await? {
+        let letter = DeadLetter::from(delivery.message().clone());
         if !letter.matches(filter) || !matches(&letter) || report.matched.len() >= limit {
             continue;
         }
         match &action {
             Action::Keep => report.matched.push(letter),
             Action::Drop => {
-                delivery.ack(BasicAckOptions::default()).await?;
-                acked += 1;
+                letters.ack(delivery).await?;
                 report.matched.push(letter);
             }
             Action::Replay {
@@ -200,39 +150,14 @@ async fn pass(
                 partitions,
             } => match republish(publisher, &letter.message, shops, *partitions).await {
                 Ok(()) => {
-                    delivery.ack(BasicAckOptions::default()).await?;
-                    acked += 1;
+                    letters.ack(delivery).await?;
                     report.matched.push(letter);
                 }
                 Err(why) => report.kept.push((letter, why)),
             },
         }
     }
-    // Closing the channel returns every unacked message to the queue. A quorum queue counts
-    // them back a moment later; wait for that, so the next pass (or `dlq list` right after a
-    // replay) sees every letter that stayed.
-    channel.close(200, "dlq pass done".into()).await?;
-    let remaining = taken - acked;
-    let counter = session.connection.create_channel().await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let ready = counter
-            .queue_declare(
-                queue.as_str().into(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await?
-            .message_count() as usize;
-        if ready >= remaining || tokio::time::Instant::now() >= deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let _ = counter.close(200, "counted".into()).await;
+    letters.close().await?;
     Ok(report)
 }
 
@@ -302,13 +227,15 @@ async fn republish(
     headers.push((header::REPLAYED.into(), "true".into()));
     let id = msg.message_id.clone().unwrap_or_default();
     publisher
-        .publish(&Outgoing {
+        .publish(
             destination,
-            message_id: &id,
-            kind: msg.topic(),
-            headers,
-            body: &msg.body,
-        })
+            &Outgoing {
+                message_id: &id,
+                kind: msg.topic(),
+                headers,
+                body: &msg.body,
+            },
+        )
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())

@@ -1,11 +1,167 @@
-//! Reading from the broker: a delivery is turned into the message contract's `Incoming` once,
-//! here.
+//! The consume loops: one consumer per queue (prefetch 1, manual acks), each delivery handled to
+//! the end and settled before the next. A broker delivery becomes the message contract's
+//! `Incoming` once, here, and is settled by value: `ack` or `requeue` consumes it, so a
+//! delivery cannot be settled twice. When the connection is lost the loops end, and `run`
+//! starts them again on the next session.
 
-use lapin::types::AMQPValue;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
+use futures_util::StreamExt;
+use lapin::Acker;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::types::{AMQPValue, FieldTable};
+use tokio_util::sync::CancellationToken;
+
+use super::QueueError;
+use super::connection::{Broker, Session};
 use crate::event::Incoming;
 
-/// The message of a broker delivery, headers as strings.
+/// One message taken from a queue and not settled yet. Dropped unsettled, it goes back to the
+/// queue when its channel closes.
+#[derive(Debug)]
+pub struct Delivery {
+    message: Incoming,
+    acker: Acker,
+}
+
+impl Delivery {
+    pub(crate) fn from_lapin(d: lapin::message::Delivery) -> Self {
+        let message = incoming(&d);
+        Self {
+            message,
+            acker: d.acker,
+        }
+    }
+
+    pub fn message(&self) -> &Incoming {
+        &self.message
+    }
+
+    /// Done with: the broker forgets the message. The message is handed back for the caller's
+    /// records (logs, metrics), settled.
+    pub async fn ack(self) -> Result<Incoming, QueueError> {
+        self.acker
+            .ack(BasicAckOptions::default())
+            .await
+            .map_err(QueueError::from_lapin)?;
+        Ok(self.message)
+    }
+
+    /// Not settled: the broker puts the message back and delivers it again (the queue's delivery
+    /// limit stops a loop).
+    pub async fn requeue(self) -> Result<(), QueueError> {
+        self.acker
+            .nack(BasicNackOptions {
+                requeue: true,
+                ..Default::default()
+            })
+            .await
+            .map(|_| ())
+            .map_err(QueueError::from_lapin)
+    }
+}
+
+/// Handles and settles one delivery. An error ends this consumer's loop (the channel is
+/// suspect); it starts again on the next session.
+pub trait Consume: Send + Sync + 'static {
+    fn consume(
+        &self,
+        queue: &str,
+        delivery: Delivery,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// Consumes `queues` until `stop`: the delivery in hand is finished and settled, then the loops
+/// end. Each queue has its own channel and loop; a failing loop gets the session replaced.
+pub async fn run<C: Consume>(
+    broker: Broker,
+    queues: Vec<String>,
+    consumer: Arc<C>,
+    stop: CancellationToken,
+) {
+    loop {
+        let session = tokio::select! {
+            _ = stop.cancelled() => return,
+            s = broker.wait_connected(Duration::from_secs(3600)) => match s {
+                Ok(s) => s,
+                Err(_) => continue,
+            },
+        };
+        let session_lost = CancellationToken::new();
+        let loops: Vec<_> = queues
+            .iter()
+            .map(|queue| {
+                let consumer = consumer.clone();
+                let broker = broker.clone();
+                let queue = queue.clone();
+                let stop = stop.clone();
+                let lost = session_lost.clone();
+                let session = session.clone();
+                tokio::spawn(async move {
+                    let result = consume(&*consumer, &session, &queue, &stop).await;
+                    if let Err(e) = result {
+                        tracing::warn!(queue = %queue, error = %e, "consumer stopped; restarting on the next connection");
+                        broker.report_broken(&session);
+                    }
+                    lost.cancel();
+                })
+            })
+            .collect();
+        // Wait until one loop ends (connection trouble) or we are told to stop.
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = session_lost.cancelled() => {}
+        }
+        for l in loops {
+            let _ = l.await;
+        }
+        if stop.is_cancelled() {
+            return;
+        }
+        // Let the supervisor notice and replace the session.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn consume<C: Consume>(
+    consumer: &C,
+    session: &Session,
+    queue: &str,
+    stop: &CancellationToken,
+) -> Result<(), QueueError> {
+    let lapin = QueueError::from_lapin;
+    let channel = session.connection.create_channel().await.map_err(lapin)?;
+    // One message at a time per queue: the next waits until this one is settled.
+    channel
+        .basic_qos(1, BasicQosOptions::default())
+        .await
+        .map_err(lapin)?;
+    let mut deliveries = channel
+        .basic_consume(
+            queue.into(),
+            format!("orderflow-{}", std::process::id()).as_str().into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(lapin)?;
+    loop {
+        let next = tokio::select! {
+            _ = stop.cancelled() => break,
+            next = deliveries.next() => next,
+        };
+        let Some(delivery) = next else { break };
+        let delivery = Delivery::from_lapin(delivery.map_err(lapin)?);
+        consumer.consume(queue, delivery).await?;
+    }
+    let _ = channel.close(200, "worker stopping".into()).await;
+    Ok(())
+}
+
+/// The message of a broker delivery, headers as strings. Public for test probes that read a
+/// queue directly and want it parsed the way the consumers parse it.
 pub fn incoming(d: &lapin::message::Delivery) -> Incoming {
     let headers = d
         .properties

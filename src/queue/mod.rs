@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod consumer;
+pub mod dead_letter;
 pub mod delay;
 pub mod names;
 pub mod publisher;

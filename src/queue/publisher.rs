@@ -10,13 +10,13 @@ use lapin::{BasicProperties, Confirmation};
 
 use super::QueueError;
 use super::connection::Broker;
+use super::delay::Tier;
 use super::names::{Names, key};
 use crate::event::Destination;
 
-/// One message to publish.
+/// One message to publish; where it goes is an argument of the publish.
 #[derive(Debug, Clone)]
 pub struct Outgoing<'a> {
-    pub destination: Destination,
     /// Deduplication key for consumers; the webhook id.
     pub message_id: &'a str,
     /// AMQP `type`: the topic.
@@ -52,14 +52,34 @@ impl Publisher {
         &self.names
     }
 
-    /// Publishes and waits for the confirm. Returns how long the confirm took.
-    pub async fn publish(&self, msg: &Outgoing<'_>) -> Result<Duration, QueueError> {
-        let (exchange, routing_key) = self.route(msg.destination);
+    /// Publishes to `destination` and waits for the confirm. Returns how long the confirm took.
+    pub async fn publish(
+        &self,
+        destination: Destination,
+        msg: &Outgoing<'_>,
+    ) -> Result<Duration, QueueError> {
+        let (exchange, routing_key) = self.route(destination);
         self.publish_raw(&exchange, &routing_key, msg).await
     }
 
-    /// Publishes to an explicit exchange and routing key (delays, replays).
-    pub async fn publish_raw(
+    /// Publishes `msg` on its way back to `partition` after a delay of `remaining`: to the
+    /// longest tier that does not overshoot, or the shortest when less than that remains (the
+    /// consumer sends a message that came back early on its next hop). The message keeps the
+    /// partition's routing key through the tier's fanout exchange. Returns the tier used.
+    pub async fn delay(
+        &self,
+        partition: u16,
+        remaining: Duration,
+        msg: &Outgoing<'_>,
+    ) -> Result<Tier, QueueError> {
+        let tier = Tier::next_hop(remaining).unwrap_or(Tier::shortest());
+        let exchange = self.names.delay_exchange(tier);
+        self.publish_raw(&exchange, &key::partition(partition), msg)
+            .await?;
+        Ok(tier)
+    }
+
+    async fn publish_raw(
         &self,
         exchange: &str,
         routing_key: &str,

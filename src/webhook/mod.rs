@@ -138,21 +138,25 @@ impl Receiver {
                 }
                 _ => Accepted::Published,
             };
+            let destination = event.destination(self.partitions);
             let outgoing = Outgoing {
-                destination: event.destination(self.partitions),
                 message_id: &event.meta.webhook_id,
                 kind: &event.meta.topic,
                 headers: event.headers(),
                 body: verified.body,
             };
-            let took = self.publisher.publish(&outgoing).await.inspect_err(|e| {
+            let took = self
+                .publisher
+                .publish(destination, &outgoing)
+                .await
+                .inspect_err(|e| {
                 tracing::warn!(error = %e, "publish failed: answering 503 so Shopify retries");
             })?;
             self.metrics
                 .publish_confirm_seconds
                 .observe(took.as_secs_f64());
             self.dedupe.remember(&event.meta.webhook_id, Instant::now());
-            tracing::info!(destination = ?outgoing.destination, confirm_ms = took.as_millis() as u64, "queued");
+            tracing::info!(?destination, confirm_ms = took.as_millis() as u64, "queued");
             Ok(accepted)
         }
         .instrument(span)

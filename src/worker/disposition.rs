@@ -12,7 +12,6 @@ use crate::event::header::{self, delay as delay_header};
 use crate::event::{DeadLetterReason, Destination, Incoming, Kind, PartitionKey, partition_of};
 use crate::id::OrderId;
 use crate::queue::delay::Tier;
-use crate::queue::names::key;
 use crate::queue::{Outgoing, Publisher, QueueError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,22 +122,22 @@ impl Settler {
                 headers.push((header::KIND.into(), Kind::Order.as_str().into()));
                 headers.push((header::ORDER_ID.into(), order_id.0.to_string()));
                 let id = format!("{}:order", msg.message_id.as_deref().unwrap_or(""));
+                let outgoing = Outgoing {
+                    message_id: &id,
+                    kind: msg.topic(),
+                    headers,
+                    body: &msg.body,
+                };
                 self.publisher
-                    .publish(&Outgoing {
-                        destination: Destination::Partition(p),
-                        message_id: &id,
-                        kind: msg.topic(),
-                        headers,
-                        body: &msg.body,
-                    })
+                    .publish(Destination::Partition(p), &outgoing)
                     .await?;
                 Ok(Settled::Rerouted)
             }
         }
     }
 
-    /// Publishes `msg` to the delay tier for the next hop towards `due`, or straight back to
-    /// its partition when less than the shortest tier remains.
+    /// Sends `msg` on its next hop towards `due`, no longer than `max_delay_hop`; the queue
+    /// picks the tier.
     async fn delay(
         &self,
         msg: &Incoming,
@@ -154,19 +153,18 @@ impl Settler {
             .min(self.max_delay_hop);
         headers.retain(|(k, _)| k != delay_header::DUE_AT);
         headers.push((delay_header::DUE_AT.into(), due.to_string()));
-        let routing_key = key::partition(self.partition_of(msg));
         let id = format!("{}:{id_suffix}", msg.message_id.as_deref().unwrap_or(""));
         let outgoing = Outgoing {
-            destination: Destination::Partition(self.partition_of(msg)),
             message_id: &id,
             kind: msg.topic(),
             headers,
             body: &msg.body,
         };
-        let tier = Tier::next_hop(remaining).unwrap_or(Tier::shortest());
-        let exchange = self.publisher.names().delay_exchange(tier);
-        self.publisher
-            .publish_raw(&exchange, &routing_key, &outgoing)
+        // Without an id the message has no partition of its own: partition 0, as ever.
+        let partition = msg.partition(self.partitions).unwrap_or(0);
+        let tier = self
+            .publisher
+            .delay(partition, remaining, &outgoing)
             .await?;
         Ok(Settled::Delayed { tier: tier.name() })
     }
@@ -206,21 +204,14 @@ impl Settler {
         }
         headers.push((header::DEAD_LETTERED_AT.into(), now.to_string()));
         let id = msg.message_id.clone().unwrap_or_default();
-        self.publisher
-            .publish(&Outgoing {
-                destination: Destination::Dead,
-                message_id: &id,
-                kind: msg.topic(),
-                headers,
-                body: &msg.body,
-            })
-            .await?;
+        let outgoing = Outgoing {
+            message_id: &id,
+            kind: msg.topic(),
+            headers,
+            body: &msg.body,
+        };
+        self.publisher.publish(Destination::Dead, &outgoing).await?;
         Ok(Settled::DeadLettered { reason })
-    }
-
-    /// The partition a message belongs to, from its own headers (0 without an id).
-    fn partition_of(&self, msg: &Incoming) -> u16 {
-        msg.partition(self.partitions).unwrap_or(0)
     }
 }
 
