@@ -10,7 +10,7 @@ use super::{DlqAction, DlqFilter};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Env};
 use crate::dlq::{self, DeadLetter, Filter};
-use crate::queue::{Broker, Names, Publisher, Topology};
+use crate::queue::{Broker, Publisher, Topology};
 
 pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
     let config = match Config::load(config_path, &Env::from_process()) {
@@ -21,16 +21,9 @@ pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
         }
     };
     let stop = CancellationToken::new();
-    let names = Names::new(config.amqp.prefix.clone());
-    let broker = Broker::start(
-        config.amqp.url.clone(),
-        Topology {
-            names: names.clone(),
-            partitions: config.amqp.partitions,
-            delivery_limit: config.amqp.delivery_limit,
-        },
-        stop.clone(),
-    );
+    let topology = Topology::for_config(&config.amqp);
+    let names = topology.names.clone();
+    let broker = Broker::start(config.amqp.url.clone(), topology, stop.clone());
     if broker
         .wait_connected(Duration::from_secs(10))
         .await

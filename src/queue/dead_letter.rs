@@ -6,10 +6,11 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use lapin::options::{BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
+use lapin::options::{BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use lapin::{Channel, Consumer};
 
+use super::admin::ready;
 use super::consumer::Delivery;
 use super::{Broker, Names, QueueError, Session};
 
@@ -125,20 +126,4 @@ impl DeadLetters {
         let _ = counter.close(200, "counted".into()).await;
         Ok(())
     }
-}
-
-/// The ready messages of `queue` (a passive declare: it must exist).
-async fn ready(channel: &Channel, queue: &str) -> Result<usize, QueueError> {
-    let declared = channel
-        .queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .map_err(QueueError::from_lapin)?;
-    Ok(declared.message_count() as usize)
 }
