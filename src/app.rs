@@ -176,7 +176,8 @@ impl App {
         let names = topology.names.clone();
         let broker_stop = CancellationToken::new();
         let broker = Broker::start(config.amqp.url.clone(), topology, broker_stop.clone());
-        let publisher = Publisher::new(broker.clone(), names.clone(), config.amqp.confirm_timeout);
+        let publisher = Publisher::new(broker.clone(), names.clone(), config.amqp.confirm_timeout)
+            .with_clock(clock.clone());
         let metrics = Arc::new(Metrics::new());
         let config = Arc::new(config);
         let (workers, client) = if roles.work {

@@ -2,6 +2,7 @@
 //! a time budget. A nack, a return (unroutable) or a timeout is an error, never a success.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lapin::options::BasicPublishOptions;
@@ -12,6 +13,7 @@ use super::QueueError;
 use super::connection::Broker;
 use super::delay::Tier;
 use super::names::{Names, key};
+use crate::clock::{Clock, SystemClock};
 use crate::event::Destination;
 
 /// One message to publish; where it goes is an argument of the publish.
@@ -25,23 +27,43 @@ pub struct Outgoing<'a> {
     pub body: &'a [u8],
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Publisher {
     broker: Broker,
     names: Names,
     budget: Duration,
+    /// Stamps each message's AMQP `timestamp`.
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher")
+            .field("broker", &self.broker)
+            .field("names", &self.names)
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Delivery mode 2: the broker writes the message to disk.
 const PERSISTENT: u8 = 2;
 
 impl Publisher {
+    /// A publisher that stamps messages with the system clock.
     pub fn new(broker: Broker, names: Names, budget: Duration) -> Self {
         Self {
             broker,
             names,
             budget,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Stamps messages with `clock` instead (the app's, so tests can drive it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn broker(&self) -> &Broker {
@@ -99,12 +121,8 @@ impl Publisher {
             .with_content_type("application/json".into())
             .with_message_id(msg.message_id.into())
             .with_type(msg.kind.into())
-            .with_timestamp(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0),
-            )
+            // Whole seconds since the epoch; 0 before it.
+            .with_timestamp(u64::try_from(self.clock.now().as_second()).unwrap_or(0))
             .with_headers(headers);
         let confirmed = async {
             let confirm = session
