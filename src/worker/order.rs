@@ -10,7 +10,7 @@ use super::{Disposition, Handler, Incoming};
 use crate::clock::Clock;
 use crate::config::{Config, ShopConfig};
 use crate::event::{DeadLetterReason, Kind};
-use crate::id::OrderId;
+use crate::id::{OrderId, ShopDomain};
 use crate::rules::decision::{METAFIELD_KEY, METAFIELD_NAMESPACE, METAFIELD_TYPE};
 use crate::rules::plan::{Action, Plan, Step};
 use crate::shopify::enums::HoldReason;
@@ -31,12 +31,8 @@ pub struct OrderHandler {
 impl Handler for OrderHandler {
     async fn handle(&self, msg: &Incoming) -> Disposition {
         let raw_shop = msg.shop().unwrap_or_default();
-        let Some(shop) = self
-            .config
-            .shops
-            .iter()
-            .find(|s| s.domain.as_str() == raw_shop)
-        else {
+        let configured = ShopDomain::parse(raw_shop).ok();
+        let Some(shop) = configured.as_ref().and_then(|d| self.config.shop(d)) else {
             return Disposition::DeadLetter {
                 reason: DeadLetterReason::UnknownShop,
                 detail: format!(
@@ -256,7 +252,6 @@ fn reason_of(e: &ShopifyError) -> DeadLetterReason {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::id::ShopDomain;
 
     #[test]
     fn a_shopify_error_dead_letters_under_its_class() {
