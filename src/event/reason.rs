@@ -6,7 +6,7 @@ use std::fmt;
 macro_rules! reasons {
     ($($(#[$doc:meta])* $variant:ident => $text:literal,)*) => {
         /// A stable dead-letter reason.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
         pub enum DeadLetterReason {
             $($(#[$doc])* $variant,)*
         }
@@ -57,6 +57,13 @@ reasons! {
     MaxCostExceeded => "max_cost_exceeded",
 }
 
+/// Debug is the header value, quoted: logs of a settled message read as they always did.
+impl fmt::Debug for DeadLetterReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 impl fmt::Display for DeadLetterReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -77,5 +84,9 @@ mod tests {
             assert!(t.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{t}");
         }
         assert_eq!(DeadLetterReason::UnknownShop.to_string(), "unknown_shop");
+        assert_eq!(
+            format!("{:?}", DeadLetterReason::MaxAttempts),
+            format!("{:?}", "max_attempts")
+        );
     }
 }

@@ -14,9 +14,20 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, Bas
 use lapin::types::{AMQPValue, FieldTable};
 use tokio_util::sync::CancellationToken;
 
-use super::QueueError;
 use super::connection::{Broker, Session};
 use crate::event::Incoming;
+
+/// The broker failed while consuming or settling: the channel is suspect, so the loop ends and
+/// starts again on the next session. Shown as the broker's own text.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ConsumeError(#[from] lapin::Error);
+
+impl From<ConsumeError> for super::QueueError {
+    fn from(ConsumeError(e): ConsumeError) -> Self {
+        super::QueueError::from_lapin(e)
+    }
+}
 
 /// One message taken from a queue and not settled yet. Dropped unsettled, it goes back to the
 /// queue when its channel closes.
@@ -41,25 +52,21 @@ impl Delivery {
 
     /// Done with: the broker forgets the message. The message is handed back for the caller's
     /// records (logs, metrics), settled.
-    pub async fn ack(self) -> Result<Incoming, QueueError> {
-        self.acker
-            .ack(BasicAckOptions::default())
-            .await
-            .map_err(QueueError::from_lapin)?;
+    pub async fn ack(self) -> Result<Incoming, ConsumeError> {
+        self.acker.ack(BasicAckOptions::default()).await?;
         Ok(self.message)
     }
 
     /// Not settled: the broker puts the message back and delivers it again (the queue's delivery
     /// limit stops a loop).
-    pub async fn requeue(self) -> Result<(), QueueError> {
+    pub async fn requeue(self) -> Result<(), ConsumeError> {
         self.acker
             .nack(BasicNackOptions {
                 requeue: true,
                 ..Default::default()
             })
-            .await
-            .map(|_| ())
-            .map_err(QueueError::from_lapin)
+            .await?;
+        Ok(())
     }
 }
 
@@ -70,7 +77,7 @@ pub trait Consume: Send + Sync + 'static {
         &self,
         queue: &str,
         delivery: Delivery,
-    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    ) -> impl Future<Output = Result<(), ConsumeError>> + Send;
 }
 
 /// Consumes `queues` until `stop`: the delivery in hand is finished and settled, then the loops
@@ -130,14 +137,10 @@ async fn consume<C: Consume>(
     session: &Session,
     queue: &str,
     stop: &CancellationToken,
-) -> Result<(), QueueError> {
-    let lapin = QueueError::from_lapin;
-    let channel = session.connection.create_channel().await.map_err(lapin)?;
+) -> Result<(), ConsumeError> {
+    let channel = session.connection.create_channel().await?;
     // One message at a time per queue: the next waits until this one is settled.
-    channel
-        .basic_qos(1, BasicQosOptions::default())
-        .await
-        .map_err(lapin)?;
+    channel.basic_qos(1, BasicQosOptions::default()).await?;
     let mut deliveries = channel
         .basic_consume(
             queue.into(),
@@ -145,15 +148,14 @@ async fn consume<C: Consume>(
             BasicConsumeOptions::default(),
             FieldTable::default(),
         )
-        .await
-        .map_err(lapin)?;
+        .await?;
     loop {
         let next = tokio::select! {
             _ = stop.cancelled() => break,
             next = deliveries.next() => next,
         };
         let Some(delivery) = next else { break };
-        let delivery = Delivery::from_lapin(delivery.map_err(lapin)?);
+        let delivery = Delivery::from_lapin(delivery?);
         consumer.consume(queue, delivery).await?;
     }
     let _ = channel.close(200, "worker stopping".into()).await;

@@ -12,8 +12,8 @@ use tracing::Instrument;
 use super::disposition::{Disposition, Settled, Settler};
 use crate::clock::Clock;
 use crate::event::Incoming;
-use crate::queue::consumer::{self, Consume, Delivery};
-use crate::queue::{Broker, QueueError};
+use crate::queue::Broker;
+use crate::queue::consumer::{self, Consume, ConsumeError, Delivery};
 
 /// Handles one message to the end. Implementations must be idempotent: a message can arrive
 /// again after a crash, and other events of the same order may follow it.
@@ -50,7 +50,7 @@ impl<H: Handler, O: Observer> Consumers<H, O> {
 }
 
 impl<H: Handler, O: Observer> Consume for Consumers<H, O> {
-    async fn consume(&self, queue: &str, delivery: Delivery) -> Result<(), QueueError> {
+    async fn consume(&self, queue: &str, delivery: Delivery) -> Result<(), ConsumeError> {
         let msg = delivery.message();
         let span = tracing::info_span!(
             "message",
