@@ -16,7 +16,8 @@ use axum::body::Bytes;
 use orderflow::app::{App, Roles};
 use orderflow::clock::SystemClock;
 use orderflow::config::{Config, Env};
-use orderflow::event::Destination;
+use orderflow::event::{Destination, PartitionKey, partition_of};
+use orderflow::id::OrderId;
 use orderflow::queue::{Admin, Broker, Names, Outgoing, Publisher, Topology};
 use orderflow::webhook::verify::sign;
 use secrecy::SecretString;
@@ -322,8 +323,8 @@ async fn run_ceiling(
                     n += 1;
                     let order = Corpus::pick_from(&corpus, worker, n);
                     let message_id = format!("ref-{base}-{worker}-{n}");
-                    let p =
-                        orderflow::event::partition(SHOP, &order.order_id.to_string(), PARTITIONS);
+                    let key = PartitionKey::Order(OrderId(order.order_id));
+                    let p = partition_of(SHOP, key, PARTITIONS);
                     let msg = Outgoing {
                         message_id: &message_id,
                         kind: "orders/create",
