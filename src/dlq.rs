@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use crate::event::route::is_configured;
 use crate::event::{
-    DeadLetterReason, Destination, Incoming, Kind, Subject, WebhookMeta, header, route,
+    DeadLetterReason, Destination, Incoming, Kind, Routed, Subject, WebhookMeta, header, route,
 };
 use crate::id::ShopDomain;
 use crate::queue::dead_letter::DeadLetters;
@@ -180,63 +180,81 @@ async fn republish(
     shops: &HashSet<ShopDomain>,
     partitions: u16,
 ) -> Result<(), String> {
-    let shop = msg.shop().unwrap_or_default().to_owned();
-    let (destination, mut headers): (Destination, Vec<(Cow<'static, str>, String)>) = match msg
-        .message_kind()
-    {
+    let (destination, mut headers) = match msg.message_kind() {
         Some(kind @ (Kind::Order | Kind::FulfillmentOrder | Kind::Compliance)) => {
-            let destination = match (kind, msg.partition(partitions)) {
-                (Kind::Compliance, _) => Destination::Compliance,
-                (_, Some(p)) => Destination::Partition(p),
-                (_, None) => return Err("no order or fulfillment order id in its headers".into()),
-            };
-            if destination != Destination::Compliance && !is_configured(shops, &shop) {
-                return Err(format!("shop `{shop}` is not configured"));
-            }
-            let mut headers = msg.forwarded_headers();
-            headers.retain(|(k, _)| !DEAD_HEADERS.contains(&k.as_ref()));
-            (destination, headers)
+            resend(msg, kind, shops, partitions)?
         }
         // A webhook the receiver could not route: route it again with today's config.
-        _ => {
-            let meta = WebhookMeta {
-                topic: msg.topic().to_owned(),
-                shop: shop.clone(),
-                webhook_id: msg.webhook_id().to_owned(),
-                api_version: msg.header(header::API_VERSION).map(str::to_owned),
-                triggered_at: msg.header(header::TRIGGERED_AT).map(str::to_owned),
-                event_id: msg.header(header::EVENT_ID).map(str::to_owned),
-            };
-            let received_at = msg
-                .header(header::RECEIVED_AT)
-                .unwrap_or_default()
-                .to_owned();
-            let Some(event) = route(meta, &msg.body, received_at, shops) else {
-                return Err(format!("topic `{}` is not handled", msg.topic()));
-            };
-            match &event.subject {
-                Subject::Unusable(u) if u.reason == DeadLetterReason::UnknownShop => {
-                    return Err(format!("shop `{shop}` is still not configured"));
-                }
-                Subject::Unusable(u) => return Err(format!("still unusable: {}", u.detail)),
-                _ => {}
-            }
-            (event.destination(partitions), event.headers())
-        }
+        _ => reroute(msg, shops, partitions)?,
     };
     headers.push((header::REPLAYED.into(), "true".into()));
     let id = msg.message_id.clone().unwrap_or_default();
+    let outgoing = Outgoing {
+        message_id: &id,
+        kind: msg.topic(),
+        headers,
+        body: &msg.body,
+    };
     publisher
-        .publish(
-            destination,
-            &Outgoing {
-                message_id: &id,
-                kind: msg.topic(),
-                headers,
-                body: &msg.body,
-            },
-        )
+        .publish(destination, &outgoing)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+type Headers = Vec<(Cow<'static, str>, String)>;
+
+/// A message that was routed once: back to its partition (or the compliance queue), without
+/// its dead-letter headers, attempts reset.
+fn resend(
+    msg: &Incoming,
+    kind: Kind,
+    shops: &HashSet<ShopDomain>,
+    partitions: u16,
+) -> Result<(Destination, Headers), String> {
+    let shop = msg.shop().unwrap_or_default();
+    let destination = match (kind, msg.partition(partitions)) {
+        (Kind::Compliance, _) => Destination::Compliance,
+        (_, Some(p)) => Destination::Partition(p),
+        (_, None) => return Err("no order or fulfillment order id in its headers".into()),
+    };
+    if destination != Destination::Compliance && !is_configured(shops, shop) {
+        return Err(format!("shop `{shop}` is not configured"));
+    }
+    let mut headers = msg.forwarded_headers();
+    headers.retain(|(k, _)| !DEAD_HEADERS.contains(&k.as_ref()));
+    Ok((destination, headers))
+}
+
+/// A webhook the receiver dead-lettered as unusable: through the receiver's routing again.
+fn reroute(
+    msg: &Incoming,
+    shops: &HashSet<ShopDomain>,
+    partitions: u16,
+) -> Result<(Destination, Headers), String> {
+    let shop = msg.shop().unwrap_or_default();
+    let meta = WebhookMeta {
+        topic: msg.topic().to_owned(),
+        shop: shop.to_owned(),
+        webhook_id: msg.webhook_id().to_owned(),
+        api_version: msg.header(header::API_VERSION).map(str::to_owned),
+        triggered_at: msg.header(header::TRIGGERED_AT).map(str::to_owned),
+        event_id: msg.header(header::EVENT_ID).map(str::to_owned),
+    };
+    let received_at = msg
+        .header(header::RECEIVED_AT)
+        .unwrap_or_default()
+        .to_owned();
+    let Some(Routed { event, replaced }) = route(meta, &msg.body, received_at, shops) else {
+        return Err(format!("topic `{}` is not handled", msg.topic()));
+    };
+    // A body that is still broken first: it never changes, whatever the config.
+    match (&event.subject, replaced) {
+        (_, Some(body)) => Err(format!("still unusable: {}", body.detail)),
+        (Subject::Unusable(u), None) if u.reason == DeadLetterReason::UnknownShop => {
+            Err(format!("shop `{shop}` is still not configured"))
+        }
+        (Subject::Unusable(u), None) => Err(format!("still unusable: {}", u.detail)),
+        _ => Ok((event.destination(partitions), event.headers())),
+    }
 }

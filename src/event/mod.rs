@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use crate::id::OrderId;
 pub use message::Incoming;
 pub use reason::DeadLetterReason;
-pub use route::route;
+pub use route::{Routed, route};
 
 /// Version of the header layout below.
 pub const VERSION: &str = "1";

@@ -8,7 +8,18 @@ use super::subject::{self, TopicClass};
 use super::{DeadLetterReason, Event, Subject, Unusable, WebhookMeta};
 use crate::id::ShopDomain;
 
-/// The event for one signed webhook; `None` for a topic orderflow does not queue.
+/// One signed webhook, routed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    /// The event as it is published.
+    pub event: Event,
+    /// The body's own verdict when it is unusable AND the shop is unknown: the event then says
+    /// `unknown_shop`, and this is what it replaced. Replay reports it first, since the body
+    /// travels unchanged and can never become usable.
+    pub replaced: Option<Unusable>,
+}
+
+/// Routes one signed webhook; `None` for a topic orderflow does not queue.
 ///
 /// A shop missing from `shops` makes any non-compliance webhook unusable as `unknown_shop`,
 /// whatever its body says: compliance topics are owed an answer even for shops we do not run.
@@ -17,22 +28,29 @@ pub fn route(
     body: &[u8],
     received_at: String,
     shops: &HashSet<ShopDomain>,
-) -> Option<Event> {
+) -> Option<Routed> {
     let class = subject::classify(&meta.topic);
     let mut subject = subject::subject(class, &meta.topic, body)?;
+    let mut replaced = None;
     if class != TopicClass::Compliance && !is_configured(shops, &meta.shop) {
-        subject = Subject::Unusable(Unusable {
+        let unknown = Subject::Unusable(Unusable {
             reason: DeadLetterReason::UnknownShop,
             detail: format!(
                 "shop `{}` is not in the configuration: add a [[shops]] entry, then replay",
                 meta.shop
             ),
         });
+        if let Subject::Unusable(body) = std::mem::replace(&mut subject, unknown) {
+            replaced = Some(body);
+        }
     }
-    Some(Event {
-        meta,
-        subject,
-        received_at,
+    Some(Routed {
+        event: Event {
+            meta,
+            subject,
+            received_at,
+        },
+        replaced,
     })
 }
 
@@ -63,33 +81,35 @@ mod tests {
 
     #[test]
     fn a_known_shop_routes_by_subject() {
-        let e = route(
+        let r = route(
             meta("orders/create", "acme.myshopify.com"),
             br#"{"id":7}"#,
             "t".into(),
             &shops(),
         )
         .unwrap();
-        assert_eq!(e.subject, Subject::Order(OrderId(7)));
+        assert_eq!(r.event.subject, Subject::Order(OrderId(7)));
+        assert_eq!(r.replaced, None);
     }
 
     #[test]
     fn an_unknown_shop_is_unusable_except_for_compliance() {
         for shop in ["other.myshopify.com", "Not A Domain"] {
-            let e = route(meta("orders/create", shop), b"<xml/>", "t".into(), &shops()).unwrap();
-            match e.subject {
+            let r = route(meta("orders/create", shop), b"<xml/>", "t".into(), &shops()).unwrap();
+            match r.event.subject {
                 Subject::Unusable(u) => assert_eq!(u.reason, DeadLetterReason::UnknownShop),
                 other => panic!("{other:?}"),
             }
+            assert_eq!(r.replaced.unwrap().reason, DeadLetterReason::NotJson);
         }
-        let e = route(
+        let r = route(
             meta("shop/redact", "other.myshopify.com"),
             b"{}",
             "t".into(),
             &shops(),
         )
         .unwrap();
-        assert_eq!(e.subject, Subject::Compliance);
+        assert_eq!(r.event.subject, Subject::Compliance);
     }
 
     #[test]

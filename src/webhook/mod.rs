@@ -27,7 +27,7 @@ use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::event::subject::{self, TopicClass};
-use crate::event::{Subject, header, route};
+use crate::event::{Routed, Subject, header, route};
 use crate::id::ShopDomain;
 use crate::queue::{Outgoing, Publisher};
 use crate::telemetry::Metrics;
@@ -127,7 +127,8 @@ impl Receiver {
                 return Ok(Accepted::Duplicate);
             }
             let received_at = self.clock.now().to_string();
-            let Some(event) = route(meta, verified.body, received_at, &self.shops) else {
+            let Some(Routed { event, .. }) = route(meta, verified.body, received_at, &self.shops)
+            else {
                 tracing::info!("topic not handled by orderflow: acknowledged, not queued");
                 return Ok(Accepted::Ignored);
             };
