@@ -43,7 +43,7 @@ use orderflow::app::{App, AppError, Roles};
 use orderflow::clock::{Clock, SystemClock};
 use orderflow::config::{Config, Env};
 use orderflow::id::ShopDomain;
-use orderflow::queue::{Names, Topology};
+use orderflow::queue::{Admin, Topology};
 use orderflow::sandbox::{BucketConfig, Fixture, MutationRecord, Sandbox, SandboxConfig};
 use orderflow::shopify::snapshot::OrderFulfillmentStatus;
 use orderflow::webhook::verify::sign;
@@ -589,17 +589,10 @@ impl Stage {
     async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.server.await??;
-        let conn =
-            lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default()).await?;
-        let ch = conn.create_channel().await?;
-        Topology {
-            names: Names::new(self.config.amqp.prefix.clone()),
-            partitions: self.config.amqp.partitions,
-            delivery_limit: self.config.amqp.delivery_limit,
-        }
-        .delete(&ch)
-        .await?;
-        conn.close(200, "done".into()).await?;
+        let admin = Admin::connect(&self.config.amqp.url).await?;
+        let topology = Topology::for_config(&self.config.amqp);
+        admin.delete(&topology.names, topology.partitions).await?;
+        admin.close("done").await?;
         self.sandbox.shutdown().await;
         Ok(())
     }

@@ -13,13 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use lapin::options::QueueDeclareOptions;
-use lapin::types::FieldTable;
 use orderflow::app::{App, Roles};
 use orderflow::clock::SystemClock;
 use orderflow::config::{Config, Env};
-use orderflow::event::Destination;
-use orderflow::queue::{Broker, Names, Outgoing, Publisher, Topology};
+use orderflow::event::{Destination, PartitionKey, partition_of};
+use orderflow::id::OrderId;
+use orderflow::queue::{Admin, Broker, Names, Outgoing, Publisher, Topology};
 use orderflow::webhook::verify::sign;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
@@ -46,6 +45,11 @@ async fn main() -> anyhow::Result<()> {
     let corpus = Corpus::new(&body_template()?);
 
     let config = config(&prefix)?;
+    let topology = Topology::for_config(&config.amqp);
+    // The reference's queues: the same topology under a prefix of its own.
+    let mut ref_amqp = config.amqp.clone();
+    ref_amqp.prefix = format!("{prefix}-ref");
+    let ref_topology = Topology::for_config(&ref_amqp);
     let app = App::build_with(config, Arc::new(SystemClock), Roles::RECEIVE).await?;
     let addr = app.local_addr();
     app.broker().wait_connected(Duration::from_secs(10)).await?;
@@ -54,16 +58,12 @@ async fn main() -> anyhow::Result<()> {
 
     // The reference: our own publisher with confirms, no HTTP, same broker, same messages, under
     // a prefix of its own so its messages never mix with the receiver's.
-    let names = Names::new(prefix.clone());
-    let ref_names = Names::new(format!("{prefix}-ref"));
+    let names = topology.names.clone();
+    let ref_names = ref_topology.names.clone();
     let stop_ref = CancellationToken::new();
     let broker = Broker::start(
         SecretString::from(AMQP.to_owned()),
-        Topology {
-            names: ref_names.clone(),
-            partitions: PARTITIONS,
-            delivery_limit: 20,
-        },
+        ref_topology,
         stop_ref.clone(),
     );
     broker.wait_connected(Duration::from_secs(10)).await?;
@@ -136,17 +136,11 @@ async fn main() -> anyhow::Result<()> {
         println!("kept queues under prefix {prefix}");
         return Ok(());
     }
-    let (conn, ch) = channel().await?;
+    let admin = Admin::connect(&SecretString::from(AMQP.to_owned())).await?;
     for names in [names, ref_names] {
-        Topology {
-            names,
-            partitions: PARTITIONS,
-            delivery_limit: 20,
-        }
-        .delete(&ch)
-        .await?;
+        admin.delete(&names, PARTITIONS).await?;
     }
-    conn.close(200, "done".into()).await?;
+    admin.close("done").await?;
     Ok(())
 }
 
@@ -329,16 +323,15 @@ async fn run_ceiling(
                     n += 1;
                     let order = Corpus::pick_from(&corpus, worker, n);
                     let message_id = format!("ref-{base}-{worker}-{n}");
-                    let p =
-                        orderflow::event::partition(SHOP, &order.order_id.to_string(), PARTITIONS);
+                    let key = PartitionKey::Order(OrderId(order.order_id));
+                    let p = partition_of(SHOP, key, PARTITIONS);
                     let msg = Outgoing {
-                        destination: Destination::Partition(p),
                         message_id: &message_id,
                         kind: "orders/create",
                         headers: vec![("X-Shopify-Topic".into(), "orders/create".to_owned())],
                         body: &order.body,
                     };
-                    match publisher.publish(&msg).await {
+                    match publisher.publish(Destination::Partition(p), &msg).await {
                         Ok(_) => ok += 1,
                         Err(_) => errors += 1,
                     }
@@ -372,30 +365,14 @@ fn percentile(latencies: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-async fn channel() -> anyhow::Result<(lapin::Connection, lapin::Channel)> {
-    let conn = lapin::Connection::connect(AMQP, lapin::ConnectionProperties::default()).await?;
-    let ch = conn.create_channel().await?;
-    Ok((conn, ch))
-}
-
 /// Messages in the partition queues.
 async fn count(names: &Names) -> anyhow::Result<usize> {
-    let (conn, ch) = channel().await?;
+    let admin = Admin::connect(&SecretString::from(AMQP.to_owned())).await?;
     let mut total = 0;
     for p in 0..PARTITIONS {
-        let q = ch
-            .queue_declare(
-                names.partition_queue(p).as_str().into(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await?;
-        total += q.message_count() as usize;
+        total += admin.ready(&names.partition_queue(p)).await?;
     }
-    conn.close(200, "counted".into()).await?;
+    admin.close("counted").await?;
     Ok(total)
 }
 

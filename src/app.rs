@@ -176,15 +176,12 @@ impl App {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| AppError::Bind { addr, source })?;
-        let names = Names::new(config.amqp.prefix.clone());
-        let topology = Topology {
-            names: names.clone(),
-            partitions: config.amqp.partitions,
-            delivery_limit: config.amqp.delivery_limit,
-        };
+        let topology = Topology::for_config(&config.amqp);
+        let names = topology.names.clone();
         let broker_stop = CancellationToken::new();
         let broker = Broker::start(config.amqp.url.clone(), topology, broker_stop.clone());
-        let publisher = Publisher::new(broker.clone(), names.clone(), config.amqp.confirm_timeout);
+        let publisher = Publisher::new(broker.clone(), names.clone(), config.amqp.confirm_timeout)
+            .with_clock(clock.clone());
         let metrics = Arc::new(Metrics::new());
         let config = Arc::new(config);
         let (workers, client) = if roles.work {

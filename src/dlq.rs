@@ -1,25 +1,20 @@
 //! Dead-letter operations for ops: list, replay (after the cause is fixed) and purge the
 //! messages in `<prefix>.dead`, filtered by reason and shop.
 //!
-//! The dead-letter queue is read with a consumer and manual acks: the ready messages are
-//! counted, that many are taken, the matching ones are acted on (republished, or dropped) and
-//! acked, and every other one is returned to the queue untouched when the channel closes.
+//! This is the policy: which letters match, and what list, replay and purge do with each.
+//! Reading the queue (count, take, ack the ones acted on, return the rest) is
+//! `queue::dead_letter`'s.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::time::Duration;
 
-use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
-use lapin::types::FieldTable;
-
-use crate::event::{Destination, Subject, WebhookMeta, header, partition};
+use crate::event::route::is_configured;
+use crate::event::{
+    DeadLetterReason, Destination, Incoming, Kind, Routed, Subject, WebhookMeta, header, route,
+};
 use crate::id::ShopDomain;
+use crate::queue::dead_letter::DeadLetters;
 use crate::queue::{Outgoing, Publisher, QueueError};
-use crate::webhook::subject;
-use crate::worker::Incoming;
-use crate::worker::disposition::DEAD_LETTERED_AT;
-use crate::worker::message::delay_header;
 
 /// Which dead letters an operation applies to.
 #[derive(Debug, Clone, Default)]
@@ -42,11 +37,11 @@ impl DeadLetter {
     fn from(message: Incoming) -> Self {
         let reason = message
             .header(header::REASON)
-            .or_else(|| message.header("x-first-death-reason"))
+            .or_else(|| message.header(header::FIRST_DEATH_REASON))
             .unwrap_or("unknown")
             .to_owned();
         let dead_lettered_at = message
-            .header(DEAD_LETTERED_AT)
+            .header(header::DEAD_LETTERED_AT)
             .or_else(|| message.header(header::RECEIVED_AT))
             .and_then(|t| t.parse().ok());
         Self {
@@ -69,8 +64,6 @@ impl DeadLetter {
 pub enum DlqError {
     #[error(transparent)]
     Queue(#[from] QueueError),
-    #[error("broker error: {0}")]
-    Broker(#[from] lapin::Error),
 }
 
 /// What to do with each matching dead letter.
@@ -137,61 +130,18 @@ async fn pass(
     action: Action<'_>,
     matches: &(dyn Fn(&DeadLetter) -> bool + Sync),
 ) -> Result<Report, DlqError> {
-    let session = publisher
-        .broker()
-        .wait_connected(Duration::from_secs(10))
-        .await?;
-    let queue = publisher.names().dead_queue();
-    let channel = session.connection.create_channel().await?;
-    let declared = channel
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await?;
-    let count = declared.message_count() as usize;
+    let mut letters = DeadLetters::open(publisher.broker(), publisher.names()).await?;
     let mut report = Report::default();
-    if count == 0 {
-        return Ok(report);
-    }
-    channel
-        .basic_qos(
-            count.min(u16::MAX as usize) as u16,
-            BasicQosOptions::default(),
-        )
-        .await?;
-    let mut deliveries = channel
-        .basic_consume(
-            queue.as_str().into(),
-            "orderflow-dlq".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
     let limit = filter.limit.unwrap_or(usize::MAX);
-    let mut taken = 0;
-    let mut acked = 0;
-    while taken < count {
-        let Ok(Some(delivery)) =
-            tokio::time::timeout(Duration::from_secs(5), deliveries.next()).await
-        else {
-            break;
-        };
-        let delivery = delivery?;
-        taken += 1;
-        let letter = DeadLetter::from(Incoming::from_delivery(&delivery));
+    while let Some(delivery) = letters.next().await? {
+        let letter = DeadLetter::from(delivery.message().clone());
         if !letter.matches(filter) || !matches(&letter) || report.matched.len() >= limit {
             continue;
         }
         match &action {
             Action::Keep => report.matched.push(letter),
             Action::Drop => {
-                delivery.ack(BasicAckOptions::default()).await?;
-                acked += 1;
+                letters.ack(delivery).await?;
                 report.matched.push(letter);
             }
             Action::Replay {
@@ -200,39 +150,14 @@ async fn pass(
                 partitions,
             } => match republish(publisher, &letter.message, shops, *partitions).await {
                 Ok(()) => {
-                    delivery.ack(BasicAckOptions::default()).await?;
-                    acked += 1;
+                    letters.ack(delivery).await?;
                     report.matched.push(letter);
                 }
                 Err(why) => report.kept.push((letter, why)),
             },
         }
     }
-    // Closing the channel returns every unacked message to the queue. A quorum queue counts
-    // them back a moment later; wait for that, so the next pass (or `dlq list` right after a
-    // replay) sees every letter that stayed.
-    channel.close(200, "dlq pass done".into()).await?;
-    let remaining = taken - acked;
-    let counter = session.connection.create_channel().await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let ready = counter
-            .queue_declare(
-                queue.as_str().into(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await?
-            .message_count() as usize;
-        if ready >= remaining || tokio::time::Instant::now() >= deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let _ = counter.close(200, "counted".into()).await;
+    letters.close().await?;
     Ok(report)
 }
 
@@ -244,9 +169,9 @@ const DEAD_HEADERS: &[&str] = &[
     header::LAST_ERROR,
     header::DEAD_SHOP,
     header::DEAD_ORDER_ID,
-    DEAD_LETTERED_AT,
-    delay_header::DUE_AT,
-    delay_header::WHY,
+    header::DEAD_LETTERED_AT,
+    header::delay::DUE_AT,
+    header::delay::WHY,
 ];
 
 async fn republish(
@@ -255,76 +180,81 @@ async fn republish(
     shops: &HashSet<ShopDomain>,
     partitions: u16,
 ) -> Result<(), String> {
-    let shop = msg.shop().unwrap_or_default().to_owned();
-    let (destination, mut headers): (Destination, Vec<(Cow<'static, str>, String)>) = match msg
-        .event_kind()
-    {
-        Some("order" | "fulfillment_order" | "compliance") => {
-            let destination = match (msg.event_kind(), msg.order_id(), msg.fulfillment_order_id()) {
-                (Some("compliance"), _, _) => Destination::Compliance,
-                (_, Some(order), _) => {
-                    Destination::Partition(partition(&shop, &order.0.to_string(), partitions))
-                }
-                (_, None, Some(gid)) => Destination::Partition(partition(&shop, gid, partitions)),
-                _ => return Err("no order or fulfillment order id in its headers".into()),
-            };
-            if destination != Destination::Compliance
-                && !ShopDomain::parse(&shop).is_ok_and(|d| shops.contains(&d))
-            {
-                return Err(format!("shop `{shop}` is not configured"));
-            }
-            let headers = msg
-                .forwarded_headers()
-                .into_iter()
-                .filter(|(k, _)| !DEAD_HEADERS.contains(&k.as_str()))
-                .map(|(k, v)| (Cow::Owned(k), v))
-                .collect();
-            (destination, headers)
+    let (destination, mut headers) = match msg.message_kind() {
+        Some(kind @ (Kind::Order | Kind::FulfillmentOrder | Kind::Compliance)) => {
+            resend(msg, kind, shops, partitions)?
         }
         // A webhook the receiver could not route: route it again with today's config.
-        _ => {
-            let meta = WebhookMeta {
-                topic: msg.topic().to_owned(),
-                shop: shop.clone(),
-                webhook_id: msg.webhook_id().to_owned(),
-                api_version: msg.header(header::API_VERSION).map(str::to_owned),
-                triggered_at: msg.header(header::TRIGGERED_AT).map(str::to_owned),
-                event_id: msg.header(header::EVENT_ID).map(str::to_owned),
-            };
-            let class = subject::classify(&meta.topic);
-            let Some(subject) = subject::subject(class, &meta.topic, &msg.body) else {
-                return Err(format!("topic `{}` is not handled", meta.topic));
-            };
-            if let Subject::Unusable(u) = &subject {
-                return Err(format!("still unusable: {}", u.detail));
-            }
-            if class != subject::TopicClass::Compliance
-                && !ShopDomain::parse(&shop).is_ok_and(|d| shops.contains(&d))
-            {
-                return Err(format!("shop `{shop}` is still not configured"));
-            }
-            let event = crate::event::Event {
-                meta,
-                subject,
-                received_at: msg
-                    .header(header::RECEIVED_AT)
-                    .unwrap_or_default()
-                    .to_owned(),
-            };
-            (event.destination(partitions), event.headers())
-        }
+        _ => reroute(msg, shops, partitions)?,
     };
-    headers.push(("orderflow-replayed".into(), "true".into()));
+    headers.push((header::REPLAYED.into(), "true".into()));
     let id = msg.message_id.clone().unwrap_or_default();
+    let outgoing = Outgoing {
+        message_id: &id,
+        kind: msg.topic(),
+        headers,
+        body: &msg.body,
+    };
     publisher
-        .publish(&Outgoing {
-            destination,
-            message_id: &id,
-            kind: msg.topic(),
-            headers,
-            body: &msg.body,
-        })
+        .publish(destination, &outgoing)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+type Headers = Vec<(Cow<'static, str>, String)>;
+
+/// A message that was routed once: back to its partition (or the compliance queue), without
+/// its dead-letter headers, attempts reset.
+fn resend(
+    msg: &Incoming,
+    kind: Kind,
+    shops: &HashSet<ShopDomain>,
+    partitions: u16,
+) -> Result<(Destination, Headers), String> {
+    let shop = msg.shop().unwrap_or_default();
+    let destination = match (kind, msg.partition(partitions)) {
+        (Kind::Compliance, _) => Destination::Compliance,
+        (_, Some(p)) => Destination::Partition(p),
+        (_, None) => return Err("no order or fulfillment order id in its headers".into()),
+    };
+    if destination != Destination::Compliance && !is_configured(shops, shop) {
+        return Err(format!("shop `{shop}` is not configured"));
+    }
+    let mut headers = msg.forwarded_headers();
+    headers.retain(|(k, _)| !DEAD_HEADERS.contains(&k.as_ref()));
+    Ok((destination, headers))
+}
+
+/// A webhook the receiver dead-lettered as unusable: through the receiver's routing again.
+fn reroute(
+    msg: &Incoming,
+    shops: &HashSet<ShopDomain>,
+    partitions: u16,
+) -> Result<(Destination, Headers), String> {
+    let shop = msg.shop().unwrap_or_default();
+    let meta = WebhookMeta {
+        topic: msg.topic().to_owned(),
+        shop: shop.to_owned(),
+        webhook_id: msg.webhook_id().to_owned(),
+        api_version: msg.header(header::API_VERSION).map(str::to_owned),
+        triggered_at: msg.header(header::TRIGGERED_AT).map(str::to_owned),
+        event_id: msg.header(header::EVENT_ID).map(str::to_owned),
+    };
+    let received_at = msg
+        .header(header::RECEIVED_AT)
+        .unwrap_or_default()
+        .to_owned();
+    let Some(Routed { event, replaced }) = route(meta, &msg.body, received_at, shops) else {
+        return Err(format!("topic `{}` is not handled", msg.topic()));
+    };
+    // A body that is still broken first: it never changes, whatever the config.
+    match (&event.subject, replaced) {
+        (_, Some(body)) => Err(format!("still unusable: {}", body.detail)),
+        (Subject::Unusable(u), None) if u.reason == DeadLetterReason::UnknownShop => {
+            Err(format!("shop `{shop}` is still not configured"))
+        }
+        (Subject::Unusable(u), None) => Err(format!("still unusable: {}", u.detail)),
+        _ => Ok((event.destination(partitions), event.headers())),
+    }
 }

@@ -9,23 +9,16 @@ use tokio_util::sync::CancellationToken;
 use super::{DlqAction, DlqFilter};
 use crate::clock::{Clock, SystemClock};
 use crate::dlq::{self, DeadLetter, Filter};
-use crate::queue::{Broker, Names, Publisher, Topology};
+use crate::queue::{Broker, Publisher, Topology};
 
 pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
     let Some(config) = super::load_config_or_report(config_path) else {
         return Ok(1);
     };
     let stop = CancellationToken::new();
-    let names = Names::new(config.amqp.prefix.clone());
-    let broker = Broker::start(
-        config.amqp.url.clone(),
-        Topology {
-            names: names.clone(),
-            partitions: config.amqp.partitions,
-            delivery_limit: config.amqp.delivery_limit,
-        },
-        stop.clone(),
-    );
+    let topology = Topology::for_config(&config.amqp);
+    let names = topology.names.clone();
+    let broker = Broker::start(config.amqp.url.clone(), topology, stop.clone());
     if broker
         .wait_connected(Duration::from_secs(10))
         .await

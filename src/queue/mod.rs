@@ -1,7 +1,12 @@
-//! RabbitMQ: topology, a supervised connection, and a publisher that counts a message as sent
-//! only when it is confirmed and routed. Knows nothing about orders.
+//! RabbitMQ, and the only module that speaks to it: topology, a supervised connection, a
+//! publisher that counts a message as sent only when it is confirmed and routed, the consume
+//! loops with deliveries settled by value, the dead-letter queue's reading passes, and an admin
+//! connection for tools. Knows nothing about orders: messages are `event`'s.
 
+pub mod admin;
 pub mod connection;
+pub mod consumer;
+pub mod dead_letter;
 pub mod delay;
 pub mod names;
 pub mod publisher;
@@ -9,6 +14,7 @@ pub mod topology;
 
 use std::time::Duration;
 
+pub use admin::Admin;
 pub use connection::{Broker, Session};
 pub use names::Names;
 pub use publisher::{Outgoing, Publisher};

@@ -2,6 +2,7 @@
 //! a time budget. A nack, a return (unroutable) or a timeout is an error, never a success.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lapin::options::BasicPublishOptions;
@@ -10,13 +11,14 @@ use lapin::{BasicProperties, Confirmation};
 
 use super::QueueError;
 use super::connection::Broker;
+use super::delay::Tier;
 use super::names::{Names, key};
+use crate::clock::{Clock, SystemClock};
 use crate::event::Destination;
 
-/// One message to publish.
+/// One message to publish; where it goes is an argument of the publish.
 #[derive(Debug, Clone)]
 pub struct Outgoing<'a> {
-    pub destination: Destination,
     /// Deduplication key for consumers; the webhook id.
     pub message_id: &'a str,
     /// AMQP `type`: the topic.
@@ -25,23 +27,43 @@ pub struct Outgoing<'a> {
     pub body: &'a [u8],
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Publisher {
     broker: Broker,
     names: Names,
     budget: Duration,
+    /// Stamps each message's AMQP `timestamp`.
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher")
+            .field("broker", &self.broker)
+            .field("names", &self.names)
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Delivery mode 2: the broker writes the message to disk.
 const PERSISTENT: u8 = 2;
 
 impl Publisher {
+    /// A publisher that stamps messages with the system clock.
     pub fn new(broker: Broker, names: Names, budget: Duration) -> Self {
         Self {
             broker,
             names,
             budget,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Stamps messages with `clock` instead (the app's, so tests can drive it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn broker(&self) -> &Broker {
@@ -52,16 +74,34 @@ impl Publisher {
         &self.names
     }
 
-    /// Publishes and waits for the confirm. Returns how long the confirm took.
-    pub async fn publish(&self, msg: &Outgoing<'_>) -> Result<Duration, QueueError> {
-        let (exchange, routing_key) = self.route(msg.destination);
+    /// Publishes to `destination` and waits for the confirm. Returns how long the confirm took.
+    pub async fn publish(
+        &self,
+        destination: Destination,
+        msg: &Outgoing<'_>,
+    ) -> Result<Duration, QueueError> {
+        let (exchange, routing_key) = self.route(destination);
         self.publish_raw(&exchange, &routing_key, msg).await
     }
 
-    /// Publishes to an explicit exchange and routing key (delays, replays).
-    // Temporary: the wall-clock read below is removed by the queue change.
-    #[allow(clippy::disallowed_methods, reason = "removed by the queue change")]
-    pub async fn publish_raw(
+    /// Publishes `msg` on its way back to `partition` after a delay of `remaining`: to the
+    /// longest tier that does not overshoot, or the shortest when less than that remains (the
+    /// consumer sends a message that came back early on its next hop). The message keeps the
+    /// partition's routing key through the tier's fanout exchange. Returns the tier used.
+    pub async fn delay(
+        &self,
+        partition: u16,
+        remaining: Duration,
+        msg: &Outgoing<'_>,
+    ) -> Result<Tier, QueueError> {
+        let tier = Tier::next_hop(remaining).unwrap_or(Tier::shortest());
+        let exchange = self.names.delay_exchange(tier);
+        self.publish_raw(&exchange, &key::partition(partition), msg)
+            .await?;
+        Ok(tier)
+    }
+
+    async fn publish_raw(
         &self,
         exchange: &str,
         routing_key: &str,
@@ -81,12 +121,8 @@ impl Publisher {
             .with_content_type("application/json".into())
             .with_message_id(msg.message_id.into())
             .with_type(msg.kind.into())
-            .with_timestamp(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0),
-            )
+            // Whole seconds since the epoch; 0 before it.
+            .with_timestamp(u64::try_from(self.clock.now().as_second()).unwrap_or(0))
             .with_headers(headers);
         let confirmed = async {
             let confirm = session

@@ -1,15 +1,13 @@
 //! Declares every exchange and queue, idempotently, at each (re)connect. Each argument says why
 //! it is there: getting one wrong loses messages silently.
 
-use lapin::options::{
-    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
-    QueueDeleteOptions,
-};
+use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{Channel, ExchangeKind};
 
 use super::delay::Tier;
 use super::names::{Names, key};
+use crate::config::AmqpConfig;
 
 /// What to declare.
 #[derive(Debug, Clone)]
@@ -46,6 +44,15 @@ fn durable() -> QueueDeclareOptions {
 }
 
 impl Topology {
+    /// The topology `amqp` describes: what every process of one deployment declares.
+    pub fn for_config(amqp: &AmqpConfig) -> Self {
+        Self {
+            names: Names::new(amqp.prefix.clone()),
+            partitions: amqp.partitions,
+            delivery_limit: amqp.delivery_limit,
+        }
+    }
+
     pub async fn declare(&self, ch: &Channel) -> Result<(), lapin::Error> {
         let n = &self.names;
         let events = n.events_exchange();
@@ -133,27 +140,6 @@ impl Topology {
                 FieldTable::default(),
             )
             .await?;
-        }
-        Ok(())
-    }
-
-    /// Deletes every queue and exchange of this topology, messages included: for tests, the
-    /// load generator and the demo, which run under a prefix of their own.
-    pub async fn delete(&self, ch: &Channel) -> Result<(), lapin::Error> {
-        let n = &self.names;
-        let mut queues: Vec<String> = (0..self.partitions).map(|p| n.partition_queue(p)).collect();
-        queues.push(n.dead_queue());
-        queues.push(n.compliance_queue());
-        queues.extend(Tier::all().map(|t| n.delay_queue(t)));
-        for q in queues {
-            ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default())
-                .await?;
-        }
-        let mut exchanges = vec![n.events_exchange()];
-        exchanges.extend(Tier::all().map(|t| n.delay_exchange(t)));
-        for e in exchanges {
-            ch.exchange_delete(e.as_str().into(), ExchangeDeleteOptions::default())
-                .await?;
         }
         Ok(())
     }

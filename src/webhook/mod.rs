@@ -8,7 +8,6 @@
 pub mod dedupe;
 pub mod error;
 pub mod headers;
-pub mod subject;
 pub mod verify;
 
 use std::collections::HashSet;
@@ -27,13 +26,13 @@ use secrecy::SecretString;
 use tracing::Instrument;
 
 use crate::clock::Clock;
-use crate::event::{Event, Subject, Unusable};
+use crate::event::subject::{self, TopicClass};
+use crate::event::{Routed, Subject, header, route};
 use crate::id::ShopDomain;
 use crate::queue::{Outgoing, Publisher};
 use crate::telemetry::Metrics;
 use dedupe::Dedupe;
 pub use error::WebhookError;
-use subject::TopicClass;
 use verify::Unverified;
 
 /// Shopify's retries of one delivery span about four hours, but a retry only follows a failed
@@ -127,55 +126,42 @@ impl Receiver {
                 tracing::info!("duplicate delivery: already queued");
                 return Ok(Accepted::Duplicate);
             }
-            let class = subject::classify(&meta.topic);
-            let Some(mut subject) = subject::subject(class, &meta.topic, verified.body) else {
+            let received_at = self.clock.now().to_string();
+            let Some(Routed { event, .. }) = route(meta, verified.body, received_at, &self.shops)
+            else {
                 tracing::info!("topic not handled by orderflow: acknowledged, not queued");
                 return Ok(Accepted::Ignored);
             };
-            if class != TopicClass::Compliance && !self.is_configured(&meta.shop) {
-                subject = Subject::Unusable(Unusable {
-                    reason: "unknown_shop",
-                    detail: format!(
-                        "shop `{}` is not in the configuration: add a [[shops]] entry, then replay",
-                        meta.shop
-                    ),
-                });
-            }
-            let accepted = match &subject {
+            let accepted = match &event.subject {
                 Subject::Unusable(u) => {
-                    tracing::warn!(reason = u.reason, detail = %u.detail, "unusable webhook: dead-lettering");
+                    tracing::warn!(reason = u.reason.as_str(), detail = %u.detail, "unusable webhook: dead-lettering");
                     Accepted::DeadLettered
                 }
                 _ => Accepted::Published,
             };
-            let event = Event {
-                meta,
-                subject,
-                received_at: self.clock.now().to_string(),
-            };
+            let destination = event.destination(self.partitions);
             let outgoing = Outgoing {
-                destination: event.destination(self.partitions),
                 message_id: &event.meta.webhook_id,
                 kind: &event.meta.topic,
                 headers: event.headers(),
                 body: verified.body,
             };
-            let took = self.publisher.publish(&outgoing).await.inspect_err(|e| {
+            let took = self
+                .publisher
+                .publish(destination, &outgoing)
+                .await
+                .inspect_err(|e| {
                 tracing::warn!(error = %e, "publish failed: answering 503 so Shopify retries");
             })?;
             self.metrics
                 .publish_confirm_seconds
                 .observe(took.as_secs_f64());
             self.dedupe.remember(&event.meta.webhook_id, Instant::now());
-            tracing::info!(destination = ?outgoing.destination, confirm_ms = took.as_millis() as u64, "queued");
+            tracing::info!(?destination, confirm_ms = took.as_millis() as u64, "queued");
             Ok(accepted)
         }
         .instrument(span)
         .await
-    }
-
-    fn is_configured(&self, shop: &str) -> bool {
-        ShopDomain::parse(shop).is_ok_and(|d| self.shops.contains(&d))
     }
 }
 
@@ -185,7 +171,7 @@ async fn receive(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let topic = headers
-        .get(crate::event::header::TOPIC)
+        .get(header::TOPIC)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("unknown")
         .to_owned();

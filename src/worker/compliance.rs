@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::{Disposition, Handler, Incoming};
 use crate::dlq::{self, DeadLetter};
+use crate::event::DeadLetterReason;
 use crate::queue::Publisher;
 
 /// Shops that uninstalled the app during this process's life. After a restart the 401 from
@@ -133,7 +134,7 @@ impl ComplianceHandler {
 
 fn unusable(detail: &str) -> Disposition {
     Disposition::DeadLetter {
-        reason: "unusable_compliance",
+        reason: DeadLetterReason::UnusableCompliance,
         detail: detail.to_owned(),
     }
 }

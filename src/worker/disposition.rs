@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::message::{Incoming, delay_header};
-use crate::event::{Destination, header, partition};
+use crate::event::header::{self, delay as delay_header};
+use crate::event::{DeadLetterReason, Destination, Incoming, Kind, PartitionKey, partition_of};
 use crate::id::OrderId;
 use crate::queue::delay::Tier;
-use crate::queue::names::key;
 use crate::queue::{Outgoing, Publisher, QueueError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +22,7 @@ pub enum Disposition {
     Retry { error: String },
     /// Will never succeed as it is: keep it in the dead-letter queue with the reason.
     DeadLetter {
-        reason: &'static str,
+        reason: DeadLetterReason,
         detail: String,
     },
     /// A fulfilment-order event now resolved to its order: send it to the order's partition.
@@ -60,7 +59,7 @@ pub struct Settler {
 pub enum Settled {
     Acked,
     Delayed { tier: &'static str },
-    DeadLettered { reason: String },
+    DeadLettered { reason: DeadLetterReason },
     Rerouted,
 }
 
@@ -90,7 +89,14 @@ impl Settler {
                 if attempts >= self.max_attempts {
                     let detail = format!("gave up after {attempts} attempts");
                     return self
-                        .dead_letter(msg, "max_attempts", &detail, attempts, Some(&error), now)
+                        .dead_letter(
+                            msg,
+                            DeadLetterReason::MaxAttempts,
+                            &detail,
+                            attempts,
+                            Some(&error),
+                            now,
+                        )
                         .await;
                 }
                 let tier = Tier::backoff(attempts - 1);
@@ -110,36 +116,32 @@ impl Settler {
             }
             Disposition::Reroute { order_id } => {
                 let shop = msg.shop().unwrap_or_default();
-                let p = partition(shop, &order_id.0.to_string(), self.partitions);
-                let mut headers: Vec<(Cow<'static, str>, String)> = msg
-                    .forwarded_headers()
-                    .into_iter()
-                    .filter(|(k, _)| k != header::KIND)
-                    .map(|(k, v)| (Cow::Owned(k), v))
-                    .collect();
-                headers.push((header::KIND.into(), "order".into()));
+                let p = partition_of(shop, PartitionKey::Order(order_id), self.partitions);
+                let mut headers = msg.forwarded_headers();
+                headers.retain(|(k, _)| k != header::KIND);
+                headers.push((header::KIND.into(), Kind::Order.as_str().into()));
                 headers.push((header::ORDER_ID.into(), order_id.0.to_string()));
                 let id = format!("{}:order", msg.message_id.as_deref().unwrap_or(""));
+                let outgoing = Outgoing {
+                    message_id: &id,
+                    kind: msg.topic(),
+                    headers,
+                    body: &msg.body,
+                };
                 self.publisher
-                    .publish(&Outgoing {
-                        destination: Destination::Partition(p),
-                        message_id: &id,
-                        kind: msg.topic(),
-                        headers,
-                        body: &msg.body,
-                    })
+                    .publish(Destination::Partition(p), &outgoing)
                     .await?;
                 Ok(Settled::Rerouted)
             }
         }
     }
 
-    /// Publishes `msg` to the delay tier for the next hop towards `due`, or straight back to
-    /// its partition when less than the shortest tier remains.
+    /// Sends `msg` on its next hop towards `due`, no longer than `max_delay_hop`; the queue
+    /// picks the tier.
     async fn delay(
         &self,
         msg: &Incoming,
-        headers: Vec<(String, String)>,
+        mut headers: Vec<(Cow<'static, str>, String)>,
         due: Timestamp,
         now: Timestamp,
         id_suffix: &str,
@@ -149,25 +151,20 @@ impl Settler {
             .try_into()
             .unwrap_or(Duration::ZERO)
             .min(self.max_delay_hop);
-        let mut headers: Vec<(Cow<'static, str>, String)> = headers
-            .into_iter()
-            .filter(|(k, _)| k != delay_header::DUE_AT)
-            .map(|(k, v)| (Cow::Owned(k), v))
-            .collect();
+        headers.retain(|(k, _)| k != delay_header::DUE_AT);
         headers.push((delay_header::DUE_AT.into(), due.to_string()));
-        let routing_key = key::partition(self.partition_of(msg));
         let id = format!("{}:{id_suffix}", msg.message_id.as_deref().unwrap_or(""));
         let outgoing = Outgoing {
-            destination: Destination::Partition(self.partition_of(msg)),
             message_id: &id,
             kind: msg.topic(),
             headers,
             body: &msg.body,
         };
-        let tier = Tier::next_hop(remaining).unwrap_or(Tier::shortest());
-        let exchange = self.publisher.names().delay_exchange(tier);
-        self.publisher
-            .publish_raw(&exchange, &routing_key, &outgoing)
+        // Without an id the message has no partition of its own: partition 0, as ever.
+        let partition = msg.partition(self.partitions).unwrap_or(0);
+        let tier = self
+            .publisher
+            .delay(partition, remaining, &outgoing)
             .await?;
         Ok(Settled::Delayed { tier: tier.name() })
     }
@@ -175,27 +172,23 @@ impl Settler {
     async fn dead_letter(
         &self,
         msg: &Incoming,
-        reason: &str,
+        reason: DeadLetterReason,
         detail: &str,
         attempts: u32,
         last_error: Option<&str>,
         now: Timestamp,
     ) -> Result<Settled, QueueError> {
-        let mut headers: Vec<(Cow<'static, str>, String)> = msg
-            .forwarded_headers()
-            .into_iter()
-            .filter(|(k, _)| {
-                ![
-                    header::REASON,
-                    header::REASON_DETAIL,
-                    header::DEAD_SHOP,
-                    header::DEAD_ORDER_ID,
-                ]
-                .contains(&k.as_str())
-            })
-            .map(|(k, v)| (Cow::Owned(k), v))
-            .collect();
-        headers.push((header::REASON.into(), reason.to_owned()));
+        let mut headers = msg.forwarded_headers();
+        headers.retain(|(k, _)| {
+            ![
+                header::REASON,
+                header::REASON_DETAIL,
+                header::DEAD_SHOP,
+                header::DEAD_ORDER_ID,
+            ]
+            .contains(&k.as_ref())
+        });
+        headers.push((header::REASON.into(), reason.as_str().to_owned()));
         headers.push((header::REASON_DETAIL.into(), truncate(detail)));
         headers.push((header::ATTEMPTS.into(), attempts.to_string()));
         headers.push((
@@ -209,42 +202,25 @@ impl Settler {
         if let Some(order) = msg.order_id() {
             headers.push((header::DEAD_ORDER_ID.into(), order.0.to_string()));
         }
-        headers.push((DEAD_LETTERED_AT.into(), now.to_string()));
+        headers.push((header::DEAD_LETTERED_AT.into(), now.to_string()));
         let id = msg.message_id.clone().unwrap_or_default();
-        self.publisher
-            .publish(&Outgoing {
-                destination: Destination::Dead,
-                message_id: &id,
-                kind: msg.topic(),
-                headers,
-                body: &msg.body,
-            })
-            .await?;
-        Ok(Settled::DeadLettered {
-            reason: reason.to_owned(),
-        })
-    }
-
-    /// The partition a message belongs to, from its own headers.
-    fn partition_of(&self, msg: &Incoming) -> u16 {
-        let shop = msg.shop().unwrap_or_default();
-        match (msg.order_id(), msg.fulfillment_order_id()) {
-            (Some(order), _) => partition(shop, &order.0.to_string(), self.partitions),
-            (None, Some(gid)) => partition(shop, gid, self.partitions),
-            (None, None) => 0,
-        }
+        let outgoing = Outgoing {
+            message_id: &id,
+            kind: msg.topic(),
+            headers,
+            body: &msg.body,
+        };
+        self.publisher.publish(Destination::Dead, &outgoing).await?;
+        Ok(Settled::DeadLettered { reason })
     }
 }
 
-/// When a message was dead-lettered (RFC 3339).
-pub const DEAD_LETTERED_AT: &str = "dead_lettered_at";
-
 /// A hop keeps the delay's own headers (why, attempts, last error).
-fn carried_delay_headers(msg: &Incoming) -> Vec<(String, String)> {
+fn carried_delay_headers(msg: &Incoming) -> Vec<(Cow<'static, str>, String)> {
     let mut headers = msg.forwarded_headers();
     for k in [delay_header::WHY, header::ATTEMPTS, header::LAST_ERROR] {
         if let Some(v) = msg.header(k) {
-            headers.push((k.to_owned(), v.to_owned()));
+            headers.push((k.into(), v.to_owned()));
         }
     }
     headers

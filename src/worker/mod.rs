@@ -1,13 +1,13 @@
 //! Workers: consume the partition queues and bring each order to the state its shop's rules
-//! ask for. This module owns the consume loops and how a message is settled (ack, delay,
-//! retry, dead-letter, re-route); the order logic is a `Handler`.
+//! ask for. This module owns the policy: what a message's `Disposition` is (the order logic is
+//! a `Handler`) and how each is settled (ack, delay, retry, dead-letter, re-route). The consume
+//! loops, acks and the broker itself are `queue`'s; the message contract is `event`'s.
 
 pub mod compliance;
 pub mod consumer;
 pub mod disposition;
-pub mod message;
 pub mod order;
 
+pub use crate::event::Incoming;
 pub use consumer::{Consumers, Handler, Observer};
 pub use disposition::{Disposition, Settled, Settler};
-pub use message::Incoming;

@@ -9,7 +9,8 @@ use super::compliance::Uninstalled;
 use super::{Disposition, Handler, Incoming};
 use crate::clock::Clock;
 use crate::config::{Config, ShopConfig};
-use crate::id::OrderId;
+use crate::event::{DeadLetterReason, Kind};
+use crate::id::{OrderId, ShopDomain};
 use crate::rules::decision::{METAFIELD_KEY, METAFIELD_NAMESPACE, METAFIELD_TYPE};
 use crate::rules::plan::{Action, Plan, Step};
 use crate::shopify::ops::{
@@ -29,14 +30,10 @@ pub struct OrderHandler {
 impl Handler for OrderHandler {
     async fn handle(&self, msg: &Incoming) -> Disposition {
         let raw_shop = msg.shop().unwrap_or_default();
-        let Some(shop) = self
-            .config
-            .shops
-            .iter()
-            .find(|s| s.domain.as_str() == raw_shop)
-        else {
+        let configured = ShopDomain::parse(raw_shop).ok();
+        let Some(shop) = configured.as_ref().and_then(|d| self.config.shop(d)) else {
             return Disposition::DeadLetter {
-                reason: "unknown_shop",
+                reason: DeadLetterReason::UnknownShop,
                 detail: format!(
                     "shop `{raw_shop}` is not configured: add it, then `orderflow dlq replay`"
                 ),
@@ -44,13 +41,17 @@ impl Handler for OrderHandler {
         };
         if self.uninstalled.contains(raw_shop) {
             return Disposition::DeadLetter {
-                reason: "unauthorized",
+                reason: DeadLetterReason::Unauthorized,
                 detail: "the app was uninstalled from this shop".into(),
             };
         }
-        match (msg.event_kind(), msg.order_id(), msg.fulfillment_order_id()) {
-            (Some("order"), Some(order), _) => self.reconcile(shop, order, msg).await,
-            (Some("fulfillment_order"), _, Some(gid)) => {
+        match (
+            msg.message_kind(),
+            msg.order_id(),
+            msg.fulfillment_order_id(),
+        ) {
+            (Some(Kind::Order), Some(order), _) => self.reconcile(shop, order, msg).await,
+            (Some(Kind::FulfillmentOrder), _, Some(gid)) => {
                 match self
                     .call(
                         "fulfillment_order_order",
@@ -62,9 +63,12 @@ impl Handler for OrderHandler {
                     Err(e) => self.failed(e, msg),
                 }
             }
-            (kind, _, _) => Disposition::DeadLetter {
-                reason: "unroutable",
-                detail: format!("a message of kind {kind:?} without the id it needs"),
+            _ => Disposition::DeadLetter {
+                reason: DeadLetterReason::Unroutable,
+                detail: format!(
+                    "a message of kind {:?} without the id it needs",
+                    msg.event_kind()
+                ),
             },
         }
     }
@@ -209,7 +213,7 @@ impl OrderHandler {
                 error: e.to_string(),
             },
             ShopifyError::Unauthorized { .. } => Disposition::DeadLetter {
-                reason: "unauthorized",
+                reason: DeadLetterReason::Unauthorized,
                 detail: format!("{e}: the token was refused (app uninstalled or scopes revoked)"),
             },
             // Shopify disagreed with a plan made from a snapshot that may have been stale:
@@ -218,13 +222,84 @@ impl OrderHandler {
                 error: e.to_string(),
             },
             ShopifyError::UserErrors { .. } => Disposition::DeadLetter {
-                reason: "user_errors",
+                reason: DeadLetterReason::UserErrors,
                 detail: e.to_string(),
             },
             _ => Disposition::DeadLetter {
-                reason: e.class(),
+                reason: reason_of(&e),
                 detail: e.to_string(),
             },
+        }
+    }
+}
+
+/// The dead-letter reason of a Shopify error: the same text as its `class()` (the metric label).
+fn reason_of(e: &ShopifyError) -> DeadLetterReason {
+    match e {
+        ShopifyError::UnknownShop(_) => DeadLetterReason::UnknownShop,
+        ShopifyError::InvalidRequest { .. } => DeadLetterReason::InvalidRequest,
+        ShopifyError::Transient { .. } => DeadLetterReason::Transient,
+        ShopifyError::Unauthorized { .. } => DeadLetterReason::Unauthorized,
+        ShopifyError::NotFound { .. } => DeadLetterReason::NotFound,
+        ShopifyError::ShopUnavailable { .. } => DeadLetterReason::ShopUnavailable,
+        ShopifyError::UserErrors { .. } => DeadLetterReason::UserErrors,
+        ShopifyError::Schema { .. } => DeadLetterReason::Schema,
+        ShopifyError::MaxCostExceeded { .. } => DeadLetterReason::MaxCostExceeded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shopify_error_dead_letters_under_its_class() {
+        let shop = ShopDomain::parse("acme.myshopify.com").unwrap();
+        let op = "order_snapshot";
+        let errors = [
+            ShopifyError::UnknownShop(shop.as_str().into()),
+            ShopifyError::InvalidRequest {
+                operation: op,
+                reason: "r",
+            },
+            ShopifyError::Transient {
+                shop: shop.clone(),
+                operation: op,
+                attempts: 1,
+                reason: "r".into(),
+            },
+            ShopifyError::Unauthorized {
+                shop: shop.clone(),
+                operation: op,
+                status: 401,
+            },
+            ShopifyError::NotFound {
+                shop: shop.clone(),
+                what: "order".into(),
+            },
+            ShopifyError::ShopUnavailable {
+                shop: shop.clone(),
+                operation: op,
+                status: 402,
+            },
+            ShopifyError::UserErrors {
+                shop: shop.clone(),
+                operation: op,
+                errors: Vec::new(),
+            },
+            ShopifyError::Schema {
+                shop: shop.clone(),
+                operation: op,
+                message: "m".into(),
+            },
+            ShopifyError::MaxCostExceeded {
+                shop,
+                operation: op,
+                message: "m".into(),
+            },
+        ];
+        for e in &errors {
+            assert_eq!(reason_of(e).as_str(), e.class(), "{e}");
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use orderflow::clock::{Clock, SystemClock};
+use orderflow::event::DeadLetterReason;
 use orderflow::id::OrderId;
 use orderflow::queue::{Names, Publisher};
 use orderflow::worker::{Consumers, Disposition, Handler, Incoming, Settler};
@@ -164,7 +165,7 @@ async fn transient_failures_back_off_then_dead_letter_with_reason_attempts_and_e
 async fn a_permanent_failure_is_dead_lettered_once_at_once() {
     let app = TestApp::spawn("permanent").await;
     let handler = Scripted::with([Disposition::DeadLetter {
-        reason: "unauthorized",
+        reason: DeadLetterReason::Unauthorized,
         detail: "the shop's token was refused (401)".into(),
     }]);
     let stop = start(&app, handler.clone(), 8);

@@ -78,11 +78,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let amqp_url = SecretString::from(args.amqp_url);
     let config = setup::config(&amqp_url, listen, &prefix, &sandbox.base_url())?;
     let redacted_url = config.amqp.redacted_url();
-    let topology = crate::queue::Topology {
-        names: crate::queue::Names::new(prefix.clone()),
-        partitions: config.amqp.partitions,
-        delivery_limit: config.amqp.delivery_limit,
-    };
+    let names = crate::queue::Names::new(prefix.clone());
+    let partitions = config.amqp.partitions;
     let rules = config
         .shop(&shop)
         .expect("the demo config has the demo shop")
@@ -132,7 +129,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     shutdown.cancel();
     let stopped = running.await;
     demo.sandbox.shutdown().await;
-    setup::delete_topology(&amqp_url, &topology)
+    setup::delete_topology(&amqp_url, &names, partitions)
         .await
         .context("cannot delete the demo's queues")?;
     match (played, stopped) {

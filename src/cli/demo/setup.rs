@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use jiff::Timestamp;
-use lapin::{Connection, ConnectionProperties};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{Config, Env};
-use crate::queue::Topology;
+use crate::queue::{Admin, Names};
 use crate::sandbox::Fixture;
 
 /// The shop of every fixture and of the example config.
@@ -134,13 +133,16 @@ pub fn risk_changed_body(order_gid: &str, at: Timestamp) -> Vec<u8> {
 
 /// Deletes the demo's exchanges and queues, over a connection of its own (the app's is closed
 /// by then).
-pub async fn delete_topology(amqp_url: &SecretString, topology: &Topology) -> anyhow::Result<()> {
-    let conn = Connection::connect(amqp_url.expose_secret(), ConnectionProperties::default())
+pub async fn delete_topology(
+    amqp_url: &SecretString,
+    names: &Names,
+    partitions: u16,
+) -> anyhow::Result<()> {
+    let admin = Admin::connect(amqp_url)
         .await
         .context("cannot connect to RabbitMQ")?;
-    let ch = conn.create_channel().await?;
-    topology.delete(&ch).await?;
-    let _ = conn.close(200, "demo done".into()).await;
+    admin.delete(names, partitions).await?;
+    let _ = admin.close("demo done").await;
     Ok(())
 }
 

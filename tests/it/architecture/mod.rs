@@ -185,7 +185,6 @@ fn every_top_level_module_has_a_layer() {
 }
 
 #[test]
-#[ignore = "enabled when issue 8's moves land"]
 fn imports_follow_the_layer_order() {
     let found: Vec<String> = edges()
         .into_iter()
@@ -198,7 +197,6 @@ fn imports_follow_the_layer_order() {
 }
 
 #[test]
-#[ignore = "enabled when issue 8's moves land"]
 fn top_level_modules_import_each_other_without_a_cycle() {
     let edges = edges();
     let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -241,7 +239,6 @@ fn only_the_cli_imports_the_sandbox() {
 }
 
 #[test]
-#[ignore = "enabled when issue 8's moves land"]
 fn cut_imports_stay_cut() {
     let found: Vec<String> = edges()
         .into_iter()
@@ -256,7 +253,6 @@ fn cut_imports_stay_cut() {
 }
 
 #[test]
-#[ignore = "enabled when issue 8's moves land"]
 fn only_queue_names_lapin() {
     let mut found = Vec::new();
     for (file, text) in sources() {

@@ -84,7 +84,7 @@ pub async fn drain(queue: &str) -> Vec<Got> {
 
 fn got(queue: &str, d: &Delivery) -> Got {
     // Parsed the way the workers parse a delivery.
-    let m = orderflow::worker::Incoming::from_delivery(d);
+    let m = orderflow::queue::consumer::incoming(d);
     Got {
         queue: queue.to_owned(),
         body: m.body,
@@ -114,13 +114,12 @@ pub fn all_queues(prefix: &str, partitions: u16) -> Vec<String> {
 
 /// Deletes the queues and exchanges of a test prefix.
 pub async fn delete_prefix(prefix: &str, partitions: u16) {
-    let conn = connect().await;
-    let ch = conn.create_channel().await.expect("channel");
-    let topology = orderflow::queue::Topology {
-        names: orderflow::queue::Names::new(prefix),
-        partitions,
-        delivery_limit: 1,
-    };
-    topology.delete(&ch).await.expect("cleanup");
-    let _ = conn.close(200, "cleanup".into()).await;
+    let admin = orderflow::queue::Admin::connect(&AMQP_URL.to_owned().into())
+        .await
+        .expect("test broker on 127.0.0.1:5672");
+    admin
+        .delete(&orderflow::queue::Names::new(prefix), partitions)
+        .await
+        .expect("cleanup");
+    let _ = admin.close("cleanup").await;
 }

@@ -1,9 +1,9 @@
-//! Pure: which queue a topic belongs to, and the one id routing needs from the body. The
-//! payload is otherwise ignored: the worker re-reads the order from Shopify.
+//! Which queue a topic belongs to, and the one id routing needs from the body. The payload is
+//! otherwise ignored: the worker re-reads the order from Shopify. Pure.
 
 use serde_json::Value;
 
-use crate::event::{Subject, Unusable};
+use super::{DeadLetterReason, Subject, Unusable};
 use crate::id::OrderId;
 
 /// What a topic is, before the body is read.
@@ -42,7 +42,7 @@ pub fn subject(class: TopicClass, topic: &str, body: &[u8]) -> Option<Subject> {
 fn read_subject(class: TopicClass, topic: &str, body: &[u8]) -> Subject {
     let not_json = |e: serde_json::Error| {
         Subject::Unusable(Unusable {
-            reason: "not_json",
+            reason: DeadLetterReason::NotJson,
             detail: format!("the body is not JSON: {e}"),
         })
     };
@@ -55,7 +55,7 @@ fn read_subject(class: TopicClass, topic: &str, body: &[u8]) -> Subject {
         return match fulfillment_order_gid(&json) {
             Some(gid) => Subject::FulfillmentOrder(gid),
             None => Subject::Unusable(Unusable {
-                reason: "no_fulfillment_order_id",
+                reason: DeadLetterReason::NoFulfillmentOrderId,
                 detail: format!("a {topic} body names no gid://shopify/FulfillmentOrder/…"),
             }),
         };
@@ -69,7 +69,7 @@ fn read_subject(class: TopicClass, topic: &str, body: &[u8]) -> Subject {
     match order_id(topic, ids) {
         Ok(id) => Subject::Order(id),
         Err(detail) => Subject::Unusable(Unusable {
-            reason: "no_order_id",
+            reason: DeadLetterReason::NoOrderId,
             detail,
         }),
     }
@@ -221,7 +221,7 @@ mod tests {
                 r#"{"order_id":null,"admin_graphql_api_order_id":null}"#
             ),
             Subject::Unusable(Unusable {
-                reason: "no_order_id",
+                reason: DeadLetterReason::NoOrderId,
                 detail: "a orders/risk_assessment_changed body has no `order_id`".into()
             })
         );
@@ -238,7 +238,7 @@ mod tests {
     fn floats_and_missing_ids_are_unusable() {
         for body in [r#"{"id":8.2e17}"#, r#"{"id":-1}"#, r##"{"name":"#1001"}"##] {
             match order("orders/create", body) {
-                Subject::Unusable(u) => assert_eq!(u.reason, "no_order_id", "{body}"),
+                Subject::Unusable(u) => assert_eq!(u.reason, DeadLetterReason::NoOrderId, "{body}"),
                 other => panic!("{body}: {other:?}"),
             }
         }
@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn non_json_is_unusable_with_reason() {
         match order("orders/create", "<xml/>") {
-            Subject::Unusable(u) => assert_eq!(u.reason, "not_json"),
+            Subject::Unusable(u) => assert_eq!(u.reason, DeadLetterReason::NotJson),
             other => panic!("{other:?}"),
         }
     }
@@ -280,7 +280,7 @@ mod tests {
             );
         }
         match order("fulfillment_orders/split", r#"{"x":1}"#) {
-            Subject::Unusable(u) => assert_eq!(u.reason, "no_fulfillment_order_id"),
+            Subject::Unusable(u) => assert_eq!(u.reason, DeadLetterReason::NoFulfillmentOrderId),
             other => panic!("{other:?}"),
         }
     }

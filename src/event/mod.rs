@@ -1,39 +1,26 @@
-//! The message orderflow puts on the queue for one webhook, and where it goes. Pure: no I/O.
+//! The message contract: what orderflow puts on the queue for one webhook, where it goes, and
+//! how every later reader (worker, settler, `dlq`, demo) reads it back. One owner, so receipt,
+//! retry and replay cannot drift. Pure: no I/O.
 //!
 //! The body travels unchanged (so a dead letter can be replayed byte for byte); what a consumer
 //! needs to route and act travels in string headers, readable in the broker's management UI.
 //! `orderflow-version` lets a later release read messages an older one wrote.
 
+pub mod header;
+pub mod message;
+pub mod reason;
+pub mod route;
+pub mod subject;
+
 use std::borrow::Cow;
 
 use crate::id::OrderId;
+pub use message::Incoming;
+pub use reason::DeadLetterReason;
+pub use route::{Routed, route};
 
 /// Version of the header layout below.
 pub const VERSION: &str = "1";
-
-/// Header names. Shopify's keep their own spelling; ours are prefixed, dead-letter fields are
-/// plain (`reason`, `attempts`, ...) because ops filter on them.
-pub mod header {
-    pub const TOPIC: &str = "X-Shopify-Topic";
-    pub const SHOP: &str = "X-Shopify-Shop-Domain";
-    pub const WEBHOOK_ID: &str = "X-Shopify-Webhook-Id";
-    pub const API_VERSION: &str = "X-Shopify-API-Version";
-    pub const TRIGGERED_AT: &str = "X-Shopify-Triggered-At";
-    pub const EVENT_ID: &str = "X-Shopify-Event-Id";
-    pub const VERSION: &str = "orderflow-version";
-    pub const KIND: &str = "orderflow-kind";
-    pub const ORDER_ID: &str = "orderflow-order-id";
-    pub const FULFILLMENT_ORDER_ID: &str = "orderflow-fulfillment-order-id";
-    pub const RECEIVED_AT: &str = "orderflow-received-at";
-    /// Machine-readable reason a message is in the dead-letter queue.
-    pub const REASON: &str = "reason";
-    /// The sentence behind `reason`.
-    pub const REASON_DETAIL: &str = "reason_detail";
-    pub const DEAD_SHOP: &str = "shop";
-    pub const DEAD_ORDER_ID: &str = "order_id";
-    pub const ATTEMPTS: &str = "attempts";
-    pub const LAST_ERROR: &str = "last_error";
-}
 
 /// What a webhook is about, as far as routing needs to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +40,8 @@ pub enum Subject {
 /// queue with this reason so ops can fix the cause and replay it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unusable {
-    /// A stable code: `not_json`, `no_order_id`, `no_fulfillment_order_id`, `unknown_shop`.
-    pub reason: &'static str,
+    /// `not_json`, `no_order_id`, `no_fulfillment_order_id` or `unknown_shop`.
+    pub reason: DeadLetterReason,
     pub detail: String,
 }
 
@@ -78,6 +65,45 @@ pub struct Event {
     pub received_at: String,
 }
 
+/// The `orderflow-kind` header: what a queued message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Order,
+    FulfillmentOrder,
+    Compliance,
+    Unusable,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Order => "order",
+            Kind::FulfillmentOrder => "fulfillment_order",
+            Kind::Compliance => "compliance",
+            Kind::Unusable => "unusable",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        [
+            Kind::Order,
+            Kind::FulfillmentOrder,
+            Kind::Compliance,
+            Kind::Unusable,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+}
+
+/// What a message is partitioned by, besides its shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionKey<'a> {
+    Order(OrderId),
+    /// Before the order is known: the fulfilment order's GID.
+    FulfillmentOrder(&'a str),
+}
+
 /// Where a message is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
@@ -89,16 +115,13 @@ pub enum Destination {
 impl Event {
     /// The queue this event belongs on, given the number of partitions.
     pub fn destination(&self, partitions: u16) -> Destination {
-        match &self.subject {
-            Subject::Order(id) => {
-                Destination::Partition(partition(&self.meta.shop, &id.0.to_string(), partitions))
-            }
-            Subject::FulfillmentOrder(gid) => {
-                Destination::Partition(partition(&self.meta.shop, gid, partitions))
-            }
-            Subject::Compliance => Destination::Compliance,
-            Subject::Unusable(_) => Destination::Dead,
-        }
+        let key = match &self.subject {
+            Subject::Order(id) => PartitionKey::Order(*id),
+            Subject::FulfillmentOrder(gid) => PartitionKey::FulfillmentOrder(gid),
+            Subject::Compliance => return Destination::Compliance,
+            Subject::Unusable(_) => return Destination::Dead,
+        };
+        Destination::Partition(partition_of(&self.meta.shop, key, partitions))
     }
 
     /// The headers the message carries, in a stable order.
@@ -130,23 +153,32 @@ impl Event {
         );
         match &self.subject {
             Subject::Order(id) => {
-                h.push((header::KIND, "order".to_owned()));
+                h.push((header::KIND, Kind::Order.as_str().to_owned()));
                 h.push((header::ORDER_ID, id.0.to_string()));
             }
             Subject::FulfillmentOrder(gid) => {
-                h.push((header::KIND, "fulfillment_order".to_owned()));
+                h.push((header::KIND, Kind::FulfillmentOrder.as_str().to_owned()));
                 h.push((header::FULFILLMENT_ORDER_ID, gid.clone()));
             }
-            Subject::Compliance => h.push((header::KIND, "compliance".to_owned())),
+            Subject::Compliance => h.push((header::KIND, Kind::Compliance.as_str().to_owned())),
             Subject::Unusable(u) => {
-                h.push((header::KIND, "unusable".to_owned()));
-                h.push((header::REASON, u.reason.to_owned()));
+                h.push((header::KIND, Kind::Unusable.as_str().to_owned()));
+                h.push((header::REASON, u.reason.as_str().to_owned()));
                 h.push((header::REASON_DETAIL, u.detail.clone()));
                 h.push((header::DEAD_SHOP, m.shop.clone()));
                 h.push((header::ATTEMPTS, "0".to_owned()));
             }
         }
         h
+    }
+}
+
+/// The partition of a message of `shop`: the one place the rule is applied, at receipt, at
+/// every re-route and retry, and at replay.
+pub fn partition_of(shop: &str, key: PartitionKey<'_>, partitions: u16) -> u16 {
+    match key {
+        PartitionKey::Order(id) => partition(shop, &id.0.to_string(), partitions),
+        PartitionKey::FulfillmentOrder(gid) => partition(shop, gid, partitions),
     }
 }
 
@@ -219,7 +251,7 @@ mod tests {
         let e = Event {
             meta: meta(),
             subject: Subject::Unusable(Unusable {
-                reason: "not_json",
+                reason: DeadLetterReason::NotJson,
                 detail: "x".into(),
             }),
             received_at: "t".into(),
