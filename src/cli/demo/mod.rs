@@ -123,7 +123,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         eprintln!("demo failed: {e:#}");
     }
     if args.keep_running && played.is_ok() {
-        demo.print_how_to_send(addr);
+        setup::print_how_to_send(addr, &demo.sandbox.base_url());
         crate::cli::stop_on_signal(CancellationToken::new()).await;
     }
     shutdown.cancel();
@@ -378,28 +378,6 @@ impl Demo {
         t.to_zoned(self.zone.clone())
             .strftime("%a %-d %b %Y %H:%M %Z")
             .to_string()
-    }
-
-    fn print_how_to_send(&self, addr: SocketAddr) {
-        let host = if addr.ip().is_unspecified() {
-            SocketAddr::from(([127, 0, 0, 1], addr.port()))
-        } else {
-            addr
-        };
-        println!("Still running (Ctrl-C stops it and deletes the demo's queues).");
-        println!("  receiver:  http://{host}/webhooks   (metrics: http://{host}/metrics)");
-        println!("  secret:    {}   shop: {}", setup::SECRET, setup::SHOP);
-        println!(
-            "  shop:      {}/_sandbox/mutations, /_sandbox/shops/{}/orders (the sandbox's control API)",
-            self.sandbox.base_url(),
-            setup::SHOP
-        );
-        println!("  Send an order's webhook again (a new webhook id each time):");
-        println!(
-            "  body=fixtures/orders/mixed.webhook.json; curl -i http://{host}/webhooks -H 'X-Shopify-Topic: orders/updated' -H 'X-Shopify-Shop-Domain: {}' -H \"X-Shopify-Webhook-Id: $(date +%s%N)\" -H \"X-Shopify-Hmac-Sha256: $(orderflow sign --secret {} $body)\" --data-binary @$body",
-            setup::SHOP,
-            setup::SECRET
-        );
     }
 }
 

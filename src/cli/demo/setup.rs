@@ -146,6 +146,28 @@ pub async fn delete_topology(
     Ok(())
 }
 
+/// What `--keep-running` prints: where everything is, and a `curl` line to send a webhook by
+/// hand.
+pub(super) fn print_how_to_send(addr: SocketAddr, sandbox_url: &str) {
+    let host = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    println!("Still running (Ctrl-C stops it and deletes the demo's queues).");
+    println!("  receiver:  http://{host}/webhooks   (metrics: http://{host}/metrics)");
+    println!("  secret:    {}   shop: {}", SECRET, SHOP);
+    println!(
+        "  shop:      {}/_sandbox/mutations, /_sandbox/shops/{}/orders (the sandbox's control API)",
+        sandbox_url, SHOP
+    );
+    println!("  Send an order's webhook again (a new webhook id each time):");
+    println!(
+        "  body=fixtures/orders/mixed.webhook.json; curl -i http://{host}/webhooks -H 'X-Shopify-Topic: orders/updated' -H 'X-Shopify-Shop-Domain: {}' -H \"X-Shopify-Webhook-Id: $(date +%s%N)\" -H \"X-Shopify-Hmac-Sha256: $(orderflow sign --secret {} $body)\" --data-binary @$body",
+        SHOP, SECRET
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
