@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::event::DeadLetterReason;
 use crate::id::ShopDomain;
 
 /// One entry of a mutation payload's `userErrors`.
@@ -117,18 +118,24 @@ impl ShopifyError {
         }
     }
 
-    /// A short stable label for metrics and logs.
+    /// A short stable label for metrics and logs: the dead-letter reason's string, so a
+    /// dead letter and the metric of the error that caused it read the same.
     pub fn class(&self) -> &'static str {
+        self.reason().as_str()
+    }
+
+    /// The dead-letter reason of a message that fails with this error, when it is dead-lettered.
+    pub fn reason(&self) -> DeadLetterReason {
         match self {
-            ShopifyError::UnknownShop(_) => "unknown_shop",
-            ShopifyError::InvalidRequest { .. } => "invalid_request",
-            ShopifyError::Transient { .. } => "transient",
-            ShopifyError::Unauthorized { .. } => "unauthorized",
-            ShopifyError::NotFound { .. } => "not_found",
-            ShopifyError::ShopUnavailable { .. } => "shop_unavailable",
-            ShopifyError::UserErrors { .. } => "user_errors",
-            ShopifyError::Schema { .. } => "schema",
-            ShopifyError::MaxCostExceeded { .. } => "max_cost_exceeded",
+            ShopifyError::UnknownShop(_) => DeadLetterReason::UnknownShop,
+            ShopifyError::InvalidRequest { .. } => DeadLetterReason::InvalidRequest,
+            ShopifyError::Transient { .. } => DeadLetterReason::Transient,
+            ShopifyError::Unauthorized { .. } => DeadLetterReason::Unauthorized,
+            ShopifyError::NotFound { .. } => DeadLetterReason::NotFound,
+            ShopifyError::ShopUnavailable { .. } => DeadLetterReason::ShopUnavailable,
+            ShopifyError::UserErrors { .. } => DeadLetterReason::UserErrors,
+            ShopifyError::Schema { .. } => DeadLetterReason::Schema,
+            ShopifyError::MaxCostExceeded { .. } => DeadLetterReason::MaxCostExceeded,
         }
     }
 }
@@ -142,4 +149,74 @@ pub(crate) enum AttemptError {
     Retryable(String),
     /// Give up now.
     Fatal(ShopifyError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_keeps_its_reason_string() {
+        let shop = ShopDomain::parse("acme.myshopify.com").unwrap();
+        let op = "order_snapshot";
+        let errors = [
+            ShopifyError::UnknownShop(shop.as_str().into()),
+            ShopifyError::InvalidRequest {
+                operation: op,
+                reason: "r",
+            },
+            ShopifyError::Transient {
+                shop: shop.clone(),
+                operation: op,
+                attempts: 1,
+                reason: "r".into(),
+            },
+            ShopifyError::Unauthorized {
+                shop: shop.clone(),
+                operation: op,
+                status: 401,
+            },
+            ShopifyError::NotFound {
+                shop: shop.clone(),
+                what: "order".into(),
+            },
+            ShopifyError::ShopUnavailable {
+                shop: shop.clone(),
+                operation: op,
+                status: 402,
+            },
+            ShopifyError::UserErrors {
+                shop: shop.clone(),
+                operation: op,
+                errors: Vec::new(),
+            },
+            ShopifyError::Schema {
+                shop: shop.clone(),
+                operation: op,
+                message: "m".into(),
+            },
+            ShopifyError::MaxCostExceeded {
+                shop,
+                operation: op,
+                message: "m".into(),
+            },
+        ];
+        // The strings ops filter dead letters on (`dlq list --reason`): they never change.
+        let expected = [
+            "unknown_shop",
+            "invalid_request",
+            "transient",
+            "unauthorized",
+            "not_found",
+            "shop_unavailable",
+            "user_errors",
+            "schema",
+            "max_cost_exceeded",
+        ];
+        assert_eq!(errors.len(), expected.len());
+        for (e, want) in errors.iter().zip(expected) {
+            assert_eq!(e.reason().as_str(), want, "{e}");
+            assert_eq!(e.class(), want, "{e}");
+        }
+    }
 }

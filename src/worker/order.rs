@@ -226,80 +226,9 @@ impl OrderHandler {
                 detail: e.to_string(),
             },
             _ => Disposition::DeadLetter {
-                reason: reason_of(&e),
+                reason: e.reason(),
                 detail: e.to_string(),
             },
-        }
-    }
-}
-
-/// The dead-letter reason of a Shopify error: the same text as its `class()` (the metric label).
-fn reason_of(e: &ShopifyError) -> DeadLetterReason {
-    match e {
-        ShopifyError::UnknownShop(_) => DeadLetterReason::UnknownShop,
-        ShopifyError::InvalidRequest { .. } => DeadLetterReason::InvalidRequest,
-        ShopifyError::Transient { .. } => DeadLetterReason::Transient,
-        ShopifyError::Unauthorized { .. } => DeadLetterReason::Unauthorized,
-        ShopifyError::NotFound { .. } => DeadLetterReason::NotFound,
-        ShopifyError::ShopUnavailable { .. } => DeadLetterReason::ShopUnavailable,
-        ShopifyError::UserErrors { .. } => DeadLetterReason::UserErrors,
-        ShopifyError::Schema { .. } => DeadLetterReason::Schema,
-        ShopifyError::MaxCostExceeded { .. } => DeadLetterReason::MaxCostExceeded,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_shopify_error_dead_letters_under_its_class() {
-        let shop = ShopDomain::parse("acme.myshopify.com").unwrap();
-        let op = "order_snapshot";
-        let errors = [
-            ShopifyError::UnknownShop(shop.as_str().into()),
-            ShopifyError::InvalidRequest {
-                operation: op,
-                reason: "r",
-            },
-            ShopifyError::Transient {
-                shop: shop.clone(),
-                operation: op,
-                attempts: 1,
-                reason: "r".into(),
-            },
-            ShopifyError::Unauthorized {
-                shop: shop.clone(),
-                operation: op,
-                status: 401,
-            },
-            ShopifyError::NotFound {
-                shop: shop.clone(),
-                what: "order".into(),
-            },
-            ShopifyError::ShopUnavailable {
-                shop: shop.clone(),
-                operation: op,
-                status: 402,
-            },
-            ShopifyError::UserErrors {
-                shop: shop.clone(),
-                operation: op,
-                errors: Vec::new(),
-            },
-            ShopifyError::Schema {
-                shop: shop.clone(),
-                operation: op,
-                message: "m".into(),
-            },
-            ShopifyError::MaxCostExceeded {
-                shop,
-                operation: op,
-                message: "m".into(),
-            },
-        ];
-        for e in &errors {
-            assert_eq!(reason_of(e).as_str(), e.class(), "{e}");
         }
     }
 }
