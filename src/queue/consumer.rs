@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use lapin::Acker;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
 use lapin::types::{AMQPValue, FieldTable};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::connection::{Broker, Session};
@@ -97,33 +98,31 @@ pub async fn run<C: Consume>(
             },
         };
         let session_lost = CancellationToken::new();
-        let loops: Vec<_> = queues
-            .iter()
-            .map(|queue| {
-                let consumer = consumer.clone();
-                let broker = broker.clone();
-                let queue = queue.clone();
-                let stop = stop.clone();
-                let lost = session_lost.clone();
-                let session = session.clone();
-                tokio::spawn(async move {
-                    let result = consume(&*consumer, &session, &queue, &stop).await;
-                    if let Err(e) = result {
-                        tracing::warn!(queue = %queue, error = %e, "consumer stopped; restarting on the next connection");
-                        broker.report_broken(&session);
-                    }
-                    lost.cancel();
-                })
-            })
-            .collect();
+        // A JoinSet, not loose tasks: if this future is dropped (the app aborts what is left at
+        // the end of its grace period), dropping the set aborts every loop with it.
+        let mut loops = JoinSet::new();
+        for queue in &queues {
+            let consumer = consumer.clone();
+            let broker = broker.clone();
+            let queue = queue.clone();
+            let stop = stop.clone();
+            let lost = session_lost.clone();
+            let session = session.clone();
+            loops.spawn(async move {
+                let result = consume(&*consumer, &session, &queue, &stop).await;
+                if let Err(e) = result {
+                    tracing::warn!(queue = %queue, error = %e, "consumer stopped; restarting on the next connection");
+                    broker.report_broken(&session);
+                }
+                lost.cancel();
+            });
+        }
         // Wait until one loop ends (connection trouble) or we are told to stop.
         tokio::select! {
             _ = stop.cancelled() => {}
             _ = session_lost.cancelled() => {}
         }
-        for l in loops {
-            let _ = l.await;
-        }
+        while loops.join_next().await.is_some() {}
         if stop.is_cancelled() {
             return;
         }
