@@ -128,16 +128,10 @@ pub fn run(
     shops: &mut Shops,
     request: &TokenRequest<'_>,
 ) -> (Option<ShopDomain>, Result<Issued, Refusal>) {
-    // Each grant finds its shop from its credential; a Host header naming another shop fails
-    // the credential, as a token of one shop is nothing to another.
-    let found = |shops: &Shops, owns: &dyn Fn(&ShopState) -> bool| -> Option<ShopDomain> {
-        let shop = shops.values().find(|s| owns(s))?.domain.clone();
-        request.host.is_none_or(|h| *h == shop).then_some(shop)
-    };
     match grant {
         Grant::AuthorizationCode => {
             let code = request.param("code").unwrap_or_default();
-            let Some(shop) = found(shops, &|s| s.tokens.has_code(code)) else {
+            let Some(shop) = owner(shops, request.host, |s| s.tokens.has_code(code)) else {
                 return (request.host.cloned(), Err(INVALID_CODE));
             };
             let state = shops.get_mut(&shop).expect("found above");
@@ -149,7 +143,8 @@ pub fn run(
         }
         Grant::RefreshToken => {
             let token = request.param("refresh_token").unwrap_or_default();
-            let Some(shop) = found(shops, &|s| s.tokens.has_refresh_token(token)) else {
+            let Some(shop) = owner(shops, request.host, |s| s.tokens.has_refresh_token(token))
+            else {
                 return (request.host.cloned(), Err(INACTIVE_REFRESH_TOKEN));
             };
             let state = shops.get_mut(&shop).expect("found above");
@@ -167,9 +162,21 @@ pub fn run(
             (Some(shop), Ok(issued))
         }
         Grant::TokenExchange => token_exchange(shops, request),
-        Grant::Migration => migrate(shops, request, &found),
+        Grant::Migration => migrate(shops, request),
         Grant::Unsupported => (request.host.cloned(), Err(UNSUPPORTED)),
     }
+}
+
+/// The shop whose state `owns` the request's credential. Each grant finds its shop so; a
+/// `Host` header naming another shop fails the credential, as one shop's token is nothing to
+/// another.
+fn owner(
+    shops: &Shops,
+    host: Option<&ShopDomain>,
+    owns: impl Fn(&ShopState) -> bool,
+) -> Option<ShopDomain> {
+    let shop = shops.values().find(|s| owns(s))?.domain.clone();
+    host.is_none_or(|h| *h == shop).then_some(shop)
 }
 
 /// The shop when the sandbox holds exactly one.
@@ -239,7 +246,6 @@ fn token_exchange(
 fn migrate(
     shops: &mut Shops,
     request: &TokenRequest<'_>,
-    found: &dyn Fn(&Shops, &dyn Fn(&ShopState) -> bool) -> Option<ShopDomain>,
 ) -> (Option<ShopDomain>, Result<Issued, Refusal>) {
     if !request.expiring() {
         return (request.host.cloned(), Err(EXPIRING_REQUIRED));
@@ -264,7 +270,7 @@ fn migrate(
             .as_ref()
             .is_some_and(|t| !subject.is_empty() && t.expose_secret() == subject)
     };
-    let Some(shop) = found(shops, &is_static) else {
+    let Some(shop) = owner(shops, request.host, is_static) else {
         return (request.host.cloned(), Err(INVALID_SUBJECT_TOKEN));
     };
     let state = shops.get_mut(&shop).expect("found above");
