@@ -71,7 +71,7 @@ fn host_shop(shared: &Shared, headers: &HeaderMap) -> Result<Option<ShopDomain>,
 /// client secret, lower-case hex. Values are signed as they are (decoded): every value the
 /// sandbox makes (a hex code, the shop domain, digits, base64 without padding) reads the same
 /// encoded or not, except `host`'s `+` and `/`, which Shopify's documentation does not settle.
-pub fn sign(params: &BTreeMap<&str, String>, secret: &SecretString) -> String {
+fn sign(params: &BTreeMap<&str, String>, secret: &SecretString) -> String {
     let message = params
         .iter()
         .filter(|(k, _)| **k != "hmac")

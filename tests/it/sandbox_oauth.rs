@@ -659,3 +659,46 @@ impl OAuth {
         orderflow::clock::Clock::now(&self.clock)
     }
 }
+
+#[tokio::test]
+async fn following_the_redirect_without_a_host_header_reaches_the_callback_for_the_only_shop() {
+    use axum::extract::RawQuery;
+    let o = start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let callback = format!(
+        "http://{}/auth/callback",
+        listener.local_addr().expect("addr")
+    );
+    let app = axum::Router::new().route(
+        "/auth/callback",
+        axum::routing::get(|RawQuery(q): RawQuery| async move { q.unwrap_or_default() }),
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    // As a browser or `curl -L` would: the admin URL's own host, redirects followed.
+    let query = reqwest::get(format!(
+        "{}/admin/oauth/authorize?client_id={CLIENT_ID}&scope={SCOPES}&redirect_uri={callback}&state=s1",
+        o.sandbox.base_url()
+    ))
+    .await
+    .expect("followed")
+    .text()
+    .await
+    .expect("body");
+    server.abort();
+    let params: BTreeMap<String, String> = reqwest::Url::parse(&format!("http://x/?{query}"))
+        .expect("query")
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(
+        params.get("shop").map(String::as_str),
+        Some(SHOP),
+        "{query}"
+    );
+    let (status, body) = o
+        .token(&creds(&[("code", &params["code"]), ("expiring", "1")]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
