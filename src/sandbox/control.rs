@@ -14,7 +14,13 @@
 //! | `POST /_sandbox/shops/{shop}/orders/{id}/risk` | `{"recommendation": "ACCEPT", "riskLevels": ["LOW"]}` | change risk as a fraud app would |
 //! | `POST /_sandbox/shops/{shop}/fulfillment-orders/{id}/hold` | `{"reason": "OTHER", "handle": null}` | the merchant holds |
 //! | `POST /_sandbox/shops/{shop}/fulfillment-orders/{id}/release` | `{"holdIds": [...]}` or `{}` | the merchant releases (all without ids) |
-//! | `POST /_sandbox/shops/{shop}/revoke` | | uninstall: the token gets 401 from now on |
+//! | `POST /_sandbox/shops/{shop}/revoke` | | uninstall: every token of the shop gets 401 from now on |
+//! | `PUT /_sandbox/app` | `{"clientId": "…", "clientSecret": "…", "scopes": "read_orders"}` | configure the app: the OAuth endpoints answer from now on |
+//! | `POST /_sandbox/shops/{shop}/session-token` | `{"userId": 42}` | `{"sessionToken": "…"}`, an App Bridge ID token (needs the app) |
+//! | `GET /_sandbox/token-requests` | | every token request: grant, shop, outcome, time (never a token) |
+//! | `POST /_sandbox/token-faults` | `{"status": 503, "count": 2}` | the next `count` token requests get `status`, nothing applied |
+//! | `POST /_sandbox/token-faults/lose-next` | | the next successful grant is applied, then answered 520 without tokens |
+//! | `DELETE /_sandbox/token-faults` | | clear the token faults |
 //!
 //! `{id}` is the numeric id (the tail of the GID).
 
@@ -27,10 +33,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{BucketConfig, Fault, Shared, lock};
+use super::{BucketConfig, Fault, SandboxApp, Shared, lock, session};
 use crate::id::ShopDomain;
 use crate::rules::enums::{FulfillmentHoldReason, RiskLevel, RiskRecommendation};
 
@@ -53,6 +60,14 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             post(release),
         )
         .route("/_sandbox/shops/{shop}/revoke", post(revoke))
+        .route("/_sandbox/app", put(set_app))
+        .route("/_sandbox/shops/{shop}/session-token", post(session_token))
+        .route("/_sandbox/token-requests", get(token_requests))
+        .route(
+            "/_sandbox/token-faults",
+            post(fail_tokens).delete(clear_token_faults),
+        )
+        .route("/_sandbox/token-faults/lose-next", post(lose_next))
 }
 
 fn not_found(what: &str) -> Response {
@@ -221,9 +236,91 @@ async fn revoke(State(s): State<Arc<Shared>>, Path(raw): Path<String>) -> Respon
     };
     match s.lock_shops().get_mut(&domain) {
         Some(state) => {
-            state.token = None;
+            state.revoke();
             StatusCode::NO_CONTENT.into_response()
         }
         None => not_found("shop"),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppBody {
+    client_id: String,
+    client_secret: SecretString,
+    #[serde(default)]
+    scopes: String,
+}
+
+async fn set_app(State(s): State<Arc<Shared>>, Json(body): Json<AppBody>) -> Response {
+    *lock(&s.app) = Some(SandboxApp {
+        client_id: body.client_id,
+        client_secret: body.client_secret,
+        scopes: body.scopes,
+    });
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionBody {
+    user_id: u64,
+}
+
+async fn session_token(
+    State(s): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+    Json(body): Json<SessionBody>,
+) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    let Some(app) = s.app() else {
+        return not_found("app");
+    };
+    let token = session::mint(
+        &domain,
+        body.user_id,
+        &app.client_id,
+        &app.client_secret,
+        s.clock.now(),
+    );
+    Json(json!({"sessionToken": token.expose_secret()})).into_response()
+}
+
+async fn token_requests(State(s): State<Arc<Shared>>) -> Response {
+    Json(lock(&s.token_log).clone()).into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenFaultBody {
+    status: u16,
+    #[serde(default = "one_u32")]
+    count: u32,
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+async fn fail_tokens(State(s): State<Arc<Shared>>, Json(body): Json<TokenFaultBody>) -> Response {
+    if StatusCode::from_u16(body.status).is_err() {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "status must be an HTTP status code"})),
+        )
+            .into_response();
+    }
+    lock(&s.token_faults).fail(body.count, body.status);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn lose_next(State(s): State<Arc<Shared>>) -> Response {
+    lock(&s.token_faults).lose_next();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn clear_token_faults(State(s): State<Arc<Shared>>) -> Response {
+    lock(&s.token_faults).clear();
+    StatusCode::NO_CONTENT.into_response()
 }

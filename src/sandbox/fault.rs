@@ -1,4 +1,5 @@
-//! Faults a test (or the control API) queues for the next requests, and fixed latency.
+//! Faults a test (or the control API) queues for the next requests, and fixed latency; and the
+//! token endpoint's own faults (a status instead of an answer, an answer lost after applying).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -47,5 +48,41 @@ impl Faults {
 
     pub fn clear(&mut self) {
         self.queue.clear();
+    }
+}
+
+/// Faults of the token endpoint (`/admin/oauth/access_token`).
+#[derive(Debug, Default)]
+pub struct TokenFaults {
+    /// Statuses the next requests are answered with, before anything is applied.
+    fail: VecDeque<u16>,
+    /// How many of the next successful grants are applied and then answered 520.
+    lose: u32,
+}
+
+impl TokenFaults {
+    pub fn fail(&mut self, count: u32, status: u16) {
+        self.fail
+            .extend(std::iter::repeat_n(status, count as usize));
+    }
+
+    pub fn lose_next(&mut self) {
+        self.lose += 1;
+    }
+
+    /// The status the next request is to be answered with instead of being handled.
+    pub fn next_failure(&mut self) -> Option<u16> {
+        self.fail.pop_front()
+    }
+
+    /// Whether this successful grant's answer is to be lost (counts it).
+    pub fn take_lost(&mut self) -> bool {
+        let lost = self.lose > 0;
+        self.lose = self.lose.saturating_sub(1);
+        lost
+    }
+
+    pub fn clear(&mut self) {
+        *self = Self::default();
     }
 }

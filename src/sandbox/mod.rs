@@ -7,18 +7,26 @@
 //! documents orderflow sends with Shopify's semantics, and lets a test inject faults, act as the
 //! merchant and read every mutation it received — through [`Sandbox`] in-process, or through
 //! the `/_sandbox/...` control API (see [`control`]).
+//!
+//! With an app configured ([`SandboxApp`]) it also speaks OAuth (see [`oauth`]): it approves
+//! installs, issues, rotates and expires tokens on its clock, and the Admin API accepts each
+//! issued token for its shop until it expires or the shop is revoked.
 
 mod bucket;
 pub mod control;
 mod execute;
 mod fault;
 mod fixture;
+mod grant;
 mod log;
 mod merchant;
 mod mutate;
+pub mod oauth;
 mod server;
+mod session;
 pub mod standalone;
 pub mod state;
+mod token;
 mod view;
 
 use std::collections::{BTreeMap, HashMap};
@@ -37,7 +45,7 @@ use tokio_util::sync::CancellationToken;
 pub use bucket::BucketConfig;
 pub use fault::Fault;
 pub use fixture::{FixtureError, load_dir};
-pub use log::MutationRecord;
+pub use log::{Grant, MutationRecord, TokenOutcome, TokenRequestRecord};
 pub use mutate::{MAX_HOLDS_PER_APP, MAX_METAFIELDS_PER_SET};
 pub use state::Fixture;
 
@@ -55,8 +63,20 @@ pub struct SandboxConfig {
     pub listen: SocketAddr,
     /// Every shop's bucket (each shop gets its own).
     pub bucket: BucketConfig,
-    /// For mutation log times; the bucket uses monotonic time.
+    /// For mutation log times and token expiry; the bucket uses monotonic time.
     pub clock: Arc<dyn Clock>,
+    /// The app whose OAuth the sandbox speaks; `None`: no OAuth endpoint answers (404).
+    pub app: Option<SandboxApp>,
+}
+
+/// The app installed on the sandbox's shops, as the Dev Dashboard knows it.
+#[derive(Clone, Debug)]
+pub struct SandboxApp {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Comma-separated: what client credentials, token exchange and an `authorize` without
+    /// `scope` grant (as a managed install grants the app's configured scopes).
+    pub scopes: String,
 }
 
 impl Default for SandboxConfig {
@@ -65,6 +85,7 @@ impl Default for SandboxConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             bucket: BucketConfig::default(),
             clock: Arc::new(SystemClock),
+            app: None,
         }
     }
 }
@@ -78,6 +99,9 @@ pub(crate) struct Shared {
     requests: AtomicU64,
     actual_cost: AtomicU64,
     clock: Arc<dyn Clock>,
+    app: Mutex<Option<SandboxApp>>,
+    token_faults: Mutex<fault::TokenFaults>,
+    token_log: Mutex<Vec<TokenRequestRecord>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -88,6 +112,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     fn lock_shops(&self) -> MutexGuard<'_, BTreeMap<ShopDomain, ShopState>> {
         lock(&self.shops)
+    }
+
+    fn app(&self) -> Option<SandboxApp> {
+        lock(&self.app).clone()
     }
 
     fn count_request(&self) {
@@ -161,9 +189,13 @@ impl Sandbox {
             requests: AtomicU64::new(0),
             actual_cost: AtomicU64::new(0),
             clock: config.clock,
+            app: Mutex::new(config.app),
+            token_faults: Mutex::new(fault::TokenFaults::default()),
+            token_log: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(server::graphql))
+            .merge(oauth::router())
             .merge(control::router())
             .with_state(shared.clone());
         let stop = CancellationToken::new();
@@ -269,11 +301,41 @@ impl Sandbox {
         *lock(&self.shared.buckets) = (config, HashMap::new());
     }
 
-    /// The app is uninstalled: the shop's token stops working (401).
+    /// The app is uninstalled: every token of the shop stops working (401).
     pub fn revoke_token(&self, shop: &ShopDomain) {
         if let Some(s) = self.shared.lock_shops().get_mut(shop) {
-            s.token = None;
+            s.revoke();
         }
+    }
+
+    /// An App Bridge session (ID) token for `user_id` on `shop`, valid for a minute from the
+    /// sandbox's now: HS256 signed with the app's client secret (SHOPIFY-AUTH.md §2).
+    ///
+    /// # Panics
+    /// Without an app configured (a test's mistake).
+    pub fn session_token(&self, shop: &ShopDomain, user_id: u64) -> SecretString {
+        let app = self
+            .shared
+            .app()
+            .expect("session_token needs SandboxConfig::app");
+        let now = self.shared.clock.now();
+        session::mint(shop, user_id, &app.client_id, &app.client_secret, now)
+    }
+
+    /// Every request to the token endpoint so far, in order (grant, shop, outcome; no token).
+    pub fn token_requests(&self) -> Vec<TokenRequestRecord> {
+        lock(&self.shared.token_log).clone()
+    }
+
+    /// The next `count` token requests are answered `status`, with nothing applied.
+    pub fn fail_token_requests(&self, count: u32, status: u16) {
+        lock(&self.shared.token_faults).fail(count, status);
+    }
+
+    /// The next token request that succeeds is applied (tokens issued, older ones retired),
+    /// and then answered 520 without the tokens.
+    pub fn lose_next_token_response(&self) {
+        lock(&self.shared.token_faults).lose_next();
     }
 
     /// The merchant (or a fraud app) changes the order's risk.

@@ -1,5 +1,5 @@
 //! The Admin API endpoint: `POST /admin/api/{version}/graphql.json`, answered like Shopify:
-//! 401 for a wrong token, GraphQL errors (HTTP 200) for a document the schema refuses,
+//! 401 for a wrong, expired or revoked token, GraphQL errors (HTTP 200) for a document the schema refuses,
 //! MAX_COST_EXCEEDED over 1,000 requested points, THROTTLED when the shop's bucket is short,
 //! and `extensions.cost` on every answer.
 
@@ -13,7 +13,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -62,12 +61,8 @@ fn shop_of(shared: &Shared, headers: &HeaderMap) -> Option<ShopDomain> {
         .map(|h| h.split(':').next().unwrap_or(h))
         .and_then(|h| ShopDomain::parse(h).ok())
         .filter(|d| shops.contains_key(d));
-    let matches = |d: &ShopDomain| {
-        shops
-            .get(d)
-            .and_then(|s| s.token.as_ref())
-            .is_some_and(|t| t.expose_secret() == token)
-    };
+    let now = shared.clock.now();
+    let matches = |d: &ShopDomain| shops.get(d).is_some_and(|s| s.accepts(token, now));
     match host {
         Some(domain) => matches(&domain).then_some(domain),
         None => {

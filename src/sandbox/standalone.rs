@@ -55,6 +55,10 @@ pub async fn run(options: Options) -> Result<(), StandaloneError> {
         sandbox.base_url()
     );
     println!(
+        "  OAuth:     PUT {}/_sandbox/app {{\"clientId\", \"clientSecret\", \"scopes\"}}, then /admin/oauth/authorize and /admin/oauth/access_token",
+        sandbox.base_url()
+    );
+    println!(
         "  bucket:    {} points, restoring {} points/s per shop",
         options.bucket.maximum_available, options.bucket.restore_rate
     );

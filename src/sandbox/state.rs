@@ -1,12 +1,14 @@
 //! What the simulated shops hold: orders (as [`OrderSnapshot`]s, the fixture format) plus what
-//! Shopify keeps beside them (metafields, fulfilments), and the derived fields Shopify computes
-//! (a fulfilment order's supported actions, the order's display fulfilment status).
+//! Shopify keeps beside them (metafields, fulfilments, the app's tokens), and the derived
+//! fields Shopify computes (a fulfilment order's supported actions, the order's display
+//! fulfilment status).
 
 use std::collections::BTreeMap;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::token::ShopTokens;
 use crate::id::ShopDomain;
 use crate::rules::enums::{FulfillmentOrderAction, FulfillmentOrderStatus, OrderFulfillmentStatus};
 use crate::shopify::ops::Metafield;
@@ -63,8 +65,11 @@ impl StoredOrder {
 #[derive(Debug)]
 pub struct ShopState {
     pub domain: ShopDomain,
-    /// `None` once revoked (the app was uninstalled): every call gets 401.
+    /// The app's non-expiring offline token; `None` once revoked (the app was uninstalled) or
+    /// migrated to an expiring pair: calls with it get 401.
     pub token: Option<SecretString>,
+    /// Every other token the sandbox's OAuth endpoints issued for this shop.
+    pub tokens: ShopTokens,
     /// By order GID, in insertion order of ids.
     pub orders: BTreeMap<String, StoredOrder>,
     next_id: u64,
@@ -75,10 +80,25 @@ impl ShopState {
         Self {
             domain,
             token: Some(token),
+            tokens: ShopTokens::default(),
             orders: BTreeMap::new(),
             // Ids the sandbox makes up are 64-bit like Shopify's, and never collide with fixtures.
             next_id: 9_100_000_000_000_000_000,
         }
+    }
+
+    /// The app is uninstalled: every token of the shop stops working at once.
+    pub fn revoke(&mut self) {
+        self.token = None;
+        self.tokens.revoke_all();
+    }
+
+    /// Whether an Admin API call with `token` is accepted at `now`.
+    pub fn accepts(&self, token: &str, now: jiff::Timestamp) -> bool {
+        self.token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret() == token)
+            || self.tokens.accepts(token, now)
     }
 
     /// A fresh GID of the given type.

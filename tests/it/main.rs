@@ -12,6 +12,7 @@ mod e2e;
 mod receiver;
 mod rules;
 mod sandbox;
+mod sandbox_oauth;
 mod schema;
 mod secrets;
 mod shopify;

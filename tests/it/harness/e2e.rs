@@ -63,6 +63,7 @@ impl Shop {
             listen: "127.0.0.1:0".parse().expect("addr"),
             bucket: BucketConfig::default(),
             clock: Arc::new(clock.clone()),
+            app: None,
         })
         .await
         .expect("sandbox starts");
