@@ -586,3 +586,47 @@ async fn no_token_or_key_appears_in_debug_or_errors() {
     assert!(!shown.contains("c2VudGluZWwtc2hvcnQ="), "{shown}");
     assert_no_secret("Debug and errors", &shown);
 }
+
+/// Ends every connection the stores of this database hold, as a database restart would.
+async fn cut_store_connections(observer: &sqlx::PgPool, db: &TestDb) -> u64 {
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND application_name = 'orderflow'",
+    )
+    .bind(&db.name)
+    .fetch_all(observer)
+    .await
+    .unwrap()
+    .len() as u64
+}
+
+#[tokio::test]
+async fn the_store_works_again_after_its_connections_are_cut() {
+    let db = TestDb::create().await;
+    let store = installed_store(&db).await;
+    let observer = sqlx::PgPool::connect(&db.url).await.unwrap();
+    assert!(cut_store_connections(&observer, &db).await > 0);
+    let row = store.shop(&shop()).await.expect("a fresh connection");
+    assert_eq!(exposed(&row.unwrap().access_token), Some(ACCESS));
+}
+
+#[tokio::test]
+async fn a_refresh_whose_write_is_cut_off_is_transient_and_leaves_the_old_pair() {
+    let db = TestDb::create().await;
+    let store = installed_store(&db).await;
+    let observer = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let err = store
+        .refresh(&shop(), DEADLINE, now(), |_| async {
+            // Shopify answered, then the database went away before the write.
+            cut_store_connections(&observer, &db).await;
+            Ok::<_, String>(Some(grant(NEW_ACCESS, NEW_REFRESH, now())))
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert_no_secret("a cut-off refresh", &format!("{err}\n{err:?}"));
+    let row = store.shop(&shop()).await.unwrap().unwrap();
+    assert_eq!(exposed(&row.access_token), Some(ACCESS));
+    assert_eq!(exposed(&row.refresh_token), Some(REFRESH));
+    assert_eq!(row.version, 1);
+}
