@@ -178,6 +178,18 @@ impl Store {
         rows.iter().map(|r| row::decode(r, &self.cipher)).collect()
     }
 
+    /// Every row, uninstalled shops included, by domain (for `tokens status`).
+    pub async fn all(&self) -> Result<Vec<StoredShop>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM shops ORDER BY domain");
+        let rows = sqlx::query(trusted(sql)).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| row::decode(r, &self.cipher)).collect()
+    }
+
+    /// Closes the pool, waiting for the connections in use to be returned (at shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// `app/uninstalled`: deletes the shop's tokens, sets `uninstalled_at` (the first time
     /// only, so Shopify's retries of the webhook do not move it) and announces it. A shop the
     /// store does not hold has nothing to delete; the uninstall is still announced, so caches

@@ -126,6 +126,13 @@ async fn uninstall_deletes_the_tokens_and_another_replica_sees_it() {
     assert!(row.access_expires_at.is_none() && row.refresh_expires_at.is_none());
     assert!(row.previous_refresh_token.is_none());
     assert!(b.installed().await.unwrap().is_empty());
+    let all = b.all().await.unwrap();
+    assert_eq!(
+        all.len(),
+        1,
+        "the uninstalled shop is still listed by all()"
+    );
+    assert_eq!(all[0].uninstalled_at, Some(later));
     let mut conn = db.connection().await;
     let nulls: bool = sqlx::query(
         "SELECT access_token IS NULL AND refresh_token IS NULL AND previous_refresh_token IS NULL FROM shops",
@@ -180,6 +187,9 @@ async fn redact_deletes_the_row() {
         .unwrap()
         .get(0);
     assert_eq!(rows, 0);
+    // After close, calls fail as transient (a worker shutting down retries the message).
+    store.close().await;
+    assert!(store.shop(&shop()).await.unwrap_err().is_transient());
 }
 
 #[tokio::test]
