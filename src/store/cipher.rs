@@ -64,8 +64,9 @@ impl Cipher {
         plain: &SecretString,
     ) -> Result<Vec<u8>, StoreError> {
         let mut nonce = [0u8; NONCE_BYTES];
-        // The thread RNG is a CSPRNG seeded from the OS; a nonce is never reused in practice
-        // (2^-32 collision odds only after 2^48 values under one key).
+        // The thread RNG is a CSPRNG seeded from the OS. Random 96-bit nonces stay within
+        // NIST SP 800-38D's bound (2^-32 odds of a repeat) for 2^32 values under one key; the
+        // store writes a few values per shop per hour.
         rand::rng().fill_bytes(&mut nonce);
         let aad = associated_data(shop, column);
         let sealed = self
