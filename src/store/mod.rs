@@ -1,7 +1,7 @@
 //! The token store: PostgreSQL (sqlx, runtime queries only, so building needs no database),
 //! needed only by `auth = "oauth"`. One `shops` row per installed shop (migrations embedded from
 //! `migrations/` and applied at [`Store::connect`]) with its granted scopes, time zone and token
-//! pair, the tokens encrypted at rest ([`cipher`]: AES-256-GCM, a nonce per value).
+//! pair, the tokens encrypted at rest (`cipher.rs`: AES-256-GCM, a nonce per value).
 //!
 //! Rules it keeps:
 //! - a refresh holds the shop's row lock across the call to Shopify and writes the new pair
