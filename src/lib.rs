@@ -23,6 +23,7 @@ pub mod queue;
 pub mod rules;
 pub mod sandbox;
 pub mod shopify;
+pub mod store;
 pub mod telemetry;
 pub mod webhook;
 pub mod worker;

@@ -14,6 +14,7 @@ mod key_path;
 mod raw;
 mod render;
 pub mod rules;
+mod store;
 mod validate;
 
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ pub use env::Env;
 pub use error::{ConfigError, ConfigIssue};
 use raw::RawConfig;
 use render::redact_url;
+pub use store::{ENCRYPTION_KEY_BYTES, StoreConfig, decode_encryption_key};
 
 use crate::id::ShopDomain;
 use crate::rules::Rules;
@@ -63,6 +65,8 @@ pub struct Config {
     pub shopify: ShopifyConfig,
     pub shops: Vec<ShopConfig>,
     pub worker: WorkerConfig,
+    /// The token store, when `[store]` is given (`auth = "oauth"` needs it).
+    pub store: Option<StoreConfig>,
 }
 
 #[derive(Debug, Clone)]

@@ -43,6 +43,11 @@ pub(super) fn redacted(config: &Config) -> String {
         "max_delay_hop_ms = {}",
         c.worker.max_delay_hop.as_millis()
     );
+    if let Some(store) = &c.store {
+        let _ = writeln!(out, "\n[store]");
+        let _ = writeln!(out, "url = \"{}\"", store.redacted_url());
+        let _ = writeln!(out, "encryption_key = {REDACTED}");
+    }
     for shop in &c.shops {
         let _ = writeln!(out, "\n[[shops]]");
         let _ = writeln!(out, "domain = \"{}\"", shop.domain);

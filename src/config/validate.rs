@@ -159,6 +159,7 @@ impl TryFrom<RawConfig> for Config {
         }
 
         let worker = validate_worker(&raw.worker, &mut issues);
+        let store = super::store::validate(raw.store, &mut issues);
 
         if !issues.is_empty() {
             // A global rules problem is found once per shop; say it once.
@@ -195,6 +196,7 @@ impl TryFrom<RawConfig> for Config {
             },
             shops,
             worker,
+            store,
         })
     }
 }

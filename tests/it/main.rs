@@ -17,4 +17,5 @@ mod schema;
 mod secrets;
 mod shopify;
 mod shutdown;
+mod store;
 mod worker_loop;

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "shopify",
             "webhook",
             "sandbox",
+            "store",
             "telemetry",
             "clock",
         ],
