@@ -24,6 +24,9 @@ pub struct RawConfig {
     pub fulfilment: Option<toml::Table>,
     pub processing: Option<toml::Table>,
     pub fraud: Option<toml::Table>,
+    /// `[store]`: only whether it is there is read here (`oauth` mode needs it); its keys
+    /// belong to the token store.
+    pub store: Option<toml::Table>,
     /// Not a key: the folder of the config file, which shops' `rules` files are relative to.
     /// `load` sets it after reading the file.
     #[serde(skip)]
@@ -61,6 +64,12 @@ pub struct RawShopify {
     pub api_version: Option<String>,
     #[serde(default)]
     pub client_secrets: Vec<String>,
+    /// `static` | `client_credentials` | `oauth` (see `config::auth`).
+    pub auth: Option<String>,
+    pub client_id: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub app_url: Option<String>,
+    pub admin_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +77,8 @@ pub struct RawShopify {
 pub struct RawShop {
     pub domain: Option<String>,
     pub access_token: Option<String>,
+    /// Overrides `[shopify] auth` for this shop.
+    pub auth: Option<String>,
     pub timezone: Option<String>,
     pub admin_api_url: Option<String>,
     #[serde(default)]
