@@ -193,9 +193,13 @@ impl App {
         let (workers, client) = if roles.work {
             // The token store (oauth mode) is not wired yet: an oauth shop is refused here.
             let tokens = Tokens::new(&config, clock.clone(), None)?;
-            let client =
-                Client::with_tokens(&config.shopify, &config.shops, RetryPolicy::default(), tokens)
-                    .map_err(AppError::Client)?;
+            let client = Client::with_tokens(
+                &config.shopify,
+                &config.shops,
+                RetryPolicy::default(),
+                tokens,
+            )
+            .map_err(AppError::Client)?;
             let workers = Workers::new(
                 &config,
                 &names,

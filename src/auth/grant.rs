@@ -256,9 +256,7 @@ impl Grants {
             let code = serde_json::from_slice::<ErrorAnswer>(&body)
                 .ok()
                 .and_then(|e| e.error)
-                .filter(|c| {
-                    c.len() <= 64 && c.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-                });
+                .filter(|c| c.len() <= 64 && c.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             tracing::warn!(shop = %shop, grant, status, code = code.as_deref().unwrap_or(""), "token request refused");
             return Err(GrantError::Status {
                 shop: shop.clone(),
@@ -291,4 +289,3 @@ impl Grants {
         })
     }
 }
-

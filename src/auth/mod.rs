@@ -39,7 +39,10 @@ impl std::fmt::Debug for TokenGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenGrant")
             .field("access_expires_at", &self.access_expires_at)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("refresh_expires_at", &self.refresh_expires_at)
             .field("scopes", &self.scopes)
             .finish_non_exhaustive()

@@ -108,7 +108,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len())
@@ -164,7 +164,10 @@ mod tests {
         let got = sign(&p, &secret("hush"));
         assert_eq!(got, want);
         assert_eq!(got.len(), 64);
-        assert!(got.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
+        assert!(
+            got.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        );
     }
 
     fn signed_query(secret_text: &str) -> String {
@@ -174,13 +177,18 @@ mod tests {
             ("host", "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYWNtZQ"),
         ]);
         let hmac = sign(&p, &secret(secret_text));
-        format!("timestamp=1767225600&hmac={hmac}&shop=acme.myshopify.com&host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYWNtZQ")
+        format!(
+            "timestamp=1767225600&hmac={hmac}&shop=acme.myshopify.com&host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYWNtZQ"
+        )
     }
 
     #[test]
     fn verify_accepts_any_configured_secret_in_any_parameter_order() {
         let q = signed_query("old-secret");
-        assert_eq!(verify(&q, &[secret("new-secret"), secret("old-secret")]), Ok(()));
+        assert_eq!(
+            verify(&q, &[secret("new-secret"), secret("old-secret")]),
+            Ok(())
+        );
         assert_eq!(verify(&q, &[secret("old-secret")]), Ok(()));
     }
 
@@ -189,9 +197,15 @@ mod tests {
         let q = signed_query("s");
         assert_eq!(verify(&q, &[secret("t")]), Err(QueryHmacError::Mismatch));
         let tampered = q.replace("acme.myshopify.com", "evil.myshopify.com");
-        assert_eq!(verify(&tampered, &[secret("s")]), Err(QueryHmacError::Mismatch));
+        assert_eq!(
+            verify(&tampered, &[secret("s")]),
+            Err(QueryHmacError::Mismatch)
+        );
         let added = format!("{q}&extra=1");
-        assert_eq!(verify(&added, &[secret("s")]), Err(QueryHmacError::Mismatch));
+        assert_eq!(
+            verify(&added, &[secret("s")]),
+            Err(QueryHmacError::Mismatch)
+        );
         assert_eq!(
             verify("shop=acme.myshopify.com", &[secret("s")]),
             Err(QueryHmacError::Missing)
@@ -201,7 +215,10 @@ mod tests {
             Err(QueryHmacError::NotHex)
         );
         let twice = format!("{q}&hmac=00");
-        assert_eq!(verify(&twice, &[secret("s")]), Err(QueryHmacError::Repeated));
+        assert_eq!(
+            verify(&twice, &[secret("s")]),
+            Err(QueryHmacError::Repeated)
+        );
         assert_eq!(verify(&q, &[]), Err(QueryHmacError::Mismatch));
     }
 

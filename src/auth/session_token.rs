@@ -221,11 +221,17 @@ mod tests {
 
     #[test]
     fn iss_and_dest_must_name_the_same_shop() {
-        let t = token(with("iss", json!("https://evil.myshopify.com/admin")), "current");
+        let t = token(
+            with("iss", json!("https://evil.myshopify.com/admin")),
+            "current",
+        );
         assert_eq!(check(&t), Err(SessionTokenError::Shop));
         let t = token(with("dest", json!("https://acme.example.com")), "current");
         assert_eq!(check(&t), Err(SessionTokenError::Shop));
-        let t = token(with("iss", json!("http://acme.myshopify.com/admin")), "current");
+        let t = token(
+            with("iss", json!("http://acme.myshopify.com/admin")),
+            "current",
+        );
         assert_eq!(check(&t), Err(SessionTokenError::Shop));
     }
 

@@ -75,8 +75,9 @@ pub struct StoredTokens {
 }
 
 /// The refresh run with the shop's row locked: `Ok(None)` keeps the stored token.
-pub type Refresh =
-    Box<dyn FnOnce(StoredTokens) -> BoxFuture<'static, Result<Option<TokenGrant>, GrantError>> + Send>;
+pub type Refresh = Box<
+    dyn FnOnce(StoredTokens) -> BoxFuture<'static, Result<Option<TokenGrant>, GrantError>> + Send,
+>;
 
 /// The token store as oauth mode uses it (backed by the store's `refresh`).
 pub trait TokenStore: Send + Sync + 'static {

@@ -139,14 +139,21 @@ pub(super) fn validate_app(raw: &RawShopify, issues: &mut Vec<ConfigIssue>) -> A
                 if s.is_empty() || !s.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
                     issues.push(ConfigIssue::new(
                         format!("shopify.scopes[{i}]"),
-                        format!("`{s}` is not a scope: write e.g. \"read_orders\" (lower case and `_`)"),
+                        format!(
+                            "`{s}` is not a scope: write e.g. \"read_orders\" (lower case and `_`)"
+                        ),
                     ));
                 }
             }
             list.clone()
         }
     };
-    let app_url = http_url("shopify.app_url", raw.app_url.as_deref(), "https://orderflow.example.com", issues);
+    let app_url = http_url(
+        "shopify.app_url",
+        raw.app_url.as_deref(),
+        "https://orderflow.example.com",
+        issues,
+    );
     let admin_url = http_url(
         "shopify.admin_url",
         raw.admin_url.as_deref(),

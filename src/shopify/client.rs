@@ -19,11 +19,11 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::answer;
+use super::cost;
 use super::documents::Document;
 use super::error::{AttemptError, ShopifyError};
 use super::retry::{RetryPolicy, backoff};
 use super::throttle::{QueryCost, Throttle};
-use super::cost;
 use super::token::token_error;
 use crate::auth::Tokens;
 use crate::clock::SystemClock;
@@ -413,4 +413,3 @@ fn network_reason(e: reqwest::Error) -> String {
     // Without the URL: it is the shop's endpoint, already in the span.
     format!("{kind}: {}", e.without_url())
 }
-

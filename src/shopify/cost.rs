@@ -243,7 +243,12 @@ pub(crate) fn estimate(document: &Document, variables: &serde_json::Value) -> f6
     let valid = VALID.get_or_init(|| {
         super::documents::ALL
             .iter()
-            .filter_map(|d| Some((d.operation(), super::schema::validate(d.text(), d.file()).ok()?)))
+            .filter_map(|d| {
+                Some((
+                    d.operation(),
+                    super::schema::validate(d.text(), d.file()).ok()?,
+                ))
+            })
             .collect()
     });
     let computed = (|| {

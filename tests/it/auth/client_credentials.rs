@@ -39,15 +39,24 @@ admin_url = "{admin_url}"
 domain = "acme.myshopify.com"
 "#
     );
-    Config::from_toml(&text, Path::new("cc.toml"), &Env::from_pairs([("SECRET", CLIENT_SECRET)]))
-        .expect("valid config")
+    Config::from_toml(
+        &text,
+        Path::new("cc.toml"),
+        &Env::from_pairs([("SECRET", CLIENT_SECRET)]),
+    )
+    .expect("valid config")
 }
 
 pub async fn setup() -> Setup {
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.expect("sandbox");
+    let sandbox = Sandbox::start(SandboxConfig::default())
+        .await
+        .expect("sandbox");
     // The shop exists with a token nobody has: only issued tokens work.
     sandbox
-        .load_fixtures(&fixtures_dir(), &SecretString::from("shpat_nobody".to_owned()))
+        .load_fixtures(
+            &fixtures_dir(),
+            &SecretString::from("shpat_nobody".to_owned()),
+        )
         .expect("fixtures");
     let sandbox = Arc::new(sandbox);
     let server = TokenServer::start(sandbox.clone(), CLIENT_SECRET).await;
@@ -55,8 +64,13 @@ pub async fn setup() -> Setup {
     assert_eq!(config.auth.mode_of(&shop()), AuthMode::ClientCredentials);
     let clock = ManualClock::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap());
     let tokens = Tokens::new(&config, Arc::new(clock.clone()), None).expect("tokens");
-    let client = Client::with_tokens(&config.shopify, &config.shops, fast_retries(), tokens.clone())
-        .expect("client");
+    let client = Client::with_tokens(
+        &config.shopify,
+        &config.shops,
+        fast_retries(),
+        tokens.clone(),
+    )
+    .expect("client");
     Setup {
         sandbox,
         server,
@@ -69,8 +83,14 @@ pub async fn setup() -> Setup {
 #[tokio::test]
 async fn first_use_fetches_a_token_with_the_documented_request_and_later_uses_reuse_it() {
     let s = setup().await;
-    s.client.fetch_snapshot(&shop(), order_id(1)).await.expect("snapshot");
-    s.client.fetch_snapshot(&shop(), order_id(1)).await.expect("snapshot");
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("snapshot");
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("snapshot");
     let requests = s.server.requests();
     assert_eq!(requests.len(), 1, "one token for both calls");
     let r = &requests[0];
@@ -85,23 +105,38 @@ async fn first_use_fetches_a_token_with_the_documented_request_and_later_uses_re
 #[tokio::test]
 async fn the_token_is_renewed_five_minutes_before_its_24_hours_run_out() {
     let s = setup().await;
-    s.client.fetch_snapshot(&shop(), order_id(1)).await.expect("snapshot");
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("snapshot");
     // 86399 s of life: renewal is due at 86399 - 300 s.
     s.clock.advance(SignedDuration::from_secs(86_399 - 301));
-    s.client.fetch_snapshot(&shop(), order_id(1)).await.expect("snapshot");
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("snapshot");
     assert_eq!(s.server.request_count(), 1, "still fresh");
     s.clock.advance(SignedDuration::from_secs(2));
-    s.client.fetch_snapshot(&shop(), order_id(1)).await.expect("snapshot");
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("snapshot");
     assert_eq!(s.server.request_count(), 2, "renewed before expiry");
     // The renewed token is the one sent now (the first no longer works on the sandbox).
     let token = s.tokens.access_token(&shop()).await.expect("token");
-    assert_eq!(secrecy::ExposeSecret::expose_secret(&token), TokenServer::token(2));
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&token),
+        TokenServer::token(2)
+    );
 }
 
 #[tokio::test]
 async fn a_401_renews_the_token_once_and_the_call_succeeds() {
     let s = setup().await;
-    s.client.fetch_snapshot(&shop(), order_id(1)).await.expect("snapshot");
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("snapshot");
     s.sandbox.revoke_token(&shop());
     let before = s.sandbox.request_count();
     s.client
@@ -119,7 +154,10 @@ async fn a_401_renews_the_token_once_and_the_call_succeeds() {
 #[tokio::test]
 async fn a_second_401_after_renewal_is_unauthorized_without_more_renewals() {
     let s = setup().await;
-    s.client.fetch_snapshot(&shop(), order_id(1)).await.expect("snapshot");
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("snapshot");
     s.server.stop_registering();
     s.sandbox.revoke_token(&shop());
     let err = s
@@ -144,15 +182,21 @@ async fn concurrent_first_uses_send_one_token_request() {
             tokio::spawn(async move { client.fetch_snapshot(&shop(), order_id(1)).await })
         })
         .collect();
-    crate::harness::eventually(Duration::from_secs(5), "the first token request", || async {
-        (s.server.request_count() >= 1).then_some(())
-    })
+    crate::harness::eventually(
+        Duration::from_secs(5),
+        "the first token request",
+        || async { (s.server.request_count() >= 1).then_some(()) },
+    )
     .await;
     s.server.release(8);
     for call in calls {
         call.await.expect("task").expect("snapshot");
     }
-    assert_eq!(s.server.request_count(), 1, "the callers shared one request");
+    assert_eq!(
+        s.server.request_count(),
+        1,
+        "the callers shared one request"
+    );
 }
 
 #[tokio::test]
@@ -176,5 +220,8 @@ async fn a_failing_token_endpoint_is_transient_on_5xx_and_unauthorized_on_4xx() 
         "{err:?}"
     );
     // The endpoint answers again: so does the client.
-    s.client.fetch_snapshot(&shop(), order_id(1)).await.expect("snapshot");
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("snapshot");
 }

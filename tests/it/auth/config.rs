@@ -50,10 +50,16 @@ domain = "acme.myshopify.com"
 "#;
     let err = load(text).expect_err("no client id");
     assert_eq!(keys(&err), ["shopify.client_id"], "{err}");
-    assert!(err.to_string().contains("client_id = "), "says the fix: {err}");
+    assert!(
+        err.to_string().contains("client_id = "),
+        "says the fix: {err}"
+    );
     let ok = text.replace("auth = ", "client_id = \"abc\"\nauth = ");
     let c = load(&ok).expect("valid");
-    assert_eq!(c.auth.mode_of(&c.shops[0].domain), AuthMode::ClientCredentials);
+    assert_eq!(
+        c.auth.mode_of(&c.shops[0].domain),
+        AuthMode::ClientCredentials
+    );
 }
 
 #[test]
@@ -67,7 +73,10 @@ fn a_shop_can_override_the_apps_mode_and_its_needs_follow() {
     );
     let c = load(&text).expect("valid");
     assert_eq!(c.auth.mode_of(&c.shops[0].domain), AuthMode::Static);
-    assert_eq!(c.auth.mode_of(&c.shops[1].domain), AuthMode::ClientCredentials);
+    assert_eq!(
+        c.auth.mode_of(&c.shops[1].domain),
+        AuthMode::ClientCredentials
+    );
 }
 
 #[test]
@@ -134,11 +143,19 @@ auth = "oauth2"
 
 #[test]
 fn admin_url_stands_in_for_every_shop_without_its_own() {
-    let text = STATIC.replace("[shopify]", "[shopify]\nadmin_url = \"http://127.0.0.1:9900/\"")
-        + "[[shops]]\ndomain = \"bolt.myshopify.com\"\naccess_token = \"t\"\nadmin_api_url = \"http://127.0.0.1:9901\"\n";
+    let text = STATIC.replace(
+        "[shopify]",
+        "[shopify]\nadmin_url = \"http://127.0.0.1:9900/\"",
+    ) + "[[shops]]\ndomain = \"bolt.myshopify.com\"\naccess_token = \"t\"\nadmin_api_url = \"http://127.0.0.1:9901\"\n";
     let c = load(&text).expect("valid");
-    assert_eq!(c.shops[0].admin_api_url.as_deref(), Some("http://127.0.0.1:9900"));
-    assert_eq!(c.shops[1].admin_api_url.as_deref(), Some("http://127.0.0.1:9901"));
+    assert_eq!(
+        c.shops[0].admin_api_url.as_deref(),
+        Some("http://127.0.0.1:9900")
+    );
+    assert_eq!(
+        c.shops[1].admin_api_url.as_deref(),
+        Some("http://127.0.0.1:9901")
+    );
 }
 
 #[test]
@@ -150,8 +167,14 @@ fn check_prints_each_mode_and_the_scopes_and_no_secret() {
     assert!(shown.contains("auth = \"static\""), "{shown}");
     assert!(shown.contains("auth = \"client_credentials\""), "{shown}");
     assert!(shown.contains("client_id = \"abc\""), "{shown}");
-    assert!(shown.contains("\"write_third_party_fulfillment_orders\""), "{shown}");
-    assert!(shown.contains("# no access_token: tokens from client_credentials"), "{shown}");
+    assert!(
+        shown.contains("\"write_third_party_fulfillment_orders\""),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("# no access_token: tokens from client_credentials"),
+        "{shown}"
+    );
     let tokens = Tokens::new(&c, Arc::new(SystemClock), None).expect("tokens");
     let all = format!("{shown}\n{c:?}\n{tokens:?}");
     for secret in [SECRET, TOKEN] {

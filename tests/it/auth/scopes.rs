@@ -22,23 +22,82 @@ const FO_READ: &[&str] = &[
 
 /// (type or `Root.field`, scopes any one of which grants it; empty: no scope noted).
 const REQUIRED: &[(&str, &[&str])] = &[
-    ("Order", &["read_orders", "read_marketplace_orders", "read_quick_sale"]),
+    (
+        "Order",
+        &["read_orders", "read_marketplace_orders", "read_quick_sale"],
+    ),
     ("LineItem", &["read_orders", "read_marketplace_orders"]),
     ("LineItemSellingPlan", &["read_orders"]),
     ("OrderRiskSummary", &["read_orders"]),
     ("OrderRiskAssessment", &["read_orders"]),
-    ("OrderTransaction", &["read_orders", "read_marketplace_orders"]),
+    (
+        "OrderTransaction",
+        &["read_orders", "read_marketplace_orders"],
+    ),
     ("Product", &["read_products"]),
     ("SellingPlan", &["read_products"]),
     ("FulfillmentOrder", FO_READ),
     ("FulfillmentHold", FO_READ),
-    ("FulfillmentOrderLineItem", &["read_assigned_fulfillment_orders", "read_merchant_managed_fulfillment_orders", "read_third_party_fulfillment_orders"]),
-    ("FulfillmentOrderSupportedAction", &["read_assigned_fulfillment_orders", "read_merchant_managed_fulfillment_orders", "read_third_party_fulfillment_orders"]),
-    ("DeliveryMethod", &["read_orders", "read_assigned_fulfillment_orders", "read_merchant_managed_fulfillment_orders", "read_third_party_fulfillment_orders", "read_marketplace_fulfillment_orders"]),
-    ("Fulfillment", &["read_orders", "read_marketplace_orders", "read_assigned_fulfillment_orders", "read_merchant_managed_fulfillment_orders", "read_third_party_fulfillment_orders", "read_marketplace_fulfillment_orders"]),
-    ("Mutation.fulfillmentCreate", &["write_assigned_fulfillment_orders", "write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders"]),
-    ("Mutation.fulfillmentOrderHold", &["write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders"]),
-    ("Mutation.fulfillmentOrderReleaseHold", &["write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders", "write_marketplace_fulfillment_orders"]),
+    (
+        "FulfillmentOrderLineItem",
+        &[
+            "read_assigned_fulfillment_orders",
+            "read_merchant_managed_fulfillment_orders",
+            "read_third_party_fulfillment_orders",
+        ],
+    ),
+    (
+        "FulfillmentOrderSupportedAction",
+        &[
+            "read_assigned_fulfillment_orders",
+            "read_merchant_managed_fulfillment_orders",
+            "read_third_party_fulfillment_orders",
+        ],
+    ),
+    (
+        "DeliveryMethod",
+        &[
+            "read_orders",
+            "read_assigned_fulfillment_orders",
+            "read_merchant_managed_fulfillment_orders",
+            "read_third_party_fulfillment_orders",
+            "read_marketplace_fulfillment_orders",
+        ],
+    ),
+    (
+        "Fulfillment",
+        &[
+            "read_orders",
+            "read_marketplace_orders",
+            "read_assigned_fulfillment_orders",
+            "read_merchant_managed_fulfillment_orders",
+            "read_third_party_fulfillment_orders",
+            "read_marketplace_fulfillment_orders",
+        ],
+    ),
+    (
+        "Mutation.fulfillmentCreate",
+        &[
+            "write_assigned_fulfillment_orders",
+            "write_merchant_managed_fulfillment_orders",
+            "write_third_party_fulfillment_orders",
+        ],
+    ),
+    (
+        "Mutation.fulfillmentOrderHold",
+        &[
+            "write_merchant_managed_fulfillment_orders",
+            "write_third_party_fulfillment_orders",
+        ],
+    ),
+    (
+        "Mutation.fulfillmentOrderReleaseHold",
+        &[
+            "write_merchant_managed_fulfillment_orders",
+            "write_third_party_fulfillment_orders",
+            "write_marketplace_fulfillment_orders",
+        ],
+    ),
     // "the same access level needed to mutate the owner resource": orderflow sets metafields
     // and tags on orders only, and an order is mutated with `write_orders` (`orderUpdate`:
     // "`write_orders`, `write_marketplace_orders` or `write_quick_sale`"; orderflow is none of
@@ -123,13 +182,25 @@ fn the_default_scopes_are_exactly_what_the_documents_need() {
             .copied()
             .filter(|s| DEFAULT_SCOPES.contains(s))
             .collect();
-        assert!(!granted.is_empty(), "{item} needs one of {alternatives:?}; the defaults have none");
+        assert!(
+            !granted.is_empty(),
+            "{item} needs one of {alternatives:?}; the defaults have none"
+        );
         used.extend(granted);
     }
-    let unused: Vec<&&str> = DEFAULT_SCOPES.iter().filter(|s| !used.contains(*s)).collect();
-    assert!(unused.is_empty(), "default scopes no document needs: {unused:?}");
+    let unused: Vec<&&str> = DEFAULT_SCOPES
+        .iter()
+        .filter(|s| !used.contains(*s))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "default scopes no document needs: {unused:?}"
+    );
     for listed in REQUIRED.iter().map(|(n, _)| n) {
-        assert!(touched.contains(*listed), "{listed} is listed but no document selects it");
+        assert!(
+            touched.contains(*listed),
+            "{listed} is listed but no document selects it"
+        );
     }
 }
 
