@@ -6,6 +6,7 @@
 //!   orderflow uses, answers turned into [`TokenGrant`]s with instants from the clock.
 //! - [`tokens`]: [`Tokens`], the per-process source of each shop's current token in its mode
 //!   (static, client credentials, oauth), renewed before expiry and after a 401.
+//! - [`stored`]: oauth mode's side of the token store ([`TokenStore`]).
 //!
 //! Facts and their sources: `SHOPIFY-AUTH.md` (the shared facts sheet). Nothing here logs or
 //! formats a token, a refresh token or a client secret.
@@ -13,13 +14,15 @@
 pub mod grant;
 pub mod query_hmac;
 pub mod session_token;
+pub mod stored;
 pub mod tokens;
 
 use jiff::Timestamp;
 use secrecy::SecretString;
 
 pub use grant::{Admin, GrantError, Grants};
-pub use tokens::{AuthError, StoredTokens, TokenStore, Tokens};
+pub use stored::{StoredTokens, TokenStore};
+pub use tokens::{AuthError, Tokens};
 
 /// What a grant returned, already turned into instants (`expires_in` → now + `expires_in`).
 ///

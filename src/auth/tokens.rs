@@ -13,12 +13,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use jiff::{SignedDuration, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::TokenGrant;
 use super::grant::{Admin, GrantError, Grants};
+use super::stored::{self, TokenStore};
 use crate::clock::Clock;
 use crate::config::{AuthMode, Config, ShopConfig};
 use crate::id::ShopDomain;
@@ -64,33 +63,9 @@ impl AuthError {
     }
 }
 
-/// What oauth mode needs of a shop's stored row.
-pub struct StoredTokens {
-    pub access_token: Option<SecretString>,
-    pub access_expires_at: Option<Timestamp>,
-    pub refresh_token: Option<SecretString>,
-    /// The refresh token used by the last refresh, kept until its successor is used (Shopify,
-    /// 2026-08: a lost refresh may be retried with it).
-    pub previous_refresh_token: Option<SecretString>,
-}
-
-/// The refresh run with the shop's row locked: `Ok(None)` keeps the stored token.
-pub type Refresh = Box<
-    dyn FnOnce(StoredTokens) -> BoxFuture<'static, Result<Option<TokenGrant>, GrantError>> + Send,
->;
-
-/// The token store as oauth mode uses it (backed by the store's `refresh`).
-pub trait TokenStore: Send + Sync + 'static {
-    /// Runs `refresh` with `shop`'s row locked (across processes; waiting at most
-    /// `lock_timeout` for another holder), writes the grant it returns atomically, and gives
-    /// the row as it is afterwards. A shop without a row is [`AuthError::NotInstalled`].
-    fn refresh<'a>(
-        &'a self,
-        shop: &'a ShopDomain,
-        lock_timeout: Duration,
-        now: Timestamp,
-        refresh: Refresh,
-    ) -> BoxFuture<'a, Result<Result<StoredTokens, GrantError>, AuthError>>;
+/// Whether a token expiring at `expires_at` (None: never) is to be renewed at `now`.
+pub(super) fn renewal_due(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
+    expires_at.is_some_and(|e| now >= e.checked_sub(RENEW_MARGIN).unwrap_or(e))
 }
 
 /// A renewable token held in memory.
@@ -102,9 +77,7 @@ struct Held {
 
 impl Held {
     fn fresh(&self, now: Timestamp) -> Option<SecretString> {
-        let early = |e: Timestamp| e.checked_sub(RENEW_MARGIN).unwrap_or(e);
-        (!self.rejected && self.expires_at.is_none_or(|e| now < early(e)))
-            .then(|| self.token.clone())
+        (!self.rejected && !renewal_due(self.expires_at, now)).then(|| self.token.clone())
     }
 }
 
@@ -268,9 +241,10 @@ impl Tokens {
             .shops
             .get(shop)
             .ok_or_else(|| AuthError::UnknownShop(shop.clone()))?;
-        let slot = match source {
+        let (slot, stored) = match source {
             Source::Static(token) => return Ok(token.clone()),
-            Source::ClientCredentials(slot) | Source::OAuth(slot) => slot,
+            Source::ClientCredentials(slot) => (slot, false),
+            Source::OAuth(slot) => (slot, true),
         };
         if let Some(token) = slot.fresh(self.inner.clock.now()) {
             return Ok(token);
@@ -285,16 +259,13 @@ impl Tokens {
             .grants
             .as_ref()
             .ok_or(AuthError::NoCredentials(mode_of(source).as_str()))?;
-        match source {
-            Source::ClientCredentials(_) => {
-                let grant = grants.client_credentials(&slot.admin).await?;
-                tracing::info!(shop = %shop, "client-credentials token obtained");
-                slot.hold(grant.access_token.clone(), grant.access_expires_at);
-                Ok(grant.access_token)
-            }
-            Source::OAuth(_) => self.refresh_stored(shop, slot, grants).await,
-            Source::Static(_) => unreachable!("returned above"),
+        if stored {
+            return self.refresh_stored(shop, slot, grants).await;
         }
+        let grant = grants.client_credentials(&slot.admin).await?;
+        tracing::info!(shop = %shop, "client-credentials token obtained");
+        slot.hold(grant.access_token.clone(), grant.access_expires_at);
+        Ok(grant.access_token)
     }
 
     /// Shopify answered 401 to `token`: renew it before its next use. A token already replaced
@@ -320,41 +291,12 @@ impl Tokens {
             .store
             .as_ref()
             .ok_or_else(|| AuthError::NoStore(shop.clone()))?;
-        let rejected = slot.rejected_token();
-        let grants = grants.clone();
-        let admin = slot.admin.clone();
-        let clock = self.inner.clock.clone();
-        let refresh: Refresh = Box::new(move |row: StoredTokens| {
-            Box::pin(async move {
-                let now = clock.now();
-                let held = row.access_token.map(|token| Held {
-                    rejected: rejected
-                        .as_ref()
-                        .is_some_and(|r| r.expose_secret() == token.expose_secret()),
-                    token,
-                    expires_at: row.access_expires_at,
-                });
-                // Another process may have just refreshed: keep what it wrote.
-                if held.as_ref().and_then(|h| h.fresh(now)).is_some() {
-                    return Ok(None);
-                }
-                let Some(current) = row.refresh_token else {
-                    // A non-expiring token: nothing to refresh it with.
-                    return Ok(None);
-                };
-                match grants.refresh(&admin, &current).await {
-                    Ok(grant) => Ok(Some(grant)),
-                    // Refused: the last refresh's answer may have been lost after Shopify
-                    // applied it; the previous refresh token stays usable until its successor
-                    // is used.
-                    Err(e) if !e.is_transient() => match row.previous_refresh_token {
-                        Some(previous) => grants.refresh(&admin, &previous).await.map(Some),
-                        None => Err(e),
-                    },
-                    Err(e) => Err(e),
-                }
-            })
-        });
+        let refresh = stored::refresh(
+            grants.clone(),
+            slot.admin.clone(),
+            self.inner.clock.clone(),
+            slot.rejected_token(),
+        );
         let now = self.inner.clock.now();
         let row = store.refresh(shop, LOCK_TIMEOUT, now, refresh).await??;
         let token = row

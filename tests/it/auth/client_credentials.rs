@@ -225,3 +225,40 @@ async fn a_failing_token_endpoint_is_transient_on_5xx_and_unauthorized_on_4xx() 
         .await
         .expect("snapshot");
 }
+
+#[tokio::test]
+async fn no_issued_token_or_client_secret_in_logs_debug_or_errors() {
+    crate::harness::logs::init();
+    let s = setup().await;
+    let mut shown = Vec::new();
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("snapshot");
+    s.sandbox.revoke_token(&shop());
+    s.client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("renewed");
+    for status in [503, 400] {
+        s.server.fail_next(1, status);
+        s.sandbox.revoke_token(&shop());
+        let err = s
+            .client
+            .fetch_snapshot(&shop(), order_id(1))
+            .await
+            .expect_err("no token");
+        shown.push(format!("{err} {err:?}"));
+    }
+    shown.push(format!("{:?} {:?}", s.client, s.tokens));
+    shown.push(crate::harness::logs::captured());
+    let text = shown.join("\n");
+    assert!(
+        !text.contains(CLIENT_SECRET),
+        "the client secret leaked:\n{text}"
+    );
+    assert!(
+        !text.contains("shpat_issued_"),
+        "an issued token leaked:\n{text}"
+    );
+}
