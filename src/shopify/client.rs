@@ -111,7 +111,7 @@ impl Client {
         retry: RetryPolicy,
     ) -> Result<Self, reqwest::Error> {
         // Static tokens never expire here, so the clock is never read.
-        let tokens = Tokens::configured(shops, std::sync::Arc::new(SystemClock));
+        let tokens = Tokens::configured(shops, Arc::new(SystemClock));
         Self::with_tokens(shopify, shops, retry, tokens)
     }
 
@@ -245,7 +245,8 @@ impl Client {
             self.settle(shop, estimate, reported.as_ref());
             match result {
                 Ok(data) => return Ok(data),
-                // Expired or revoked early: renew once; a second 401 is today's Unauthorized.
+                // Expired or revoked early: renew once; a second 401 is today's Unauthorized. A
+                // 401 means nothing ran, so a mutation too is safe to send again.
                 Err(AttemptError::Fatal(ShopifyError::Unauthorized { status: 401, .. }))
                     if !renewed && tokens.renews(shop) =>
                 {
