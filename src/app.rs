@@ -15,10 +15,11 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::{AuthError, Tokens};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::queue::{Broker, Names, Publisher, Topology};
-use crate::shopify::{Client, ClientMetrics};
+use crate::shopify::{Client, ClientMetrics, RetryPolicy};
 use crate::telemetry::Metrics;
 use crate::webhook::Receiver;
 use crate::worker::compliance::{ComplianceHandler, Uninstalled};
@@ -36,6 +37,8 @@ pub enum AppError {
     Serve(std::io::Error),
     #[error("cannot build the Shopify client: {0}")]
     Client(reqwest::Error),
+    #[error("cannot set up the shops' tokens: {0}")]
+    Auth(#[from] AuthError),
 }
 
 impl Workers {
@@ -185,7 +188,15 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let config = Arc::new(config);
         let (workers, client) = if roles.work {
-            let client = Client::new(&config.shopify, &config.shops).map_err(AppError::Client)?;
+            // The token store (oauth mode) is not wired yet: an oauth shop is refused here.
+            let tokens = Tokens::new(&config, clock.clone(), None)?;
+            let client = Client::with_tokens(
+                &config.shopify,
+                &config.shops,
+                RetryPolicy::default(),
+                tokens,
+            )
+            .map_err(AppError::Client)?;
             let workers = Workers::new(
                 &config,
                 &names,

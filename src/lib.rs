@@ -12,6 +12,7 @@
 //! - Secrets are `secrecy` types from the moment they are read and never printed.
 
 pub mod app;
+pub mod auth;
 pub mod calendar;
 pub mod cli;
 pub mod clock;

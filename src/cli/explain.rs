@@ -1,12 +1,15 @@
 //! `orderflow explain`: the plan for one order, from a snapshot file or read live, sending
 //! nothing.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::ExplainArgs;
+use crate::auth::Tokens;
 use crate::clock::{Clock, SystemClock};
 use crate::id::OrderId;
-use crate::shopify::{Client, OrderSnapshot};
+use crate::shopify::{Client, OrderSnapshot, RetryPolicy};
 
 pub async fn run(args: ExplainArgs) -> anyhow::Result<i32> {
     let Some(config) = super::load_config_or_report(&args.config.config) else {
@@ -47,7 +50,13 @@ pub async fn run(args: ExplainArgs) -> anyhow::Result<i32> {
             }
         }
         (None, Some(id)) => {
-            let client = Client::new(&config.shopify, &config.shops)?;
+            let tokens = Tokens::new(&config, Arc::new(SystemClock), None)?;
+            let client = Client::with_tokens(
+                &config.shopify,
+                &config.shops,
+                RetryPolicy::default(),
+                tokens,
+            )?;
             client.fetch_snapshot(&shop.domain, OrderId(id)).await?
         }
         (None, None) => unreachable!("clap requires --snapshot or --order-id"),

@@ -7,6 +7,7 @@
 //! `rules`). Overrides go first so an override may itself use `${VAR}`. `render` is the redacted
 //! view `check` prints; `error` is how problems are told.
 
+mod auth;
 mod env;
 mod error;
 mod interpolate;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+pub use auth::{AuthConfig, AuthMode, DEFAULT_SCOPES};
 pub use env::Env;
 pub use error::{ConfigError, ConfigIssue};
 use raw::RawConfig;
@@ -67,6 +69,8 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// The token store, when `[store]` is given (`auth = "oauth"` needs it).
     pub store: Option<StoreConfig>,
+    /// How each shop's Admin API token is obtained (`[shopify] auth` and its keys).
+    pub auth: AuthConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -106,11 +110,14 @@ pub struct ShopifyConfig {
 #[derive(Debug, Clone)]
 pub struct ShopConfig {
     pub domain: ShopDomain,
+    /// The configured token: the one sent in `static` mode. Empty when the shop's mode gets
+    /// its tokens elsewhere and none was configured (see [`AuthConfig::mode_of`]).
     pub access_token: SecretString,
     pub timezone: jiff::tz::TimeZone,
     /// The IANA name the time zone was given as (for display).
     pub timezone_name: String,
-    /// Overrides `https://{domain}`: the sandbox shop and tests only.
+    /// Overrides `https://{domain}`: the sandbox shop and tests only. Set from
+    /// `shopify.admin_url` when the shop has none of its own.
     pub admin_api_url: Option<String>,
     pub dry_run: bool,
     /// The shop's rules: the global `[fulfilment]`, `[processing]` and `[fraud]` with the

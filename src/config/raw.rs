@@ -63,6 +63,12 @@ pub struct RawShopify {
     pub api_version: Option<String>,
     #[serde(default)]
     pub client_secrets: Vec<String>,
+    /// `static` | `client_credentials` | `oauth` (see `config::auth`).
+    pub auth: Option<String>,
+    pub client_id: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub app_url: Option<String>,
+    pub admin_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +76,8 @@ pub struct RawShopify {
 pub struct RawShop {
     pub domain: Option<String>,
     pub access_token: Option<String>,
+    /// Overrides `[shopify] auth` for this shop.
+    pub auth: Option<String>,
     pub timezone: Option<String>,
     pub admin_api_url: Option<String>,
     #[serde(default)]

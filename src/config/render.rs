@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use secrecy::ExposeSecret;
+
 use super::Config;
 use crate::rules::Rules;
 use crate::rules::policy::weekday_name;
@@ -36,6 +38,19 @@ pub(super) fn redacted(config: &Config) -> String {
     let _ = writeln!(out, "api_version = \"{}\"", c.shopify.api_version);
     let secrets = vec![REDACTED; c.shopify.client_secrets.len()].join(", ");
     let _ = writeln!(out, "client_secrets = [{secrets}]");
+    let auth = &c.auth;
+    let _ = writeln!(out, "auth = \"{}\"", auth.mode.as_str());
+    if let Some(id) = &auth.client_id {
+        let _ = writeln!(out, "client_id = {id:?}");
+    }
+    let scopes: Vec<String> = auth.scopes.iter().map(|s| format!("{s:?}")).collect();
+    let _ = writeln!(out, "scopes = [{}]", scopes.join(", "));
+    if let Some(url) = &auth.app_url {
+        let _ = writeln!(out, "app_url = {url:?}");
+    }
+    if let Some(url) = &auth.admin_url {
+        let _ = writeln!(out, "admin_url = {url:?}");
+    }
     let _ = writeln!(out, "\n[worker]");
     let _ = writeln!(out, "max_attempts = {}", c.worker.max_attempts);
     let _ = writeln!(
@@ -51,7 +66,13 @@ pub(super) fn redacted(config: &Config) -> String {
     for shop in &c.shops {
         let _ = writeln!(out, "\n[[shops]]");
         let _ = writeln!(out, "domain = \"{}\"", shop.domain);
-        let _ = writeln!(out, "access_token = {REDACTED}");
+        let mode = c.auth.mode_of(&shop.domain);
+        let _ = writeln!(out, "auth = \"{}\"", mode.as_str());
+        if shop.access_token.expose_secret().is_empty() {
+            let _ = writeln!(out, "# no access_token: tokens from {}", mode.as_str());
+        } else {
+            let _ = writeln!(out, "access_token = {REDACTED}");
+        }
         let _ = writeln!(out, "timezone = \"{}\"", shop.timezone_name);
         if let Some(url) = &shop.admin_api_url {
             let _ = writeln!(out, "admin_api_url = \"{url}\"");

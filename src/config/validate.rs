@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use super::auth::{self, AuthMode};
 use super::raw::{RawConfig, RawShop, RawWorker};
 use super::render::redact_url;
 use super::rules::{self, RulesLayer};
@@ -104,6 +105,7 @@ impl TryFrom<RawConfig> for Config {
             ));
         }
 
+        let mut auth = auth::validate_app(&raw.shopify, &mut issues);
         let api_version = raw
             .shopify
             .api_version
@@ -143,8 +145,18 @@ impl TryFrom<RawConfig> for Config {
             fraud: raw.fraud.as_ref(),
         };
         let mut shops = Vec::new();
-        for (i, raw_shop) in raw.shops.into_iter().enumerate() {
-            if let Some(shop) = validate_shop(i, raw_shop, &global_rules, base_dir, &mut issues) {
+        for (i, mut raw_shop) in raw.shops.into_iter().enumerate() {
+            let mode = auth::shop_mode(i, raw_shop.auth.as_deref(), auth.mode, &mut issues);
+            // A shop's own override wins over the app-wide admin URL.
+            if raw_shop.admin_api_url.is_none() {
+                raw_shop.admin_api_url = auth.admin_url.clone();
+            }
+            let shop = mode.and_then(|mode| {
+                let shop = validate_shop(i, raw_shop, mode, &global_rules, base_dir, &mut issues)?;
+                auth.shops.insert(shop.domain.clone(), mode);
+                Some(shop)
+            });
+            if let Some(shop) = shop {
                 if shops.iter().any(|s: &ShopConfig| s.domain == shop.domain) {
                     issues.push(ConfigIssue::new(
                         format!("shops[{i}].domain"),
@@ -158,6 +170,12 @@ impl TryFrom<RawConfig> for Config {
             }
         }
 
+        auth::check_needs(
+            &auth,
+            !client_secrets.is_empty(),
+            raw.store.is_some(),
+            &mut issues,
+        );
         let worker = validate_worker(&raw.worker, &mut issues);
         let store = super::store::validate(raw.store, &mut issues);
 
@@ -197,6 +215,7 @@ impl TryFrom<RawConfig> for Config {
             shops,
             worker,
             store,
+            auth,
         })
     }
 }
@@ -227,6 +246,7 @@ fn validate_worker(raw: &RawWorker, issues: &mut Vec<ConfigIssue>) -> WorkerConf
 fn validate_shop(
     i: usize,
     raw: RawShop,
+    mode: AuthMode,
     global_rules: &RulesLayer<'_>,
     base_dir: &Path,
     issues: &mut Vec<ConfigIssue>,
@@ -249,10 +269,13 @@ fn validate_shop(
     };
     let access_token = match raw.access_token {
         Some(t) if !t.is_empty() => Some(SecretString::from(t)),
+        // The other modes get their tokens elsewhere; a configured one is kept (it is what
+        // `tokens migrate` swaps for an expiring pair).
+        _ if mode != AuthMode::Static => Some(SecretString::from(String::new())),
         _ => {
             issues.push(ConfigIssue::new(
                 key("access_token"),
-                "missing or empty: write access_token = \"${SHOP_TOKEN}\" and set the variable",
+                "missing or empty: write access_token = \"${SHOP_TOKEN}\" and set the variable, or let orderflow get the shop's tokens with auth = \"client_credentials\" or \"oauth\"",
             ));
             None
         }

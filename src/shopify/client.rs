@@ -2,28 +2,31 @@
 //! only to configured shops, waits for room in each shop's cost bucket before sending, retries
 //! what is worth retrying, and returns classified [`ShopifyError`]s.
 //!
+//! Each request carries the shop's current token from [`Tokens`]; a 401 to a token that can be
+//! renewed (every mode but `static`) renews it and sends the request once more.
+//!
 //! Cheap to clone: one connection pool, one throttle per shop and one set of counters, shared by
 //! every task of the process.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use apollo_compiler::ExecutableDocument;
-use apollo_compiler::response::JsonMap;
-use apollo_compiler::validation::Valid;
 use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::answer;
+use super::cost;
 use super::documents::Document;
 use super::error::{AttemptError, ShopifyError};
 use super::retry::{RetryPolicy, backoff};
 use super::throttle::{QueryCost, Throttle};
-use super::{cost, schema};
+use super::token::token_error;
+use crate::auth::Tokens;
+use crate::clock::SystemClock;
 use crate::config::{ShopConfig, ShopifyConfig};
 use crate::id::ShopDomain;
 
@@ -57,7 +60,6 @@ pub struct ClientMetrics {
 
 struct Shop {
     endpoint: String,
-    token: SecretString,
     /// With an `admin_api_url` override the URL no longer names the shop, so the `Host` header
     /// does (as it would on `https://{shop}`); the sandbox tells its shops apart by it.
     host: Option<String>,
@@ -69,6 +71,7 @@ struct Inner {
     throttles: Mutex<HashMap<ShopDomain, Throttle>>,
     retry: RetryPolicy,
     counters: Counters,
+    tokens: Tokens,
 }
 
 #[derive(Clone)]
@@ -101,10 +104,23 @@ impl Client {
         Self::with_retry(shopify, shops, RetryPolicy::default())
     }
 
+    /// A client sending each shop's configured `access_token` (static mode).
     pub fn with_retry(
         shopify: &ShopifyConfig,
         shops: &[ShopConfig],
         retry: RetryPolicy,
+    ) -> Result<Self, reqwest::Error> {
+        // Static tokens never expire here, so the clock is never read.
+        let tokens = Tokens::configured(shops, Arc::new(SystemClock));
+        Self::with_tokens(shopify, shops, retry, tokens)
+    }
+
+    /// A client taking each shop's token from `tokens` (every mode).
+    pub fn with_tokens(
+        shopify: &ShopifyConfig,
+        shops: &[ShopConfig],
+        retry: RetryPolicy,
+        tokens: Tokens,
     ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(retry.request_timeout)
@@ -117,7 +133,6 @@ impl Client {
             .map(|s| {
                 let shop = Shop {
                     endpoint: endpoint(s, &shopify.api_version),
-                    token: s.access_token.clone(),
                     host: s.admin_api_url.as_ref().map(|_| s.domain.to_string()),
                 };
                 (s.domain.clone(), shop)
@@ -130,6 +145,7 @@ impl Client {
                 throttles: Mutex::new(HashMap::new()),
                 retry,
                 counters: Counters::default(),
+                tokens,
             }),
         })
     }
@@ -185,7 +201,7 @@ impl Client {
             .shops
             .get(shop)
             .ok_or_else(|| ShopifyError::UnknownShop(shop.to_string()))?;
-        let estimate = estimate_cost(document, &variables);
+        let estimate = cost::estimate(document, &variables);
         let span = tracing::info_span!(
             "shopify",
             shop = %shop,
@@ -215,14 +231,29 @@ impl Client {
         let mut failures = 0u32;
         let mut throttled = 0u32;
         let mut last_reason: String;
+        let mut renewed = false;
+        let tokens = &self.inner.tokens;
         loop {
             let attempt = failures + throttled + 1;
             tracing::Span::current().record("attempt", attempt);
+            let token = tokens
+                .access_token(shop)
+                .await
+                .map_err(|e| token_error(shop, document, e))?;
             self.wait_for_room(shop, estimate).await;
-            let (result, reported) = self.attempt(shop, target, document, &body).await;
+            let (result, reported) = self.attempt(shop, target, &token, document, &body).await;
             self.settle(shop, estimate, reported.as_ref());
             match result {
                 Ok(data) => return Ok(data),
+                // Expired or revoked early: renew once; a second 401 is today's Unauthorized. A
+                // 401 means nothing ran, so a mutation too is safe to send again.
+                Err(AttemptError::Fatal(ShopifyError::Unauthorized { status: 401, .. }))
+                    if !renewed && tokens.renews(shop) =>
+                {
+                    renewed = true;
+                    tokens.rejected(shop, &token);
+                    tracing::info!("Shopify refused the token, renewing it");
+                }
                 Err(AttemptError::Fatal(e)) => return Err(e),
                 Err(AttemptError::Throttled(retry_after)) => {
                     throttled += 1;
@@ -319,12 +350,13 @@ impl Client {
         &self,
         shop: &ShopDomain,
         target: &Shop,
+        token: &SecretString,
         document: &Document,
         body: &serde_json::Value,
     ) -> (Result<serde_json::Value, AttemptError>, Option<QueryCost>) {
         self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         let fatal = |e: ShopifyError| (Err(AttemptError::Fatal(e)), None);
-        let mut token = match HeaderValue::from_str(target.token.expose_secret()) {
+        let mut token = match HeaderValue::from_str(token.expose_secret()) {
             Ok(v) => v,
             Err(_) => {
                 return fatal(ShopifyError::Unauthorized {
@@ -367,26 +399,6 @@ impl Client {
         };
         answer::classify_body(shop, document.operation(), status, &text)
     }
-}
-
-/// The requested cost of a registered document, as Shopify will compute it; the client waits for
-/// this much room. Falls back to the per-query cap if the document cannot be costed.
-fn estimate_cost(document: &Document, variables: &serde_json::Value) -> f64 {
-    // Validated once per document: the registry is static.
-    static VALID: OnceLock<HashMap<&'static str, Valid<ExecutableDocument>>> = OnceLock::new();
-    let valid = VALID.get_or_init(|| {
-        super::documents::ALL
-            .iter()
-            .filter_map(|d| Some((d.operation(), schema::validate(d.text(), d.file()).ok()?)))
-            .collect()
-    });
-    let computed = (|| {
-        let valid = valid.get(document.operation())?;
-        let op = valid.operations.get(None).ok()?;
-        let vars: JsonMap = serde_json::from_value(variables.clone()).ok()?;
-        cost::requested(schema::schema(), valid, op, &vars).ok()
-    })();
-    computed.unwrap_or(cost::MAX_QUERY_COST) as f64
 }
 
 fn network_reason(e: reqwest::Error) -> String {

@@ -8,11 +8,16 @@
 //! Two simplifications, both upper bounds: a plain list of objects counts once (Shopify gives it
 //! no size), except `nodes(ids:)`, which counts one object per id.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use apollo_compiler::executable::{Field, Operation, Selection, SelectionSet};
 use apollo_compiler::response::{JsonMap, JsonValue};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
+
+use super::documents::Document;
 
 /// Shopify refuses any single query that requests more (MAX_COST_EXCEEDED).
 pub const MAX_QUERY_COST: u64 = 1000;
@@ -228,6 +233,31 @@ impl Walk<'_> {
             _ => None,
         }
     }
+}
+
+/// The requested cost of a registered document, as Shopify will compute it; the client waits for
+/// this much room. Falls back to the per-query cap if the document cannot be costed.
+pub(crate) fn estimate(document: &Document, variables: &serde_json::Value) -> f64 {
+    // Validated once per document: the registry is static.
+    static VALID: OnceLock<HashMap<&'static str, Valid<ExecutableDocument>>> = OnceLock::new();
+    let valid = VALID.get_or_init(|| {
+        super::documents::ALL
+            .iter()
+            .filter_map(|d| {
+                Some((
+                    d.operation(),
+                    super::schema::validate(d.text(), d.file()).ok()?,
+                ))
+            })
+            .collect()
+    });
+    let computed = (|| {
+        let valid = valid.get(document.operation())?;
+        let op = valid.operations.get(None).ok()?;
+        let vars: JsonMap = serde_json::from_value(variables.clone()).ok()?;
+        requested(super::schema::schema(), valid, op, &vars).ok()
+    })();
+    computed.unwrap_or(MAX_QUERY_COST) as f64
 }
 
 #[cfg(test)]

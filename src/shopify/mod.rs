@@ -14,6 +14,7 @@ pub mod retry;
 pub mod schema;
 pub mod snapshot;
 pub mod throttle;
+mod token;
 
 pub use client::{Client, ClientMetrics};
 pub use error::{ShopifyError, UserError};

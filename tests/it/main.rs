@@ -5,6 +5,7 @@
 mod harness;
 
 mod architecture;
+mod auth;
 mod cli;
 mod demo;
 mod dlq;

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "adapters",
         &[
             "config",
+            "auth",
             "queue",
             "shopify",
             "webhook",
