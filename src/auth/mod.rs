@@ -17,37 +17,10 @@ pub mod session_token;
 pub mod stored;
 pub mod tokens;
 
-use jiff::Timestamp;
-use secrecy::SecretString;
-
 pub use grant::{Admin, GrantError, Grants};
 pub use stored::{StoredTokens, TokenStore};
 pub use tokens::{AuthError, Tokens};
 
-/// What a grant returned, already turned into instants (`expires_in` → now + `expires_in`).
-///
-/// The same shape as the token store's grant; once the store lands this becomes a re-export of
-/// it. `Debug` shows no token.
-pub struct TokenGrant {
-    pub access_token: SecretString,
-    /// None: a non-expiring token.
-    pub access_expires_at: Option<Timestamp>,
-    pub refresh_token: Option<SecretString>,
-    pub refresh_expires_at: Option<Timestamp>,
-    /// Comma-separated, as Shopify sends it.
-    pub scopes: String,
-}
-
-impl std::fmt::Debug for TokenGrant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenGrant")
-            .field("access_expires_at", &self.access_expires_at)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "[redacted]"),
-            )
-            .field("refresh_expires_at", &self.refresh_expires_at)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
-    }
-}
+/// What a grant returned, already turned into instants: the token store's type, so a grant is
+/// stored as it came. `Debug` shows no token (its tokens are `SecretString`s).
+pub use crate::store::TokenGrant;
