@@ -15,7 +15,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::{AuthError, Tokens};
+/// The token store when `[store]` is set; see [`crate::auth::open_store`].
+pub use crate::auth::open_store;
+use crate::auth::{AuthError, LazyStore, Tokens};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::queue::{Broker, Names, Publisher, Topology};
@@ -125,6 +127,7 @@ pub struct App {
     metrics: Arc<Metrics>,
     config: Arc<Config>,
     workers: Option<Workers>,
+    store: Option<LazyStore>,
 }
 
 /// The consumers of a process that works, and what they share.
@@ -186,10 +189,11 @@ impl App {
         let publisher = Publisher::new(broker.clone(), names.clone(), config.amqp.confirm_timeout)
             .with_clock(clock.clone());
         let metrics = Arc::new(Metrics::new());
+        let store = open_store(&config).await;
         let config = Arc::new(config);
         let (workers, client) = if roles.work {
-            // The token store (oauth mode) is not wired yet: an oauth shop is refused here.
-            let tokens = Tokens::new(&config, clock.clone(), None)?;
+            let token_store = store.as_ref().map(LazyStore::token_store);
+            let tokens = Tokens::new(&config, clock.clone(), token_store)?;
             let client = Client::with_tokens(
                 &config.shopify,
                 &config.shops,
@@ -231,7 +235,13 @@ impl App {
             metrics,
             config,
             workers,
+            store,
         })
+    }
+
+    /// The token store, when `[store]` is set (it may not be connected yet).
+    pub fn store(&self) -> Option<&LazyStore> {
+        self.store.as_ref()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -313,6 +323,13 @@ impl App {
             .is_err()
         {
             tracing::warn!("the broker connection did not close within the grace period");
+        }
+        if let Some(store) = self.store.as_ref().and_then(LazyStore::connected)
+            && tokio::time::timeout_at(deadline, store.close())
+                .await
+                .is_err()
+        {
+            tracing::warn!("the token store's connections did not close within the grace period");
         }
         result
     }

@@ -7,6 +7,8 @@
 //! - [`tokens`]: [`Tokens`], the per-process source of each shop's current token in its mode
 //!   (static, client credentials, oauth), renewed before expiry and after a 401.
 //! - [`stored`]: oauth mode's side of the token store ([`TokenStore`]).
+//! - [`store_backed`]: [`TokenStore`] for the PostgreSQL store, and [`LazyStore`], the store
+//!   opened without waiting for the database.
 //!
 //! Facts and their sources: `SHOPIFY-AUTH.md` (the shared facts sheet). Nothing here logs or
 //! formats a token, a refresh token or a client secret.
@@ -14,10 +16,12 @@
 pub mod grant;
 pub mod query_hmac;
 pub mod session_token;
+pub mod store_backed;
 pub mod stored;
 pub mod tokens;
 
 pub use grant::{Admin, GrantError, Grants};
+pub use store_backed::{LazyStore, open_store};
 pub use stored::{StoredTokens, TokenStore};
 pub use tokens::{AuthError, Tokens};
 

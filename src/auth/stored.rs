@@ -83,7 +83,18 @@ pub(super) fn refresh(
             let Some(current) = row.refresh_token else {
                 return Ok(None);
             };
-            match grants.refresh(&admin, &current).await {
+            let mut outcome = grants.refresh(&admin, &current).await;
+            if let Err(e) = &outcome
+                && e.is_transient()
+            {
+                // A 5xx (520 above all) or a cut connection may mean Shopify applied the
+                // refresh and the answer was lost. Shopify (2026-08) accepts the stored refresh
+                // token again until its successor is used, so it is retried once, the lock
+                // still held: a lost answer is recovered before anyone else can refresh.
+                tracing::info!(shop = %admin.shop, error = %e, "refresh failed, retrying it once");
+                outcome = grants.refresh(&admin, &current).await;
+            }
+            match outcome {
                 Ok(grant) => Ok(Some(grant)),
                 // Refused: the last refresh's answer may have been lost after Shopify applied
                 // it; the previous refresh token stays usable until its successor is used.

@@ -50,7 +50,10 @@ pub async fn run(args: ExplainArgs) -> anyhow::Result<i32> {
             }
         }
         (None, Some(id)) => {
-            let tokens = Tokens::new(&config, Arc::new(SystemClock), None)?;
+            let store = crate::app::open_store(&config)
+                .await
+                .map(|s| s.token_store());
+            let tokens = Tokens::new(&config, Arc::new(SystemClock), store)?;
             let client = Client::with_tokens(
                 &config.shopify,
                 &config.shops,
