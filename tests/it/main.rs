@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod dlq;
 mod e2e;
+mod oauth;
 mod receiver;
 mod rules;
 mod sandbox;

@@ -2,6 +2,7 @@
 //! queues, a TCP proxy that can cut the broker off, captured logs, and `eventually`.
 
 pub mod broker;
+pub mod db;
 pub mod e2e;
 pub mod logs;
 pub mod proxy;
@@ -67,6 +68,8 @@ pub struct Options {
     pub clock: Option<Arc<dyn orderflow::clock::Clock>>,
     /// `server.shutdown_grace_ms`; 5000 by default.
     pub shutdown_grace_ms: Option<u64>,
+    /// More keys of the `[shopify]` table (e.g. `auth`, `client_id`, `app_url`).
+    pub shopify_toml: String,
 }
 
 impl TestApp {
@@ -197,6 +200,7 @@ partitions = 4
 confirm_timeout_ms = {confirm}
 [shopify]
 client_secrets = ["{SECRET_NEW}", "{SECRET_OLD}"]
+{shopify_extra}
 [[shops]]
 domain = "{SHOP}"
 access_token = "{TOKEN}"
@@ -210,6 +214,7 @@ timezone = "Europe/Amsterdam"
         grace = opts.shutdown_grace_ms.unwrap_or(5000),
         extra = opts.extra_toml,
         shop_extra = opts.shop_toml,
+        shopify_extra = opts.shopify_toml,
         admin = opts
             .admin_api_url
             .as_ref()
