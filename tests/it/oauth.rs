@@ -2,9 +2,10 @@
 //! database of the test's own), the whole app (receiver and workers, the real broker), the
 //! sandbox speaking OAuth, one manual clock for both. A token that expires in the middle of a
 //! stream of orders is refreshed and no order fails; two worker processes needing a refresh of
-//! one shop at once send one refresh request; a lost refresh answer is recovered; a database
-//! that goes away makes the worker retry, and it converges once the database is back; no token
-//! reaches a log line.
+//! one shop at once send one refresh request; a lost refresh answer is recovered; a 401 to a
+//! token the store thinks fresh refreshes it; an uninstalled shop's messages dead-letter as
+//! `unauthorized`; a database that goes away makes the worker retry, and it converges once the
+//! database is back; no token reaches a log line.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,10 +17,12 @@ use orderflow::auth::{Admin, Grants};
 use orderflow::clock::{Clock, ManualClock};
 use orderflow::config::DEFAULT_SCOPES;
 use orderflow::id::ShopDomain;
+use orderflow::queue::Names;
 use orderflow::sandbox::{Grant, Sandbox, SandboxApp, SandboxConfig, TokenOutcome};
 use orderflow::store::Store;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::harness::broker::drain;
 use crate::harness::db::{KEY, TestDb};
 use crate::harness::e2e::{rules_toml, start_instant};
 use crate::harness::proxy::Proxy;
@@ -331,5 +334,58 @@ async fn with_the_database_gone_the_worker_retries_and_converges_once_it_is_back
     .await;
     assert_eq!(dispositions(&app).get("dead_letter"), None);
     assert!(w.refreshes().is_empty(), "the stored token was still fresh");
+    w.stop(vec![app]).await;
+}
+
+#[tokio::test]
+async fn a_401_to_a_token_the_store_thinks_fresh_refreshes_it_and_the_order_succeeds() {
+    let w = World::start().await;
+    // The stored expiry is wrong (later than Shopify's): only Shopify's 401 tells.
+    let now = w.clock.now();
+    w.store
+        .refresh(&shop(), DEADLINE, now, |row| async move {
+            Ok::<_, String>(Some(orderflow::store::TokenGrant {
+                access_token: row.access_token.expect("token"),
+                access_expires_at: Some(now + SignedDuration::from_hours(10)),
+                refresh_token: row.refresh_token,
+                refresh_expires_at: row.refresh_expires_at,
+                scopes: row.scopes,
+            }))
+        })
+        .await
+        .expect("store")
+        .expect("written");
+    let app = w.app("oauth401", &w.db.url).await;
+    send(&app, "401-0").await;
+    wait_settled(&app, 1).await;
+    w.clock.advance(SignedDuration::from_mins(61));
+    send(&app, "401-1").await;
+    wait_settled(&app, 2).await;
+    assert_none_failed(&app);
+    assert_eq!(w.refreshes(), [TokenOutcome::Issued { expiring: true }]);
+    w.stop(vec![app]).await;
+}
+
+#[tokio::test]
+async fn an_uninstalled_shop_has_no_token_and_its_messages_dead_letter_as_unauthorized() {
+    let w = World::start().await;
+    let app = w.app("oauthgone", &w.db.url).await;
+    send(&app, "gone-0").await;
+    wait_settled(&app, 1).await;
+    // Shopify revokes the tokens at uninstall; the store forgets them.
+    w.sandbox.revoke_token(&shop());
+    w.store
+        .uninstall(&shop(), w.clock.now())
+        .await
+        .expect("uninstall");
+    send(&app, "gone-1").await;
+    wait_settled(&app, 2).await;
+    assert_eq!(dispositions(&app).get("dead_letter"), Some(&1));
+    assert_eq!(
+        dispositions(&app).get("retry"),
+        None,
+        "permanent, not retried"
+    );
+    assert!(w.refreshes().is_empty(), "nothing to refresh with");
     w.stop(vec![app]).await;
 }
