@@ -5,7 +5,10 @@
 //!   [`RENEW_MARGIN`] before its 24 hours run out and after Shopify refused it (`rejected`).
 //! - `oauth`: the shop's expiring offline token from the token store ([`TokenStore`]), renewed
 //!   the same way through the store's locked refresh, so one process refreshes a shop at a time
-//!   and the others use what it wrote.
+//!   and the others use what it wrote. With the app in oauth mode, a shop installed in the
+//!   store but not listed in `[[shops]]` is served the same way (its admin at
+//!   `shopify.admin_url`, else `https://{shop}`); a shop the store does not hold is not
+//!   installed, a permanent error.
 //!
 //! One renewal at a time per shop: concurrent callers wait for it and share its token.
 
@@ -89,6 +92,14 @@ struct Slot {
 }
 
 impl Slot {
+    fn new(shop: ShopDomain, base: Option<String>) -> Self {
+        Slot {
+            admin: Admin { shop, base },
+            held: Mutex::new(None),
+            gate: tokio::sync::Mutex::new(()),
+        }
+    }
+
     fn fresh(&self, now: Timestamp) -> Option<SecretString> {
         self.lock().as_ref().and_then(|h| h.fresh(now))
     }
@@ -115,8 +126,8 @@ impl Slot {
 
 enum Source {
     Static(SecretString),
-    ClientCredentials(Slot),
-    OAuth(Slot),
+    ClientCredentials(Arc<Slot>),
+    OAuth(Arc<Slot>),
 }
 
 struct Inner {
@@ -124,6 +135,13 @@ struct Inner {
     grants: Option<Grants>,
     store: Option<Arc<dyn TokenStore>>,
     clock: Arc<dyn Clock>,
+    /// With the app in oauth mode and a store: where the admin of a shop that is not in
+    /// `[[shops]]` lives (`shopify.admin_url`, else `https://{shop}`). Such a shop gets its
+    /// tokens from the store like a configured oauth shop; one the store does not hold is
+    /// [`AuthError::NotInstalled`].
+    installed_admin: Option<Option<String>>,
+    /// The slots of those shops, made on first use.
+    installed: Mutex<HashMap<ShopDomain, Arc<Slot>>>,
 }
 
 /// Each configured shop's token source. Cheap to clone; clones share tokens and renewals.
@@ -167,21 +185,27 @@ impl Tokens {
                 grants: None,
                 store: None,
                 clock,
+                installed_admin: None,
+                installed: Mutex::new(HashMap::new()),
             }),
         }
     }
 
     /// Every configured shop in its mode. `store` backs oauth mode; without it an oauth shop is
-    /// refused here, at start-up, rather than at its first message.
+    /// refused here, at start-up, rather than at its first message. With the app in oauth mode
+    /// and a store, a shop installed in the store but not in `[[shops]]` is served too.
     pub fn new(
         config: &Config,
         clock: Arc<dyn Clock>,
         store: Option<Arc<dyn TokenStore>>,
     ) -> Result<Self, AuthError> {
+        let installed_admin = (config.auth.mode == AuthMode::OAuth && store.is_some())
+            .then(|| config.auth.admin_url.clone());
         let renewing = config
             .shops
             .iter()
             .map(|s| config.auth.mode_of(&s.domain))
+            .chain(installed_admin.as_ref().map(|_| AuthMode::OAuth))
             .find(|m| m.renews());
         let grants = match renewing {
             None => None,
@@ -196,14 +220,7 @@ impl Tokens {
         };
         let mut shops = HashMap::new();
         for s in &config.shops {
-            let slot = || Slot {
-                admin: Admin {
-                    shop: s.domain.clone(),
-                    base: s.admin_api_url.clone(),
-                },
-                held: Mutex::new(None),
-                gate: tokio::sync::Mutex::new(()),
-            };
+            let slot = || Arc::new(Slot::new(s.domain.clone(), s.admin_api_url.clone()));
             let source = match config.auth.mode_of(&s.domain) {
                 AuthMode::Static => Source::Static(s.access_token.clone()),
                 AuthMode::ClientCredentials => Source::ClientCredentials(slot()),
@@ -220,13 +237,48 @@ impl Tokens {
                 grants,
                 store,
                 clock,
+                installed_admin,
+                installed: Mutex::new(HashMap::new()),
             }),
         })
     }
 
-    /// The shop's mode, if it is configured.
+    /// The shop's mode, if it is configured (or, with the app in oauth mode and a store, may
+    /// be installed).
     pub fn mode(&self, shop: &ShopDomain) -> Option<AuthMode> {
-        self.inner.shops.get(shop).map(mode_of)
+        match self.inner.shops.get(shop) {
+            Some(source) => Some(mode_of(source)),
+            None => self.inner.installed_admin.as_ref().map(|_| AuthMode::OAuth),
+        }
+    }
+
+    /// The shop's renewable slot and whether it is backed by the store; `None` for a static
+    /// shop, `Err(token)` carrying its configured token.
+    fn slot(
+        &self,
+        shop: &ShopDomain,
+    ) -> Result<Result<(Arc<Slot>, bool), SecretString>, AuthError> {
+        match self.inner.shops.get(shop) {
+            Some(Source::Static(token)) => Ok(Err(token.clone())),
+            Some(Source::ClientCredentials(slot)) => Ok(Ok((slot.clone(), false))),
+            Some(Source::OAuth(slot)) => Ok(Ok((slot.clone(), true))),
+            None => {
+                let base = self
+                    .inner
+                    .installed_admin
+                    .as_ref()
+                    .ok_or_else(|| AuthError::UnknownShop(shop.clone()))?;
+                let mut installed = self
+                    .inner
+                    .installed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                let slot = installed
+                    .entry(shop.clone())
+                    .or_insert_with(|| Arc::new(Slot::new(shop.clone(), base.clone())));
+                Ok(Ok((slot.clone(), true)))
+            }
+        }
     }
 
     /// Whether a refused token of this shop can be renewed (every mode but `static`).
@@ -236,15 +288,14 @@ impl Tokens {
 
     /// The token to send for `shop` now, renewed first if it is about to expire or was refused.
     pub async fn access_token(&self, shop: &ShopDomain) -> Result<SecretString, AuthError> {
-        let source = self
-            .inner
-            .shops
-            .get(shop)
-            .ok_or_else(|| AuthError::UnknownShop(shop.clone()))?;
-        let (slot, stored) = match source {
-            Source::Static(token) => return Ok(token.clone()),
-            Source::ClientCredentials(slot) => (slot, false),
-            Source::OAuth(slot) => (slot, true),
+        let (slot, stored) = match self.slot(shop)? {
+            Err(token) => return Ok(token),
+            Ok(found) => found,
+        };
+        let mode = if stored {
+            AuthMode::OAuth
+        } else {
+            AuthMode::ClientCredentials
         };
         if let Some(token) = slot.fresh(self.inner.clock.now()) {
             return Ok(token);
@@ -258,9 +309,9 @@ impl Tokens {
             .inner
             .grants
             .as_ref()
-            .ok_or(AuthError::NoCredentials(mode_of(source).as_str()))?;
+            .ok_or(AuthError::NoCredentials(mode.as_str()))?;
         if stored {
-            return self.refresh_stored(shop, slot, grants).await;
+            return self.refresh_stored(shop, &slot, grants).await;
         }
         let grant = grants.client_credentials(&slot.admin).await?;
         tracing::info!(shop = %shop, "client-credentials token obtained");
@@ -271,8 +322,7 @@ impl Tokens {
     /// Shopify answered 401 to `token`: renew it before its next use. A token already replaced
     /// is left alone, so concurrent refusals of one token cause one renewal.
     pub fn rejected(&self, shop: &ShopDomain, token: &SecretString) {
-        if let Some(Source::ClientCredentials(slot) | Source::OAuth(slot)) =
-            self.inner.shops.get(shop)
+        if let Ok(Ok((slot, _))) = self.slot(shop)
             && let Some(held) = slot.lock().as_mut()
             && held.token.expose_secret() == token.expose_secret()
         {

@@ -386,6 +386,68 @@ async fn an_uninstalled_shop_has_no_token_and_its_messages_dead_letter_as_unauth
         None,
         "permanent, not retried"
     );
+    let dead = drain(&Names::new(&app.prefix).dead_queue()).await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].header("reason"), Some("unauthorized"));
     assert!(w.refreshes().is_empty(), "nothing to refresh with");
     w.stop(vec![app]).await;
+}
+
+#[tokio::test]
+async fn with_the_app_in_oauth_mode_a_shop_installed_but_not_configured_gets_its_stored_token() {
+    let w = World::start().await;
+    let config = crate::harness::test_config(
+        "unused",
+        &Options {
+            shopify_toml: format!(
+                "auth = \"oauth\"\nclient_id = \"{CLIENT_ID}\"\napp_url = \"https://orderflow.example.com\""
+            ),
+            extra_toml: format!(
+                "[store]\nurl = \"{}\"\nencryption_key = \"{KEY}\"\n",
+                w.db.url
+            ),
+            ..Default::default()
+        },
+    );
+    let store = orderflow::app::open_store(&config)
+        .await
+        .expect("[store] is set");
+    let tokens = orderflow::auth::Tokens::new(
+        &config,
+        Arc::new(w.clock.clone()),
+        Some(store.token_store()),
+    )
+    .expect("tokens");
+    let other = ShopDomain::parse("beta.myshopify.com").unwrap();
+    let now = w.clock.now();
+    let grant = orderflow::store::TokenGrant {
+        access_token: SecretString::from("shpat_sentinel_beta_7c1f"),
+        access_expires_at: Some(now + SignedDuration::from_mins(60)),
+        refresh_token: Some(SecretString::from("shprt_sentinel_beta_2a9d")),
+        refresh_expires_at: Some(now + SignedDuration::from_hours(24 * 90)),
+        scopes: DEFAULT_SCOPES.join(","),
+    };
+    // Not installed yet: permanent, the shop's messages dead-letter as unauthorized.
+    let err = tokens
+        .access_token(&other)
+        .await
+        .expect_err("not installed");
+    assert!(!err.is_transient(), "{err}");
+    w.store
+        .install(&other, &grant, None, now)
+        .await
+        .expect("install");
+    let token = tokens.access_token(&other).await.expect("stored token");
+    assert_eq!(token.expose_secret(), "shpat_sentinel_beta_7c1f");
+    assert_eq!(
+        tokens.mode(&other),
+        Some(orderflow::config::AuthMode::OAuth)
+    );
+    assert!(
+        w.refreshes().is_empty(),
+        "a fresh stored token is used as it is"
+    );
+    let shown = format!("{tokens:?} {store:?} {err}");
+    assert!(!shown.contains("sentinel"), "{shown}");
+    w.stop(vec![]).await;
 }
