@@ -451,3 +451,28 @@ async fn with_the_app_in_oauth_mode_a_shop_installed_but_not_configured_gets_its
     assert!(!shown.contains("sentinel"), "{shown}");
     w.stop(vec![]).await;
 }
+
+#[tokio::test]
+async fn a_database_down_at_start_up_does_not_stop_the_app_and_is_connected_once_it_is_back() {
+    let w = World::start().await;
+    let proxy = Proxy::start("127.0.0.1:5432".parse().expect("addr")).await;
+    proxy.cut();
+    let app = w.app("oauthdbstart", &w.db.url_through(proxy.addr)).await;
+    send(&app, "start-0").await;
+    eventually(DEADLINE, "a retry while the database is gone", || async {
+        (dispositions(&app).get("retry").copied().unwrap_or(0) >= 1).then_some(())
+    })
+    .await;
+    proxy.restore();
+    eventually(
+        DEADLINE,
+        "the order handled once the database is up",
+        || async {
+            w.clock.advance(SignedDuration::from_millis(250));
+            (dispositions(&app).get("done").copied().unwrap_or(0) >= 1).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(dispositions(&app).get("dead_letter"), None, "nothing lost");
+    w.stop(vec![app]).await;
+}
