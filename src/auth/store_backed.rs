@@ -40,16 +40,25 @@ pub fn auth_error(shop: &ShopDomain, e: StoreError) -> AuthError {
         StoreError::NotInstalled(s) => AuthError::NotInstalled(s),
         e => {
             let transient = e.is_transient();
-            let reason = match std::error::Error::source(&e) {
-                Some(source) => format!("{e}: {source}"),
-                None => e.to_string(),
-            };
+            let reason = describe(&e);
             AuthError::Store {
                 shop: shop.clone(),
                 reason,
                 transient,
             }
         }
+    }
+}
+
+/// The store's message and the database's reason under it, for logs and errors. A
+/// configuration error's text is left out: it is about the URL, which may hold a password.
+fn describe(e: &StoreError) -> String {
+    match e {
+        StoreError::Database(sqlx::Error::Configuration(_)) => e.to_string(),
+        e => match std::error::Error::source(e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
     }
 }
 
@@ -148,10 +157,7 @@ pub async fn open_store(config: &Config) -> Option<LazyStore> {
     let store = LazyStore::new(config.store.clone()?);
     let failure = match tokio::time::timeout(STORE_CONNECT_BUDGET, store.store()).await {
         Ok(Ok(_)) => return Some(store),
-        Ok(Err(e)) => match std::error::Error::source(&e) {
-            Some(source) => format!("{e}: {source}"),
-            None => e.to_string(),
-        },
+        Ok(Err(e)) => describe(&e),
         Err(_) => format!("no answer within {STORE_CONNECT_BUDGET:?}"),
     };
     tracing::warn!(
@@ -186,5 +192,16 @@ mod tests {
         assert!(e.is_transient(), "{e}");
         let e = auth_error(&shop(), StoreError::Key);
         assert!(!e.is_transient(), "{e}");
+    }
+
+    #[test]
+    fn a_configuration_error_is_told_without_its_text_which_may_quote_the_url() {
+        let e = StoreError::Database(sqlx::Error::Configuration(Box::from(
+            "bad url postgres://of:db-sentinel-password@db/of",
+        )));
+        let shown = format!("{}", auth_error(&shop(), e));
+        assert!(!shown.contains("db-sentinel-password"), "{shown}");
+        let e = StoreError::Database(sqlx::Error::Protocol("connection reset".into()));
+        assert!(describe(&e).contains("connection reset"));
     }
 }
