@@ -123,6 +123,8 @@ async fn run_callback(
         .filter(|c| !c.is_empty())
         .map(|c| SecretString::from(c.to_owned()))
         .ok_or(InstallError::NoCode)?;
+    // The store first: a code spent while the store is down would be a pair thrown away.
+    app.store().await?;
     let lock = app.acquisition(&shop);
     let _held = lock.lock().await;
     let grant = app.grants.exchange_code(&app.admin(&shop), &code).await?;

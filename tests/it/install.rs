@@ -47,6 +47,11 @@ struct Setup {
 }
 
 async fn start(name: &str) -> Setup {
+    start_with(name, None).await
+}
+
+/// `store_url`: instead of the test database's (e.g. one where nothing answers).
+async fn start_with(name: &str, store_url: Option<&str>) -> Setup {
     logs::init();
     let clock = ManualClock::new("2026-12-01T10:00:00Z".parse().unwrap());
     let sandbox = Sandbox::start(SandboxConfig {
@@ -89,7 +94,7 @@ access_token = "shpat_configured"
 "#,
         amqp = harness::AMQP_URL,
         admin = sandbox.base_url(),
-        db = db.url,
+        db = store_url.unwrap_or(&db.url),
     );
     let config = Config::from_toml(&text, std::path::Path::new("install.toml"), &Env::default())
         .expect("oauth config is valid");
@@ -531,6 +536,30 @@ async fn an_invalid_or_missing_session_token_is_a_401_and_acquires_nothing() {
     assert_eq!(status, 401, "a session token lives a minute");
     assert!(s.sandbox.token_requests().is_empty());
     assert!(s.stored().await.is_none());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_store_that_does_not_answer_is_a_503_before_the_code_is_spent() {
+    // Nothing listens on port 9 of localhost (discard): the store cannot connect.
+    let s = start_with(
+        "install-no-store",
+        Some("postgres://postgres@127.0.0.1:9/none"),
+    )
+    .await;
+    let (authorize, cookie) = s.begin().await;
+    let callback = s.approve(authorize).await;
+    let (status, page) = s.callback(&encode(&callback), Some(&cookie)).await;
+    assert_eq!(status, 503, "{page}");
+    assert!(page.contains("cannot reach its token store"), "{page}");
+    assert!(
+        s.sandbox.token_requests().is_empty(),
+        "the code was not spent"
+    );
+    let token = s.sandbox.session_token(&shop(), 7);
+    let (status, _) = s.session(Some(token.expose_secret())).await;
+    assert_eq!(status, 503);
+    assert!(s.sandbox.token_requests().is_empty());
     s.stop().await;
 }
 
