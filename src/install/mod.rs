@@ -228,3 +228,60 @@ fn store_grant(g: TokenGrant) -> store::TokenGrant {
         scopes: g.scopes,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::config::Env;
+
+    fn config(auth: &str) -> Config {
+        let text = format!(
+            r#"
+[shopify]
+client_secrets = ["sentinel-install-secret"]
+auth = "{auth}"
+client_id = "cid"
+app_url = "https://orderflow.example.com/"
+[store]
+url = "postgres://postgres:sentinel-db-password@127.0.0.1:5432/x"
+encryption_key = "c2VudGluZWwta2V5LWFhYWFhYWFhYWFhYWFhYWFhYWE="
+[[shops]]
+domain = "acme.myshopify.com"
+access_token = "shpat_sentinel"
+auth = "static"
+"#
+        );
+        Config::from_toml(&text, Path::new("t.toml"), &Env::default()).expect("valid")
+    }
+
+    #[test]
+    fn only_oauth_mounts_the_routes_and_debug_shows_no_secret() {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        for mode in ["static", "client_credentials"] {
+            assert!(
+                Install::new(&config(mode), clock.clone())
+                    .unwrap()
+                    .is_none(),
+                "{mode}"
+            );
+        }
+        let install = Install::new(&config("oauth"), clock)
+            .unwrap()
+            .expect("oauth");
+        assert_eq!(
+            install.redirect_uri(),
+            "https://orderflow.example.com/auth/callback"
+        );
+        let shown = format!("{install:?}");
+        assert!(!shown.contains("sentinel"), "{shown}");
+        let shop = ShopDomain::parse("other.myshopify.com").unwrap();
+        assert_eq!(
+            install.admin(&shop).base,
+            None,
+            "https://{{shop}} without admin_url"
+        );
+    }
+}

@@ -17,7 +17,7 @@ use orderflow::auth::query_hmac;
 use orderflow::clock::{Clock as _, ManualClock};
 use orderflow::config::{Config, DEFAULT_SCOPES, Env};
 use orderflow::id::ShopDomain;
-use orderflow::sandbox::{Grant, Sandbox, SandboxApp, SandboxConfig, TokenOutcome};
+use orderflow::sandbox::{Fault, Grant, Sandbox, SandboxApp, SandboxConfig, TokenOutcome};
 use orderflow::store::{Store, StoredShop};
 use tokio_util::sync::CancellationToken;
 
@@ -536,6 +536,26 @@ async fn an_invalid_or_missing_session_token_is_a_401_and_acquires_nothing() {
     assert_eq!(status, 401, "a session token lives a minute");
     assert!(s.sandbox.token_requests().is_empty());
     assert!(s.stored().await.is_none());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_time_zone_that_cannot_be_read_still_installs_the_shop_without_one() {
+    let s = start("install-no-zone").await;
+    let (authorize, cookie) = s.begin().await;
+    let callback = s.approve(authorize).await;
+    // Every attempt of the time-zone read gets a 500.
+    s.sandbox.inject(Fault::Http500, 3);
+    let (status, page) = s.callback(&encode(&callback), Some(&cookie)).await;
+    assert_eq!(status, 200, "{page}");
+    let row = s.stored().await.expect("installed: the new pair is kept");
+    assert_eq!(row.time_zone, None);
+    assert!(row.refresh_token.is_some());
+    assert_eq!(
+        s.sandbox.request_count(),
+        3,
+        "three attempts, then given up"
+    );
     s.stop().await;
 }
 
