@@ -179,7 +179,8 @@ impl Install {
 
     /// After a grant: the scopes checked, the time zone read, the shop stored.
     ///
-    /// A time zone that cannot be read (Shopify down, throttled past the retries) does not
+    /// A time zone that cannot be read (Shopify down, throttled past the retries, a name the
+    /// time-zone database does not know) does not
     /// fail the install: the acquisition has already retired the shop's older refresh
     /// tokens, so throwing the new pair away would leave the shop with none. The shop is
     /// stored with its time zone unknown (a reinstall keeps an earlier one) and a warning.
@@ -203,7 +204,12 @@ impl Install {
             token: &grant.access_token,
         };
         let zone = match time_zone(&access).await {
-            Ok(zone) => Some(zone),
+            // Kept only if orderflow can count business days in it, as for `[[shops]] timezone`.
+            Ok(zone) if jiff::tz::TimeZone::get(&zone).is_ok() => Some(zone),
+            Ok(zone) => {
+                tracing::warn!(shop = %shop, time_zone = %zone, "installing without the shop's time zone: not a known IANA name");
+                None
+            }
             Err(e) => {
                 tracing::warn!(shop = %shop, error = %e, "installing without the shop's time zone");
                 None

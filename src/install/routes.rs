@@ -148,8 +148,10 @@ async fn run_session(app: &Install, headers: &HeaderMap) -> Result<ShopDomain, I
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| SecretString::from(t.trim().to_owned()))
+        .and_then(|v| v.trim().split_once(' '))
+        // The scheme is case-insensitive (RFC 9110 §11.1).
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| SecretString::from(t.trim().to_owned()))
         .ok_or(InstallError::NoBearer)?;
     let claims = session_token::validate(&token, &app.client_id, &app.secrets, app.clock.now())?;
     let shop = claims.shop;
