@@ -224,6 +224,10 @@ impl App {
             .route("/metrics", get(metrics_text))
             .with_state(probes);
         if roles.receive {
+            router = router.merge(
+                crate::install::router(&config, clock.clone(), store.clone())
+                    .map_err(AppError::Client)?,
+            );
             let receiver = Arc::new(Receiver::new(&config, publisher, metrics.clone(), clock));
             router = router.merge(receiver.router());
         }

@@ -20,6 +20,7 @@ pub mod config;
 pub mod dlq;
 pub mod event;
 pub mod id;
+pub mod install;
 pub mod queue;
 pub mod rules;
 pub mod sandbox;

@@ -197,6 +197,11 @@ impl ObjectValue for QueryRoot<'_> {
         let declared = info.field_definition().ty.inner_named_type().as_str();
         let id = info.arguments().get("id").and_then(|v| v.as_str());
         let found = match (info.field_name(), id) {
+            // The shop the token belongs to; only what orderflow reads is modelled.
+            ("shop", _) => Some(json!({
+                "__typename": "Shop",
+                "ianaTimezone": self.shop.time_zone,
+            })),
             ("order", Some(id)) => self.shop.orders.get(id).map(view::order),
             ("fulfillmentOrder", Some(id)) => {
                 view::node(self.shop, id).filter(|v| v["__typename"] == "FulfillmentOrder")

@@ -244,6 +244,18 @@ impl Sandbox {
         }
     }
 
+    /// Sets a shop's time zone (`Shop.ianaTimezone`; "UTC" until set). Returns whether the
+    /// shop exists.
+    pub fn set_time_zone(&self, shop: &ShopDomain, time_zone: &str) -> bool {
+        match self.shared.lock_shops().get_mut(shop) {
+            Some(s) => {
+                s.time_zone = time_zone.to_owned();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Adds an order to a shop (created with `token` if it does not exist yet).
     pub fn insert_order(&self, shop: &ShopDomain, order: OrderSnapshot) {
         self.shared.insert_order(shop, order);

@@ -70,6 +70,8 @@ pub struct ShopState {
     pub token: Option<SecretString>,
     /// Every other token the sandbox's OAuth endpoints issued for this shop.
     pub tokens: ShopTokens,
+    /// `Shop.ianaTimezone`: "UTC" unless a test sets another.
+    pub time_zone: String,
     /// By order GID, in insertion order of ids.
     pub orders: BTreeMap<String, StoredOrder>,
     next_id: u64,
@@ -81,6 +83,7 @@ impl ShopState {
             domain,
             token: Some(token),
             tokens: ShopTokens::default(),
+            time_zone: "UTC".to_owned(),
             orders: BTreeMap::new(),
             // Ids the sandbox makes up are 64-bit like Shopify's, and never collide with fixtures.
             next_id: 9_100_000_000_000_000_000,

@@ -12,6 +12,7 @@ mod fetch;
 pub mod ops;
 pub mod retry;
 pub mod schema;
+pub mod shop;
 pub mod snapshot;
 pub mod throttle;
 mod token;

@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod dlq;
 mod e2e;
+mod install;
 mod oauth;
 mod receiver;
 mod rules;

@@ -93,6 +93,7 @@ document!(
 document!(TAGS_ADD, "TagsAdd", "tags_add.graphql");
 document!(TAGS_REMOVE, "TagsRemove", "tags_remove.graphql");
 document!(METAFIELDS_SET, "MetafieldsSet", "metafields_set.graphql");
+document!(SHOP_TIME_ZONE, "ShopTimeZone", "shop_time_zone.graphql");
 
 /// Every document orderflow can send.
 pub const ALL: &[Document] = &[
@@ -108,6 +109,7 @@ pub const ALL: &[Document] = &[
     TAGS_ADD,
     TAGS_REMOVE,
     METAFIELDS_SET,
+    SHOP_TIME_ZONE,
 ];
 
 /// Where the files live, for the test that lists the folder.

@@ -20,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "config",
             "auth",
+            "install",
             "queue",
             "shopify",
             "webhook",

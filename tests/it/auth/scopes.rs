@@ -108,6 +108,9 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("QueryRoot.order", &[]),
     ("QueryRoot.fulfillmentOrder", &[]),
     ("QueryRoot.nodes", &[]),
+    // ShopTimeZone: neither `QueryRoot.shop` nor `Shop` carries a `requiredAccess` note.
+    ("QueryRoot.shop", &[]),
+    ("Shop", &[]),
     ("FulfillmentCreatePayload", &[]),
     ("FulfillmentOrderConnection", &[]),
     ("FulfillmentOrderHoldPayload", &[]),
