@@ -22,6 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "auth",
             "queue",
             "shopify",
+            "shops",
             "webhook",
             "sandbox",
             "store",

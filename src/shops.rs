@@ -1,0 +1,305 @@
+//! [`Shops`]: the shops this process serves, in memory: the configured `[[shops]]` and, when a
+//! `[store]` is set, the shops installed in the token store. Loaded at start and kept current
+//! from [`Store::changes`] (LISTEN/NOTIFY), so an install or uninstall on one replica reaches
+//! every other within a notification, and the store is never on a webhook's path: the receiver,
+//! the worker and the Shopify client only read this map.
+//!
+//! A shop installed in the store but not configured is served with the global rules in its
+//! stored time zone (`auth = "oauth"`); a `[[shops]]` entry still gives its own rules and keys.
+//! An uninstalled shop stays known, marked uninstalled, until its row is redacted, so its late
+//! messages dead-letter as `unauthorized` rather than `unknown_shop`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt as _};
+use jiff::tz::TimeZone;
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+use crate::calendar::Calendar;
+use crate::config::{Config, ShopConfig, defaults};
+use crate::event::route::KnownShops;
+use crate::id::ShopDomain;
+use crate::rules::Rules;
+use crate::store::{ShopChange, Store, StoreError, StoredShop};
+
+/// A shop as this process knows it.
+#[derive(Debug, Clone)]
+pub struct KnownShop {
+    pub config: Arc<ShopConfig>,
+    /// The store says the app was uninstalled from it (its tokens are gone).
+    pub uninstalled: bool,
+}
+
+struct Inner {
+    configured: HashMap<ShopDomain, Arc<ShopConfig>>,
+    global_rules: Arc<Rules>,
+    admin_url: Option<String>,
+    known: RwLock<HashMap<ShopDomain, KnownShop>>,
+}
+
+/// The registry of known shops. Cheap to clone; clones share one map.
+#[derive(Clone)]
+pub struct Shops {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Shops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let known = self.read();
+        let mut names: Vec<_> = known.keys().map(ShopDomain::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Shops").field("known", &names).finish()
+    }
+}
+
+impl KnownShops for Shops {
+    fn knows(&self, shop: &ShopDomain) -> bool {
+        self.read().contains_key(shop)
+    }
+}
+
+/// What keeps a registry current: the store and its change stream, run by [`Follower::run`].
+pub struct Follower {
+    shops: Shops,
+    store: Store,
+    changes: BoxStream<'static, Result<ShopChange, StoreError>>,
+}
+
+impl Follower {
+    /// Follows the store's changes until `stop` fires (see [`Shops::follow`]).
+    pub async fn run(self, stop: CancellationToken) {
+        self.shops.follow(self.store, self.changes, stop).await;
+    }
+}
+
+impl Shops {
+    /// The configured shops, and with a `store` every shop it holds, with what keeps them
+    /// current. Listens before it reads, so a change between the two is not missed.
+    pub async fn open(
+        config: &Config,
+        store: Option<&Store>,
+    ) -> Result<(Self, Option<Follower>), StoreError> {
+        let shops = Self::configured(config);
+        let Some(store) = store else {
+            return Ok((shops, None));
+        };
+        let changes = store.changes().await?.boxed();
+        shops.reload(store).await?;
+        let follower = Follower {
+            shops: shops.clone(),
+            store: store.clone(),
+            changes,
+        };
+        Ok((shops, Some(follower)))
+    }
+
+    /// The configured shops only (no store).
+    pub fn configured(config: &Config) -> Self {
+        let configured: HashMap<_, _> = config
+            .shops
+            .iter()
+            .map(|s| (s.domain.clone(), Arc::new(s.clone())))
+            .collect();
+        let known = configured
+            .iter()
+            .map(|(d, c)| {
+                let shop = KnownShop {
+                    config: c.clone(),
+                    uninstalled: false,
+                };
+                (d.clone(), shop)
+            })
+            .collect();
+        Self {
+            inner: Arc::new(Inner {
+                configured,
+                global_rules: config.global_rules.clone(),
+                admin_url: config.auth.admin_url.clone(),
+                known: RwLock::new(known),
+            }),
+        }
+    }
+
+    /// The shop, if it is known (uninstalled ones included).
+    pub fn get(&self, shop: &ShopDomain) -> Option<KnownShop> {
+        self.read().get(shop).cloned()
+    }
+
+    /// The shop, if it is known and not uninstalled.
+    pub fn active(&self, shop: &ShopDomain) -> Option<Arc<ShopConfig>> {
+        self.get(shop).filter(|k| !k.uninstalled).map(|k| k.config)
+    }
+
+    /// Replaces what the store said with `rows` (every row, uninstalled ones included). A
+    /// configured shop without a row keeps the uninstall this process saw, as in [`Shops::set`].
+    pub fn load(&self, rows: &[StoredShop]) {
+        let mut known = self.inner.known.write().unwrap_or_else(|p| p.into_inner());
+        let mut next: HashMap<_, _> = self
+            .inner
+            .configured
+            .keys()
+            .filter_map(|d| {
+                let mut k = self.standing(d, None)?;
+                k.uninstalled = known.get(d).is_some_and(|old| old.uninstalled);
+                Some((d.clone(), k))
+            })
+            .collect();
+        for row in rows {
+            if let Some(k) = self.standing(&row.domain, Some(row)) {
+                next.insert(row.domain.clone(), k);
+            }
+        }
+        *known = next;
+    }
+
+    /// `app/uninstalled` seen by this process: its later messages dead-letter at once. The
+    /// store (when there is one) is told too, and tells the other replicas.
+    pub fn mark_uninstalled(&self, shop: &ShopDomain) {
+        let mut known = self.inner.known.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(k) = known.get_mut(shop) {
+            k.uninstalled = true;
+        }
+    }
+
+    /// Sets one shop from its row (`None`: the store has none). A configured shop without a
+    /// row (a static token) keeps the uninstall this process saw: only an install clears it.
+    pub fn set(&self, shop: &ShopDomain, row: Option<&StoredShop>) {
+        let mut standing = self.standing(shop, row);
+        let mut known = self.inner.known.write().unwrap_or_else(|p| p.into_inner());
+        if row.is_none()
+            && let (Some(new), Some(old)) = (standing.as_mut(), known.get(shop))
+        {
+            new.uninstalled = old.uninstalled;
+        }
+        match standing {
+            Some(k) => known.insert(shop.clone(), k),
+            None => known.remove(shop),
+        };
+    }
+
+    /// Reads every row of the store into the map.
+    pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        let rows = store.all().await?;
+        self.load(&rows);
+        tracing::info!(shops = self.read().len(), "known shops read from the store");
+        Ok(())
+    }
+
+    /// Keeps the map current from `changes` (a [`Store::changes`] stream opened before the
+    /// first [`Shops::reload`], so nothing falls between them) until `stop` fires. Each change
+    /// re-reads that shop's row; a lost notification (an `Err` item) or a failed read re-reads
+    /// every row, so a missed change is caught up as soon as the database answers again.
+    /// Meanwhile the map keeps what it knew: the receiver keeps answering for those shops.
+    pub async fn follow(
+        self,
+        store: Store,
+        changes: impl Stream<Item = Result<ShopChange, StoreError>> + Send,
+        stop: CancellationToken,
+    ) {
+        let mut changes = std::pin::pin!(changes);
+        let mut stale = false;
+        loop {
+            let item = tokio::select! {
+                () = stop.cancelled() => return,
+                item = changes.next() => item,
+            };
+            let Some(item) = item else { return };
+            let shop = match item {
+                Ok(
+                    ShopChange::Installed(s) | ShopChange::Uninstalled(s) | ShopChange::Redacted(s),
+                ) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the store's change notifications: re-reading every shop");
+                    stale = true;
+                    if let Err(e) = self.reload(&store).await {
+                        tracing::warn!(error = %e, "cannot re-read the shops yet; keeping the ones known");
+                    } else {
+                        stale = false;
+                    }
+                    continue;
+                }
+            };
+            if stale {
+                match self.reload(&store).await {
+                    Ok(()) => stale = false,
+                    Err(e) => tracing::warn!(error = %e, "cannot re-read the shops yet"),
+                }
+                continue;
+            }
+            match store.shop(&shop).await {
+                Ok(row) => {
+                    self.set(&shop, row.as_ref());
+                    tracing::info!(shop = %shop, standing = ?self.get(&shop).map(|k| k.uninstalled), "shop changed in the store");
+                }
+                Err(e) => {
+                    tracing::warn!(shop = %shop, error = %e, "cannot read a changed shop; re-reading all once the store answers");
+                    stale = true;
+                }
+            }
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ShopDomain, KnownShop>> {
+        self.inner.known.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What a shop is, from its configuration and its row.
+    fn standing(&self, shop: &ShopDomain, row: Option<&StoredShop>) -> Option<KnownShop> {
+        let configured = self.inner.configured.get(shop);
+        let config = match (configured, row) {
+            (Some(c), _) => c.clone(),
+            (None, Some(row)) => Arc::new(self.installed_config(row)),
+            (None, None) => return None,
+        };
+        Some(KnownShop {
+            config,
+            uninstalled: row.is_some_and(|r| r.uninstalled_at.is_some()),
+        })
+    }
+
+    /// The configuration of a shop the config does not list: the global rules in the zone the
+    /// store has for it, its tokens from the store, its admin at `shopify.admin_url` or
+    /// `https://{shop}`. A missing or unknown zone is UTC, the default of a configured shop.
+    fn installed_config(&self, row: &StoredShop) -> ShopConfig {
+        let name = row.time_zone.as_deref().unwrap_or(defaults::TIMEZONE);
+        let (timezone, timezone_name) = match TimeZone::get(name) {
+            Ok(tz) => (tz, name.to_owned()),
+            Err(_) => {
+                tracing::warn!(shop = %row.domain, zone = name, "stored time zone is not an IANA zone: using UTC");
+                (TimeZone::UTC, defaults::TIMEZONE.to_owned())
+            }
+        };
+        ShopConfig {
+            domain: row.domain.clone(),
+            // oauth mode: the token is the store's, never a configured one.
+            access_token: SecretString::from(String::new()),
+            rules: Arc::new(in_zone(&self.inner.global_rules, timezone.clone())),
+            timezone,
+            timezone_name,
+            admin_api_url: self.inner.admin_url.clone(),
+            dry_run: false,
+        }
+    }
+}
+
+/// `rules` with their calendar in `zone`.
+fn in_zone(rules: &Rules, zone: TimeZone) -> Rules {
+    let mut rules = rules.clone();
+    let cal = &rules.processing.calendar;
+    // The days come from a calendar that was built, so they are not empty.
+    if let Ok(c) = Calendar::new(
+        zone,
+        cal.cutoff(),
+        &cal.business_days(),
+        cal.holidays().collect::<Vec<_>>(),
+    ) {
+        rules.processing.calendar = c;
+    }
+    rules
+}
+
+#[cfg(test)]
+mod tests;
