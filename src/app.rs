@@ -20,9 +20,11 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::queue::{Broker, Names, Publisher, Topology};
 use crate::shopify::{Client, ClientMetrics, RetryPolicy};
+use crate::shops::{Follower, Shops};
+use crate::store::{Store, StoreError};
 use crate::telemetry::Metrics;
 use crate::webhook::Receiver;
-use crate::worker::compliance::{ComplianceHandler, Uninstalled};
+use crate::worker::compliance::ComplianceHandler;
 use crate::worker::order::OrderHandler;
 use crate::worker::{Consumers, Incoming, Observer, Settled, Settler};
 
@@ -39,6 +41,23 @@ pub enum AppError {
     Client(reqwest::Error),
     #[error("cannot set up the shops' tokens: {0}")]
     Auth(#[from] AuthError),
+    #[error("the token store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// The token store when `[store]` is set; `None` otherwise (the demo, static and
+/// client-credentials configs never touch PostgreSQL).
+pub async fn open_store(config: &Config) -> Result<Option<Store>, StoreError> {
+    match &config.store {
+        Some(cfg) => Store::connect(cfg).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// What the workers share besides the broker: the known shops and the token store.
+struct Shared {
+    shops: Shops,
+    store: Option<Store>,
 }
 
 impl Workers {
@@ -47,6 +66,7 @@ impl Workers {
         names: &Names,
         publisher: Publisher,
         client: Client,
+        shared: Shared,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -60,16 +80,14 @@ impl Workers {
             metrics: metrics.clone(),
             clock: clock.clone(),
         });
-        let uninstalled = Uninstalled::default();
         let broker = publisher.broker().clone();
         let orders = Arc::new(Consumers {
             broker: broker.clone(),
             settler: settler.clone(),
             handler: Arc::new(OrderHandler {
                 client,
-                config: config.clone(),
+                shops: shared.shops.clone(),
                 clock: clock.clone(),
-                uninstalled: uninstalled.clone(),
                 metrics,
             }),
             observer: observer.clone(),
@@ -83,7 +101,9 @@ impl Workers {
             settler,
             handler: Arc::new(ComplianceHandler {
                 publisher,
-                uninstalled,
+                shops: shared.shops,
+                store: shared.store,
+                clock: clock.clone(),
             }),
             observer,
             clock,
@@ -125,6 +145,9 @@ pub struct App {
     metrics: Arc<Metrics>,
     config: Arc<Config>,
     workers: Option<Workers>,
+    /// Keeps the known shops current from the store, while the app runs.
+    follower: Option<Follower>,
+    store: Option<Store>,
 }
 
 /// The consumers of a process that works, and what they share.
@@ -187,21 +210,28 @@ impl App {
             .with_clock(clock.clone());
         let metrics = Arc::new(Metrics::new());
         let config = Arc::new(config);
+        let store = open_store(&config).await?;
+        let (shops, follower) = Shops::open(&config, store.as_ref()).await?;
         let (workers, client) = if roles.work {
             // The token store (oauth mode) is not wired yet: an oauth shop is refused here.
             let tokens = Tokens::new(&config, clock.clone(), None)?;
-            let client = Client::with_tokens(
+            let client = Client::with_registry(
                 &config.shopify,
-                &config.shops,
+                shops.clone(),
                 RetryPolicy::default(),
                 tokens,
             )
             .map_err(AppError::Client)?;
+            let shared = Shared {
+                shops: shops.clone(),
+                store: store.clone(),
+            };
             let workers = Workers::new(
                 &config,
                 &names,
                 publisher.clone(),
                 client.clone(),
+                shared,
                 metrics.clone(),
                 clock.clone(),
             );
@@ -220,7 +250,8 @@ impl App {
             .route("/metrics", get(metrics_text))
             .with_state(probes);
         if roles.receive {
-            let receiver = Arc::new(Receiver::new(&config, publisher, metrics.clone(), clock));
+            let receiver = Receiver::with_shops(&config, shops, publisher, metrics.clone(), clock);
+            let receiver = Arc::new(receiver);
             router = router.merge(receiver.router());
         }
         Ok(Self {
@@ -231,6 +262,8 @@ impl App {
             metrics,
             config,
             workers,
+            follower,
+            store,
         })
     }
 
@@ -273,6 +306,9 @@ impl App {
                 ]
             })
             .collect();
+        if let Some(follower) = self.follower {
+            tasks.spawn(follower.run(shutdown.clone()));
+        }
         tasks.close();
         shutdown.cancelled().await;
         tracing::info!(
@@ -307,6 +343,9 @@ impl App {
         }
         // Everything is finished or aborted; an aborted task ends at its next await point.
         tasks.wait().await;
+        if let Some(store) = &self.store {
+            let _ = tokio::time::timeout_at(deadline, store.close()).await;
+        }
         self.broker_stop.cancel();
         if tokio::time::timeout_at(deadline, self.broker.closed())
             .await
