@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt as _};
@@ -24,6 +25,11 @@ use crate::event::route::KnownShops;
 use crate::id::ShopDomain;
 use crate::rules::Rules;
 use crate::store::{ShopChange, Store, StoreError, StoredShop};
+
+/// The first wait before re-reading the shops again after a failed re-read; doubled up to the
+/// max while the database is down.
+const RELOAD_FIRST: Duration = Duration::from_millis(250);
+const RELOAD_MAX: Duration = Duration::from_secs(10);
 
 /// A shop as this process knows it.
 #[derive(Debug, Clone)]
@@ -191,7 +197,8 @@ impl Shops {
     /// Keeps the map current from `changes` (a [`Store::changes`] stream opened before the
     /// first [`Shops::reload`], so nothing falls between them) until `stop` fires. Each change
     /// re-reads that shop's row; a lost notification (an `Err` item) or a failed read re-reads
-    /// every row, so a missed change is caught up as soon as the database answers again.
+    /// every row, retried 250 ms doubling up to 10 s apart, so a missed change is caught up
+    /// soon after the database answers again.
     /// Meanwhile the map keeps what it knew: the receiver keeps answering for those shops.
     pub async fn follow(
         self,
@@ -200,10 +207,23 @@ impl Shops {
         stop: CancellationToken,
     ) {
         let mut changes = std::pin::pin!(changes);
-        let mut stale = false;
+        // Some while the map may have missed a change: the wait before the next full re-read.
+        // The stream says when notifications were lost, not when they are back, so re-reads
+        // are retried on a timer until one succeeds.
+        let mut retry: Option<Duration> = None;
         loop {
+            let due = async {
+                match retry {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
             let item = tokio::select! {
                 () = stop.cancelled() => return,
+                () = due => {
+                    retry = self.catch_up(&store, retry).await;
+                    continue;
+                }
                 item = changes.next() => item,
             };
             let Some(item) = item else { return };
@@ -213,31 +233,34 @@ impl Shops {
                 ) => s,
                 Err(e) => {
                     tracing::warn!(error = %e, "lost the store's change notifications: re-reading every shop");
-                    stale = true;
-                    if let Err(e) = self.reload(&store).await {
-                        tracing::warn!(error = %e, "cannot re-read the shops yet; keeping the ones known");
-                    } else {
-                        stale = false;
-                    }
+                    retry = self.catch_up(&store, retry).await;
                     continue;
                 }
             };
-            if stale {
-                match self.reload(&store).await {
-                    Ok(()) => stale = false,
-                    Err(e) => tracing::warn!(error = %e, "cannot re-read the shops yet"),
-                }
+            if retry.is_some() {
+                retry = self.catch_up(&store, retry).await;
                 continue;
             }
             match store.shop(&shop).await {
                 Ok(row) => {
                     self.set(&shop, row.as_ref());
-                    tracing::info!(shop = %shop, standing = ?self.get(&shop).map(|k| k.uninstalled), "shop changed in the store");
+                    tracing::info!(shop = %shop, uninstalled = ?self.get(&shop).map(|k| k.uninstalled), "shop changed in the store");
                 }
                 Err(e) => {
-                    tracing::warn!(shop = %shop, error = %e, "cannot read a changed shop; re-reading all once the store answers");
-                    stale = true;
+                    tracing::warn!(shop = %shop, error = %e, "cannot read a changed shop; re-reading every shop soon");
+                    retry = Some(RELOAD_FIRST);
                 }
+            }
+        }
+    }
+
+    /// One full re-read; the wait before the next attempt if it failed.
+    async fn catch_up(&self, store: &Store, retry: Option<Duration>) -> Option<Duration> {
+        match self.reload(store).await {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-read the shops yet; serving the ones known");
+                Some(retry.map_or(RELOAD_FIRST, |w| (w * 2).min(RELOAD_MAX)))
             }
         }
     }
