@@ -7,6 +7,9 @@
 //!   the same way through the store's locked refresh, so one process refreshes a shop at a time
 //!   and the others use what it wrote.
 //!
+//! A shop the config does not list, installed in the store since, is an oauth shop (the app's
+//! registry of shops decides which shops are called at all).
+//!
 //! One renewal at a time per shop: concurrent callers wait for it and share its token.
 
 use std::collections::HashMap;
@@ -123,6 +126,10 @@ struct Inner {
     shops: HashMap<ShopDomain, Source>,
     grants: Option<Grants>,
     store: Option<Arc<dyn TokenStore>>,
+    /// Oauth slots of shops not in the config, made at their first use.
+    installed: Mutex<HashMap<ShopDomain, Arc<Slot>>>,
+    /// `shopify.admin_url`, the admin of those shops (else `https://{shop}`).
+    admin_url: Option<String>,
     clock: Arc<dyn Clock>,
 }
 
@@ -166,6 +173,8 @@ impl Tokens {
                 shops,
                 grants: None,
                 store: None,
+                installed: Mutex::new(HashMap::new()),
+                admin_url: None,
                 clock,
             }),
         }
@@ -183,16 +192,18 @@ impl Tokens {
             .iter()
             .map(|s| config.auth.mode_of(&s.domain))
             .find(|m| m.renews());
-        let grants = match renewing {
-            None => None,
-            Some(mode) => {
-                let id = config.auth.client_id.clone();
-                let secret = config.shopify.client_secrets.first().cloned();
-                let (Some(id), Some(secret)) = (id, secret) else {
-                    return Err(AuthError::NoCredentials(mode.as_str()));
-                };
+        let id = config.auth.client_id.clone();
+        let secret = config.shopify.client_secrets.first().cloned();
+        let grants = match (renewing, id, secret) {
+            (Some(_), Some(id), Some(secret)) => {
                 Some(Grants::new(id, secret, clock.clone()).map_err(AuthError::Http)?)
             }
+            (Some(mode), _, _) => return Err(AuthError::NoCredentials(mode.as_str())),
+            // Installed shops' tokens are refreshed with the app's credentials too.
+            (None, Some(id), Some(secret)) if store.is_some() => {
+                Some(Grants::new(id, secret, clock.clone()).map_err(AuthError::Http)?)
+            }
+            (None, _, _) => None,
         };
         let mut shops = HashMap::new();
         for s in &config.shops {
@@ -219,14 +230,46 @@ impl Tokens {
                 shops,
                 grants,
                 store,
+                installed: Mutex::new(HashMap::new()),
+                admin_url: config.auth.admin_url.clone(),
                 clock,
             }),
         })
     }
 
-    /// The shop's mode, if it is configured.
+    /// The shop's mode, if it is configured or was served as installed.
     pub fn mode(&self, shop: &ShopDomain) -> Option<AuthMode> {
-        self.inner.shops.get(shop).map(mode_of)
+        self.inner.shops.get(shop).map(mode_of).or_else(|| {
+            self.installed_slots()
+                .contains_key(shop)
+                .then_some(AuthMode::OAuth)
+        })
+    }
+
+    fn installed_slots(&self) -> std::sync::MutexGuard<'_, HashMap<ShopDomain, Arc<Slot>>> {
+        self.inner
+            .installed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The oauth slot of a shop the config does not list; with no store there is none.
+    fn installed_slot(&self, shop: &ShopDomain) -> Result<Arc<Slot>, AuthError> {
+        if self.inner.store.is_none() {
+            return Err(AuthError::UnknownShop(shop.clone()));
+        }
+        let mut slots = self.installed_slots();
+        let slot = slots.entry(shop.clone()).or_insert_with(|| {
+            Arc::new(Slot {
+                admin: Admin {
+                    shop: shop.clone(),
+                    base: self.inner.admin_url.clone(),
+                },
+                held: Mutex::new(None),
+                gate: tokio::sync::Mutex::new(()),
+            })
+        });
+        Ok(slot.clone())
     }
 
     /// Whether a refused token of this shop can be renewed (every mode but `static`).
@@ -236,15 +279,20 @@ impl Tokens {
 
     /// The token to send for `shop` now, renewed first if it is about to expire or was refused.
     pub async fn access_token(&self, shop: &ShopDomain) -> Result<SecretString, AuthError> {
-        let source = self
-            .inner
-            .shops
-            .get(shop)
-            .ok_or_else(|| AuthError::UnknownShop(shop.clone()))?;
-        let (slot, stored) = match source {
-            Source::Static(token) => return Ok(token.clone()),
-            Source::ClientCredentials(slot) => (slot, false),
-            Source::OAuth(slot) => (slot, true),
+        let installed;
+        let (slot, stored) = match self.inner.shops.get(shop) {
+            Some(Source::Static(token)) => return Ok(token.clone()),
+            Some(Source::ClientCredentials(slot)) => (slot, false),
+            Some(Source::OAuth(slot)) => (slot, true),
+            None => {
+                installed = self.installed_slot(shop)?;
+                (&*installed, true)
+            }
+        };
+        let mode = if stored {
+            AuthMode::OAuth
+        } else {
+            AuthMode::ClientCredentials
         };
         if let Some(token) = slot.fresh(self.inner.clock.now()) {
             return Ok(token);
@@ -258,7 +306,7 @@ impl Tokens {
             .inner
             .grants
             .as_ref()
-            .ok_or(AuthError::NoCredentials(mode_of(source).as_str()))?;
+            .ok_or(AuthError::NoCredentials(mode.as_str()))?;
         if stored {
             return self.refresh_stored(shop, slot, grants).await;
         }
@@ -271,8 +319,13 @@ impl Tokens {
     /// Shopify answered 401 to `token`: renew it before its next use. A token already replaced
     /// is left alone, so concurrent refusals of one token cause one renewal.
     pub fn rejected(&self, shop: &ShopDomain, token: &SecretString) {
-        if let Some(Source::ClientCredentials(slot) | Source::OAuth(slot)) =
-            self.inner.shops.get(shop)
+        let installed = self.installed_slots().get(shop).cloned();
+        let slot = match self.inner.shops.get(shop) {
+            Some(Source::ClientCredentials(slot) | Source::OAuth(slot)) => Some(slot),
+            Some(Source::Static(_)) => None,
+            None => installed.as_deref(),
+        };
+        if let Some(slot) = slot
             && let Some(held) = slot.lock().as_mut()
             && held.token.expose_secret() == token.expose_secret()
         {
@@ -306,3 +359,6 @@ impl Tokens {
         Ok(token)
     }
 }
+
+#[cfg(test)]
+mod tests;
