@@ -21,6 +21,8 @@ use tracing::Instrument;
 use super::answer;
 use super::cost;
 use super::documents::Document;
+pub use super::endpoint::endpoint;
+use super::endpoint::{Shop, target};
 use super::error::{AttemptError, ShopifyError};
 use super::retry::{RetryPolicy, backoff};
 use super::throttle::{QueryCost, Throttle};
@@ -59,14 +61,6 @@ pub struct ClientMetrics {
     pub actual_cost: u64,
 }
 
-#[derive(Clone)]
-struct Shop {
-    endpoint: String,
-    /// With an `admin_api_url` override the URL no longer names the shop, so the `Host` header
-    /// does (as it would on `https://{shop}`); the sandbox tells its shops apart by it.
-    host: Option<String>,
-}
-
 struct Inner {
     http: reqwest::Client,
     shops: HashMap<ShopDomain, Shop>,
@@ -92,16 +86,6 @@ impl std::fmt::Debug for Client {
             .field("registry", &self.inner.registry)
             .finish_non_exhaustive()
     }
-}
-
-/// The Admin API endpoint of a shop: `https://{shop}/admin/api/{version}/graphql.json`, or the
-/// same path under the shop's `admin_api_url` override (sandbox and tests).
-pub fn endpoint(shop: &ShopConfig, api_version: &str) -> String {
-    let base = match &shop.admin_api_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => format!("https://{}", shop.domain),
-    };
-    format!("{base}/admin/api/{api_version}/graphql.json")
 }
 
 impl Client {
@@ -430,13 +414,6 @@ impl Client {
             Err(e) => return (Err(AttemptError::Retryable(network_reason(e))), None),
         };
         answer::classify_body(shop, document.operation(), status, &text)
-    }
-}
-
-fn target(shop: &ShopConfig, api_version: &str) -> Shop {
-    Shop {
-        endpoint: endpoint(shop, api_version),
-        host: shop.admin_api_url.as_ref().map(|_| shop.domain.to_string()),
     }
 }
 
