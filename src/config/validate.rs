@@ -144,11 +144,6 @@ impl TryFrom<RawConfig> for Config {
             processing: raw.processing.as_ref(),
             fraud: raw.fraud.as_ref(),
         };
-        // Shops the config does not list (installed through oauth) get these; every listed shop
-        // resolves the same layer, so its issues are told there too (and deduplicated below).
-        let global = rules::resolve(std::slice::from_ref(&global_rules), jiff::tz::TimeZone::UTC)
-            .map_err(|found| issues.extend(found))
-            .ok();
         let mut shops = Vec::new();
         for (i, mut raw_shop) in raw.shops.into_iter().enumerate() {
             let mode = auth::shop_mode(i, raw_shop.auth.as_deref(), auth.mode, &mut issues);
@@ -174,6 +169,12 @@ impl TryFrom<RawConfig> for Config {
                 shops.push(shop);
             }
         }
+
+        // Shops the config does not list (installed through oauth) get these; every listed shop
+        // resolves the same layer, so its issues are told there too (and deduplicated below).
+        let global = rules::resolve(std::slice::from_ref(&global_rules), jiff::tz::TimeZone::UTC)
+            .map_err(|found| issues.extend(found))
+            .ok();
 
         auth::check_needs(
             &auth,
