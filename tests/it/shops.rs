@@ -274,3 +274,59 @@ async fn with_the_database_cut_off_the_receiver_keeps_answering_for_the_shops_it
     store.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_uninstall_while_the_database_is_cut_off_holds_here_at_once_and_reaches_the_store_once_it_is_back()
+ {
+    let db = TestDb::create().await;
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap()).await;
+    let proxied = format!("postgres://postgres@{}/{}", proxy.addr, db.name);
+    let store = Store::connect(&db.config(KEY)).await.expect("connect");
+    install(&store, NEW_SHOP).await;
+    let app = TestApp::spawn_with(
+        "uninstall-dbdown",
+        Options {
+            extra_toml: store_toml(&proxied),
+            roles: Some(Roles::ALL),
+            ..Options::default()
+        },
+    )
+    .await;
+    proxy.cut();
+    assert_eq!(
+        send(&app, NEW_SHOP, "app/uninstalled", "uninstall").await,
+        "published"
+    );
+    assert_eq!(
+        send(&app, NEW_SHOP, "orders/create", "after").await,
+        "published"
+    );
+    let dead = wait_dead_letter(&app, "after").await;
+    assert_eq!(
+        dead.header("reason"),
+        Some("unauthorized"),
+        "marked here at once"
+    );
+    proxy.restore();
+    let row = eventually(
+        Duration::from_secs(40),
+        "the uninstall retried into the store",
+        || {
+            let store = store.clone();
+            async move {
+                store
+                    .shop(&domain(NEW_SHOP))
+                    .await
+                    .unwrap()
+                    .filter(|r| r.uninstalled_at.is_some())
+            }
+        },
+    )
+    .await;
+    assert!(
+        row.access_token.is_none(),
+        "tokens deleted once the store is back"
+    );
+    store.close().await;
+    app.stop().await;
+}
