@@ -106,3 +106,22 @@ fn an_uninstall_seen_here_holds_for_a_configured_shop_without_a_row_until_it_is_
     shops.set(&d, Some(&row(CONFIGURED, None, false)));
     assert!(shops.active(&d).is_some(), "installed again");
 }
+
+#[test]
+fn the_registry_keeps_no_token_of_the_rows_it_reads() {
+    let shops = Shops::configured(&config());
+    let mut r = row(INSTALLED, None, false);
+    r.access_token = Some(SecretString::from("shpat_registry-sentinel".to_owned()));
+    r.refresh_token = Some(SecretString::from("shprt_registry-sentinel".to_owned()));
+    shops.load(std::slice::from_ref(&r));
+    let known = shops.get(&domain(INSTALLED)).unwrap();
+    use secrecy::ExposeSecret as _;
+    assert_eq!(
+        known.config.access_token.expose_secret(),
+        "",
+        "oauth: the store's"
+    );
+    for text in [format!("{shops:?}"), format!("{known:?}")] {
+        assert!(!text.contains("registry-sentinel"), "{text}");
+    }
+}

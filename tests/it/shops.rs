@@ -195,6 +195,13 @@ async fn an_uninstall_deletes_the_tokens_dead_letters_later_messages_and_survive
     );
     let dead = wait_dead_letter(&restarted, "restarted").await;
     assert_eq!(dead.header("reason"), Some("unauthorized"));
+    let logs = crate::harness::logs::captured();
+    for token in [
+        "shpat_shops-sentinel-access",
+        "shprt_shops-sentinel-refresh",
+    ] {
+        assert!(!logs.contains(token), "{token} in the logs");
+    }
     store.close().await;
     restarted.stop().await;
 }
