@@ -211,7 +211,7 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let config = Arc::new(config);
         let store = open_store(&config).await?;
-        let (shops, follower) = Shops::open(&config, store.as_ref()).await?;
+        let (shops, follower) = Shops::open(&config, store.as_ref()).await;
         let (workers, client) = if roles.work {
             // The token store (oauth mode) is not wired yet: an oauth shop is refused here.
             let tokens = Tokens::new(&config, clock.clone(), None)?;

@@ -71,35 +71,71 @@ impl KnownShops for Shops {
 pub struct Follower {
     shops: Shops,
     store: Store,
-    changes: BoxStream<'static, Result<ShopChange, StoreError>>,
+    /// `None`: the store did not answer at start; listening is retried first.
+    changes: Option<BoxStream<'static, Result<ShopChange, StoreError>>>,
+    /// The first read failed, or has to be done again once listening.
+    stale: bool,
 }
 
 impl Follower {
-    /// Follows the store's changes until `stop` fires (see [`Shops::follow`]).
+    /// Follows the store's changes until `stop` fires (see [`Shops::follow`]). If the store
+    /// did not answer at start, listens first, retrying 250 ms doubling up to 10 s apart.
     pub async fn run(self, stop: CancellationToken) {
-        self.shops.follow(self.store, self.changes, stop).await;
+        let (changes, stale) = match self.changes {
+            Some(changes) => (changes, self.stale),
+            None => {
+                let mut wait = RELOAD_FIRST;
+                let changes = loop {
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                    match self.store.changes().await {
+                        Ok(changes) => break changes.boxed(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot listen to the store's changes yet")
+                        }
+                    }
+                    wait = (wait * 2).min(RELOAD_MAX);
+                };
+                (changes, true)
+            }
+        };
+        self.shops.follow(self.store, changes, stale, stop).await;
     }
 }
 
 impl Shops {
     /// The configured shops, and with a `store` every shop it holds, with what keeps them
-    /// current. Listens before it reads, so a change between the two is not missed.
-    pub async fn open(
-        config: &Config,
-        store: Option<&Store>,
-    ) -> Result<(Self, Option<Follower>), StoreError> {
+    /// current. Listens before it reads, so a change between the two is not missed. A store
+    /// that does not answer does not stop the app: the configured shops are served, and the
+    /// follower catches up with the store once it answers.
+    pub async fn open(config: &Config, store: Option<&Store>) -> (Self, Option<Follower>) {
         let shops = Self::configured(config);
         let Some(store) = store else {
-            return Ok((shops, None));
+            return (shops, None);
         };
-        let changes = store.changes().await?.boxed();
-        shops.reload(store).await?;
+        let changes = match store.changes().await {
+            Ok(changes) => Some(changes.boxed()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen to the store's changes: serving the configured shops until it answers");
+                None
+            }
+        };
+        let stale = match shops.reload(store).await {
+            Ok(()) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the installed shops: serving the configured ones until the store answers");
+                true
+            }
+        };
         let follower = Follower {
             shops: shops.clone(),
             store: store.clone(),
             changes,
+            stale,
         };
-        Ok((shops, Some(follower)))
+        (shops, Some(follower))
     }
 
     /// The configured shops only (no store).
@@ -195,7 +231,8 @@ impl Shops {
     }
 
     /// Keeps the map current from `changes` (a [`Store::changes`] stream opened before the
-    /// first [`Shops::reload`], so nothing falls between them) until `stop` fires. Each change
+    /// first [`Shops::reload`], so nothing falls between them; `stale` if that read failed or
+    /// came first) until `stop` fires. Each change
     /// re-reads that shop's row; a lost notification (an `Err` item) or a failed read re-reads
     /// every row, retried 250 ms doubling up to 10 s apart, so a missed change is caught up
     /// soon after the database answers again.
@@ -204,13 +241,14 @@ impl Shops {
         self,
         store: Store,
         changes: impl Stream<Item = Result<ShopChange, StoreError>> + Send,
+        stale: bool,
         stop: CancellationToken,
     ) {
         let mut changes = std::pin::pin!(changes);
         // Some while the map may have missed a change: the wait before the next full re-read.
         // The stream says when notifications were lost, not when they are back, so re-reads
         // are retried on a timer until one succeeds.
-        let mut retry: Option<Duration> = None;
+        let mut retry: Option<Duration> = stale.then_some(RELOAD_FIRST);
         loop {
             let due = async {
                 match retry {
