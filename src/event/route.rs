@@ -47,7 +47,7 @@ pub fn route(
         let unknown = Subject::Unusable(Unusable {
             reason: DeadLetterReason::UnknownShop,
             detail: format!(
-                "shop `{}` is not in the configuration: add a [[shops]] entry, then replay",
+                "shop `{}` is neither configured nor installed: add a [[shops]] entry or install the app, then replay",
                 meta.shop
             ),
         });
