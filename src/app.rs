@@ -15,16 +15,18 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// The token store when `[store]` is set; see [`crate::auth::open_store`].
-pub use crate::auth::open_store;
-use crate::auth::{AuthError, LazyStore, Tokens};
+use crate::auth::{AuthError, Tokens};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::queue::{Broker, Names, Publisher, Topology};
 use crate::shopify::{Client, ClientMetrics, RetryPolicy};
+use crate::shops::{Follower, Shops};
+/// The token store when `[store]` is set; see [`crate::store::open_store`].
+pub use crate::store::open_store;
+use crate::store::{LazyStore, StoreError};
 use crate::telemetry::Metrics;
 use crate::webhook::Receiver;
-use crate::worker::compliance::{ComplianceHandler, Uninstalled};
+use crate::worker::compliance::ComplianceHandler;
 use crate::worker::order::OrderHandler;
 use crate::worker::{Consumers, Incoming, Observer, Settled, Settler};
 
@@ -41,6 +43,14 @@ pub enum AppError {
     Client(reqwest::Error),
     #[error("cannot set up the shops' tokens: {0}")]
     Auth(#[from] AuthError),
+    #[error("the token store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What the workers share besides the broker: the known shops and the token store.
+struct Shared {
+    shops: Shops,
+    store: Option<LazyStore>,
 }
 
 impl Workers {
@@ -49,6 +59,7 @@ impl Workers {
         names: &Names,
         publisher: Publisher,
         client: Client,
+        shared: Shared,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -62,16 +73,14 @@ impl Workers {
             metrics: metrics.clone(),
             clock: clock.clone(),
         });
-        let uninstalled = Uninstalled::default();
         let broker = publisher.broker().clone();
         let orders = Arc::new(Consumers {
             broker: broker.clone(),
             settler: settler.clone(),
             handler: Arc::new(OrderHandler {
                 client,
-                config: config.clone(),
+                shops: shared.shops.clone(),
                 clock: clock.clone(),
-                uninstalled: uninstalled.clone(),
                 metrics,
             }),
             observer: observer.clone(),
@@ -85,7 +94,9 @@ impl Workers {
             settler,
             handler: Arc::new(ComplianceHandler {
                 publisher,
-                uninstalled,
+                shops: shared.shops,
+                store: shared.store,
+                clock: clock.clone(),
             }),
             observer,
             clock,
@@ -128,6 +139,8 @@ pub struct App {
     config: Arc<Config>,
     workers: Option<Workers>,
     store: Option<LazyStore>,
+    /// Keeps the known shops current from the store, while the app runs.
+    follower: Option<Follower>,
 }
 
 /// The consumers of a process that works, and what they share.
@@ -191,21 +204,27 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let store = open_store(&config).await;
         let config = Arc::new(config);
+        let (shops, follower) = Shops::open(&config, store.as_ref()).await;
         let (workers, client) = if roles.work {
             let token_store = store.as_ref().map(LazyStore::token_store);
             let tokens = Tokens::new(&config, clock.clone(), token_store)?;
-            let client = Client::with_tokens(
+            let client = Client::with_registry(
                 &config.shopify,
-                &config.shops,
+                shops.clone(),
                 RetryPolicy::default(),
                 tokens,
             )
             .map_err(AppError::Client)?;
+            let shared = Shared {
+                shops: shops.clone(),
+                store: store.clone(),
+            };
             let workers = Workers::new(
                 &config,
                 &names,
                 publisher.clone(),
                 client.clone(),
+                shared,
                 metrics.clone(),
                 clock.clone(),
             );
@@ -228,7 +247,8 @@ impl App {
                 crate::install::router(&config, clock.clone(), store.clone())
                     .map_err(AppError::Client)?,
             );
-            let receiver = Arc::new(Receiver::new(&config, publisher, metrics.clone(), clock));
+            let receiver = Receiver::with_shops(&config, shops, publisher, metrics.clone(), clock);
+            let receiver = Arc::new(receiver);
             router = router.merge(receiver.router());
         }
         Ok(Self {
@@ -239,6 +259,7 @@ impl App {
             metrics,
             config,
             workers,
+            follower,
             store,
         })
     }
@@ -287,6 +308,9 @@ impl App {
                 ]
             })
             .collect();
+        if let Some(follower) = self.follower {
+            tasks.spawn(follower.run(shutdown.clone()));
+        }
         tasks.close();
         shutdown.cancelled().await;
         tracing::info!(

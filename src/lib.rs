@@ -25,6 +25,7 @@ pub mod queue;
 pub mod rules;
 pub mod sandbox;
 pub mod shopify;
+pub mod shops;
 pub mod store;
 pub mod telemetry;
 pub mod webhook;

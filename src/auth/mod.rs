@@ -20,8 +20,8 @@ pub mod store_backed;
 pub mod stored;
 pub mod tokens;
 
+pub use crate::store::{LazyStore, open_store};
 pub use grant::{Admin, GrantError, Grants};
-pub use store_backed::{LazyStore, open_store};
 pub use stored::{StoredTokens, TokenStore};
 pub use tokens::{AuthError, Tokens};
 

@@ -66,6 +66,9 @@ pub struct Config {
     pub amqp: AmqpConfig,
     pub shopify: ShopifyConfig,
     pub shops: Vec<ShopConfig>,
+    /// The global `[fulfilment]`, `[processing]` and `[fraud]` alone, in UTC: the rules of a
+    /// shop served without a `[[shops]]` entry (installed through oauth), once put in its zone.
+    pub global_rules: Arc<Rules>,
     pub worker: WorkerConfig,
     /// The token store, when `[store]` is given (`auth = "oauth"` needs it).
     pub store: Option<StoreConfig>,

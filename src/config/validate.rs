@@ -170,6 +170,12 @@ impl TryFrom<RawConfig> for Config {
             }
         }
 
+        // Shops the config does not list (installed through oauth) get these; every listed shop
+        // resolves the same layer, so its issues are told there too (and deduplicated below).
+        let global = rules::resolve(std::slice::from_ref(&global_rules), jiff::tz::TimeZone::UTC)
+            .map_err(|found| issues.extend(found))
+            .ok();
+
         auth::check_needs(
             &auth,
             !client_secrets.is_empty(),
@@ -213,6 +219,7 @@ impl TryFrom<RawConfig> for Config {
                 client_secrets,
             },
             shops,
+            global_rules: Arc::new(global.unwrap_or_default()),
             worker,
             store,
             auth,

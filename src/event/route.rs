@@ -8,6 +8,17 @@ use super::subject::{self, TopicClass};
 use super::{DeadLetterReason, Event, Subject, Unusable, WebhookMeta};
 use crate::id::ShopDomain;
 
+/// The shops a webhook may be for: the configured set, or the app's registry of known shops.
+pub trait KnownShops {
+    fn knows(&self, shop: &ShopDomain) -> bool;
+}
+
+impl KnownShops for HashSet<ShopDomain> {
+    fn knows(&self, shop: &ShopDomain) -> bool {
+        self.contains(shop)
+    }
+}
+
 /// One signed webhook, routed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routed {
@@ -21,13 +32,13 @@ pub struct Routed {
 
 /// Routes one signed webhook; `None` for a topic orderflow does not queue.
 ///
-/// A shop missing from `shops` makes any non-compliance webhook unusable as `unknown_shop`,
+/// A shop `shops` does not know makes any non-compliance webhook unusable as `unknown_shop`,
 /// whatever its body says: compliance topics are owed an answer even for shops we do not run.
 pub fn route(
     meta: WebhookMeta,
     body: &[u8],
     received_at: String,
-    shops: &HashSet<ShopDomain>,
+    shops: &(impl KnownShops + ?Sized),
 ) -> Option<Routed> {
     let class = subject::classify(&meta.topic);
     let mut subject = subject::subject(class, &meta.topic, body)?;
@@ -36,7 +47,7 @@ pub fn route(
         let unknown = Subject::Unusable(Unusable {
             reason: DeadLetterReason::UnknownShop,
             detail: format!(
-                "shop `{}` is not in the configuration: add a [[shops]] entry, then replay",
+                "shop `{}` is neither configured nor installed: add a [[shops]] entry or install the app, then replay",
                 meta.shop
             ),
         });
@@ -55,8 +66,8 @@ pub fn route(
 }
 
 /// Whether `shop` parses as a shop domain and is one of `shops`.
-pub fn is_configured(shops: &HashSet<ShopDomain>, shop: &str) -> bool {
-    ShopDomain::parse(shop).is_ok_and(|d| shops.contains(&d))
+pub fn is_configured(shops: &(impl KnownShops + ?Sized), shop: &str) -> bool {
+    ShopDomain::parse(shop).is_ok_and(|d| shops.knows(&d))
 }
 
 #[cfg(test)]

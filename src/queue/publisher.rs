@@ -84,20 +84,21 @@ impl Publisher {
         self.publish_raw(&exchange, &routing_key, msg).await
     }
 
-    /// Publishes `msg` on its way back to `partition` after a delay of `remaining`: to the
-    /// longest tier that does not overshoot, or the shortest when less than that remains (the
-    /// consumer sends a message that came back early on its next hop). The message keeps the
-    /// partition's routing key through the tier's fanout exchange. Returns the tier used.
+    /// Publishes `msg` on its way back to `destination` (its partition, or the compliance
+    /// queue) after a delay of `remaining`: to the longest tier that does not overshoot, or the
+    /// shortest when less than that remains (the consumer sends a message that came back early
+    /// on its next hop). The message keeps the destination's routing key through the tier's
+    /// fanout exchange. Returns the tier used.
     pub async fn delay(
         &self,
-        partition: u16,
+        destination: Destination,
         remaining: Duration,
         msg: &Outgoing<'_>,
     ) -> Result<Tier, QueueError> {
         let tier = Tier::next_hop(remaining).unwrap_or(Tier::shortest());
         let exchange = self.names.delay_exchange(tier);
-        self.publish_raw(&exchange, &key::partition(partition), msg)
-            .await?;
+        let (_, routing_key) = self.route(destination);
+        self.publish_raw(&exchange, &routing_key, msg).await?;
         Ok(tier)
     }
 

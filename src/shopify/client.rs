@@ -1,5 +1,5 @@
 //! [`Client`]: the one way orderflow talks to Shopify. It sends only the registered documents,
-//! only to configured shops, waits for room in each shop's cost bucket before sending, retries
+//! only to known shops (configured, or installed: [`Shops`]), waits for room in each shop's cost bucket before sending, retries
 //! what is worth retrying, and returns classified [`ShopifyError`]s.
 //!
 //! Each request carries the shop's current token from [`Tokens`]; a 401 to a token that can be
@@ -21,6 +21,8 @@ use tracing::Instrument;
 use super::answer;
 use super::cost;
 use super::documents::Document;
+pub use super::endpoint::endpoint;
+use super::endpoint::{Shop, target};
 use super::error::{AttemptError, ShopifyError};
 use super::retry::{RetryPolicy, backoff};
 use super::throttle::{QueryCost, Throttle};
@@ -29,6 +31,7 @@ use crate::auth::Tokens;
 use crate::clock::SystemClock;
 use crate::config::{ShopConfig, ShopifyConfig};
 use crate::id::ShopDomain;
+use crate::shops::Shops;
 
 /// Longest single sleep while waiting for room in a cost bucket.
 const MAX_THROTTLE_POLL: Duration = Duration::from_millis(100);
@@ -58,16 +61,12 @@ pub struct ClientMetrics {
     pub actual_cost: u64,
 }
 
-struct Shop {
-    endpoint: String,
-    /// With an `admin_api_url` override the URL no longer names the shop, so the `Host` header
-    /// does (as it would on `https://{shop}`); the sandbox tells its shops apart by it.
-    host: Option<String>,
-}
-
 struct Inner {
     http: reqwest::Client,
     shops: HashMap<ShopDomain, Shop>,
+    /// The shops installed since start are learnt here; `shops` is then empty.
+    registry: Option<Shops>,
+    api_version: String,
     throttles: Mutex<HashMap<ShopDomain, Throttle>>,
     retry: RetryPolicy,
     counters: Counters,
@@ -84,18 +83,9 @@ impl std::fmt::Debug for Client {
         // Endpoints only: the tokens stay out of Debug.
         f.debug_struct("Client")
             .field("shops", &self.inner.shops.keys().collect::<Vec<_>>())
+            .field("registry", &self.inner.registry)
             .finish_non_exhaustive()
     }
-}
-
-/// The Admin API endpoint of a shop: `https://{shop}/admin/api/{version}/graphql.json`, or the
-/// same path under the shop's `admin_api_url` override (sandbox and tests).
-pub fn endpoint(shop: &ShopConfig, api_version: &str) -> String {
-    let base = match &shop.admin_api_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => format!("https://{}", shop.domain),
-    };
-    format!("{base}/admin/api/{api_version}/graphql.json")
 }
 
 impl Client {
@@ -122,6 +112,28 @@ impl Client {
         retry: RetryPolicy,
         tokens: Tokens,
     ) -> Result<Self, reqwest::Error> {
+        Self::build(shopify, shops, None, retry, tokens)
+    }
+
+    /// A client for the shops `registry` knows at the time of each call: the configured ones
+    /// and those installed in the token store since (endpoint from `shopify.admin_url`, else
+    /// `https://{shop}`).
+    pub fn with_registry(
+        shopify: &ShopifyConfig,
+        registry: Shops,
+        retry: RetryPolicy,
+        tokens: Tokens,
+    ) -> Result<Self, reqwest::Error> {
+        Self::build(shopify, &[], Some(registry), retry, tokens)
+    }
+
+    fn build(
+        shopify: &ShopifyConfig,
+        shops: &[ShopConfig],
+        registry: Option<Shops>,
+        retry: RetryPolicy,
+        tokens: Tokens,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(retry.request_timeout)
             .connect_timeout(Duration::from_secs(5))
@@ -130,18 +142,14 @@ impl Client {
             .build()?;
         let shops = shops
             .iter()
-            .map(|s| {
-                let shop = Shop {
-                    endpoint: endpoint(s, &shopify.api_version),
-                    host: s.admin_api_url.as_ref().map(|_| s.domain.to_string()),
-                };
-                (s.domain.clone(), shop)
-            })
+            .map(|s| (s.domain.clone(), target(s, &shopify.api_version)))
             .collect();
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
                 shops,
+                registry,
+                api_version: shopify.api_version.clone(),
                 throttles: Mutex::new(HashMap::new()),
                 retry,
                 counters: Counters::default(),
@@ -155,7 +163,7 @@ impl Client {
     pub fn configured_shop(&self, raw: &str) -> Result<ShopDomain, ShopifyError> {
         let domain =
             ShopDomain::parse(raw).map_err(|_| ShopifyError::UnknownShop(raw.to_owned()))?;
-        if self.inner.shops.contains_key(&domain) {
+        if self.target(&domain).is_some() {
             Ok(domain)
         } else {
             Err(ShopifyError::UnknownShop(raw.to_owned()))
@@ -197,9 +205,7 @@ impl Client {
     ) -> Result<serde_json::Value, ShopifyError> {
         // Refused before anything is sent, and before the token is even looked at.
         let target = self
-            .inner
-            .shops
-            .get(shop)
+            .target(shop)
             .ok_or_else(|| ShopifyError::UnknownShop(shop.to_string()))?;
         let estimate = cost::estimate(document, &variables);
         let span = tracing::info_span!(
@@ -209,7 +215,7 @@ impl Client {
             cost = estimate,
             attempt = tracing::field::Empty,
         );
-        self.send_with_retries(shop, target, document, &variables, estimate)
+        self.send_with_retries(shop, &target, document, &variables, estimate)
             .instrument(span)
             .await
     }
@@ -292,6 +298,16 @@ impl Client {
             attempts: failures + throttled,
             reason: last_reason,
         })
+    }
+
+    /// Where `shop`'s requests go, if it is a shop this client calls.
+    fn target(&self, shop: &ShopDomain) -> Option<Shop> {
+        match &self.inner.registry {
+            Some(registry) => registry
+                .get(shop)
+                .map(|known| target(&known.config, &self.inner.api_version)),
+            None => self.inner.shops.get(shop).cloned(),
+        }
     }
 
     /// Waits until the shop's bucket model holds `estimate` points, and takes them.

@@ -7,6 +7,7 @@ pub mod client;
 mod convert;
 pub mod cost;
 pub mod documents;
+mod endpoint;
 pub mod error;
 mod fetch;
 pub mod ops;

@@ -90,3 +90,17 @@ impl StoreError {
         matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"))
     }
 }
+
+impl StoreError {
+    /// The store's message and the database's reason under it, for logs and errors. A
+    /// configuration error's text is left out: it is about the URL, which may hold a password.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreError::Database(sqlx::Error::Configuration(_)) => self.to_string(),
+            e => match std::error::Error::source(e) {
+                Some(source) => format!("{e}: {source}"),
+                None => e.to_string(),
+            },
+        }
+    }
+}

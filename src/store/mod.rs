@@ -14,6 +14,7 @@
 mod changes;
 mod cipher;
 mod error;
+mod lazy;
 mod refresh;
 mod row;
 
@@ -28,6 +29,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use changes::ShopChange;
 pub use error::StoreError;
+pub use lazy::{LazyStore, open_store};
 
 use cipher::{Cipher, Column};
 use row::{COLUMNS, instant, micros, trusted};

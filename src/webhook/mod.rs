@@ -10,7 +10,6 @@ pub mod error;
 pub mod headers;
 pub mod verify;
 
-use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,8 +27,8 @@ use tracing::Instrument;
 use crate::clock::Clock;
 use crate::event::subject::{self, TopicClass};
 use crate::event::{Routed, Subject, header, route};
-use crate::id::ShopDomain;
 use crate::queue::{Outgoing, Publisher};
+use crate::shops::Shops;
 use crate::telemetry::Metrics;
 use dedupe::Dedupe;
 pub use error::WebhookError;
@@ -63,7 +62,8 @@ impl Accepted {
 /// Everything the receiver needs, shared by all requests.
 pub struct Receiver {
     secrets: Vec<SecretString>,
-    shops: HashSet<ShopDomain>,
+    /// Read on every delivery, never the store: it is kept current in the background.
+    shops: Shops,
     publisher: Publisher,
     partitions: u16,
     max_body_bytes: usize,
@@ -73,15 +73,27 @@ pub struct Receiver {
 }
 
 impl Receiver {
+    /// A receiver for the configured shops.
     pub fn new(
         config: &crate::config::Config,
         publisher: Publisher,
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        Self::with_shops(config, Shops::configured(config), publisher, metrics, clock)
+    }
+
+    /// A receiver for the shops `shops` knows (configured and installed).
+    pub fn with_shops(
+        config: &crate::config::Config,
+        shops: Shops,
+        publisher: Publisher,
+        metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             secrets: config.shopify.client_secrets.clone(),
-            shops: config.shops.iter().map(|s| s.domain.clone()).collect(),
+            shops,
             publisher,
             partitions: config.amqp.partitions,
             max_body_bytes: config.server.max_body_bytes,

@@ -5,39 +5,35 @@
 //! `shop/redact` purge those letters, `customers/data_request` is logged (ids only) for the app
 //! developer to answer, and `app/uninstalled` marks the shop so its later messages dead-letter
 //! at once instead of retrying against a revoked token.
+//!
+//! With a token store, `app/uninstalled` also deletes the shop's tokens and records the
+//! uninstall there (`Store::uninstall`), so it holds across restarts and replicas, and
+//! `shop/redact` deletes the shop's row (`Store::redact`). A store that does not answer makes
+//! the message transient (retried), never done-and-lost.
 
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Disposition, Handler, Incoming};
+use crate::clock::Clock;
 use crate::dlq::{self, DeadLetter};
 use crate::event::DeadLetterReason;
+use crate::id::ShopDomain;
 use crate::queue::Publisher;
-
-/// Shops that uninstalled the app during this process's life. After a restart the 401 from
-/// Shopify gives the same answer, one request later.
-#[derive(Debug, Clone, Default)]
-pub struct Uninstalled(Arc<RwLock<HashSet<String>>>);
-
-impl Uninstalled {
-    pub fn mark(&self, shop: &str) {
-        self.0
-            .write()
-            .expect("uninstalled lock")
-            .insert(shop.to_owned());
-    }
-
-    pub fn contains(&self, shop: &str) -> bool {
-        self.0.read().expect("uninstalled lock").contains(shop)
-    }
-}
+use crate::shops::Shops;
+use crate::store::LazyStore;
 
 pub struct ComplianceHandler {
     pub publisher: Publisher,
-    pub uninstalled: Uninstalled,
+    /// Where an uninstall is marked for this process at once. Without a store, a restart
+    /// forgets it; the 401 from Shopify then gives the same answer, one request later.
+    pub shops: Shops,
+    /// The token store, when `[store]` is set.
+    pub store: Option<LazyStore>,
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(Deserialize)]
@@ -91,17 +87,23 @@ impl Handler for ComplianceHandler {
                 self.redact(&matches, topic, customer).await
             }
             "shop/redact" => {
+                if let (Some(store), Ok(domain)) = (&self.store, ShopDomain::parse(&shop)) {
+                    let redacted = match store.store().await {
+                        Ok(store) => store.redact(&domain).await,
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = redacted {
+                        return Disposition::Retry {
+                            error: format!("deleting the shop's row: {e}"),
+                        };
+                    }
+                    tracing::info!("shop/redact: the shop's row is deleted from the token store");
+                }
                 let shop_ = shop.clone();
                 let matches = move |l: &DeadLetter| l.message.shop() == Some(shop_.as_str());
                 self.redact(&matches, topic, None).await
             }
-            "app/uninstalled" => {
-                self.uninstalled.mark(&shop);
-                tracing::warn!(
-                    "app uninstalled: this shop's later messages are dead-lettered as unauthorized"
-                );
-                Disposition::Done { wake_up: None }
-            }
+            "app/uninstalled" => self.uninstalled(&shop).await,
             other => unusable(&format!(
                 "`{other}` does not belong on the compliance queue"
             )),
@@ -110,6 +112,31 @@ impl Handler for ComplianceHandler {
 }
 
 impl ComplianceHandler {
+    /// Marks the shop here first (its next message here dead-letters even if the store is
+    /// down), then deletes its tokens in the store, which tells every replica.
+    async fn uninstalled(&self, shop: &str) -> Disposition {
+        let Ok(domain) = ShopDomain::parse(shop) else {
+            // No shop of ours can have that name: nothing to mark.
+            tracing::warn!("app/uninstalled for a shop header that is not a shop domain");
+            return Disposition::Done { wake_up: None };
+        };
+        self.shops.mark_uninstalled(&domain);
+        if let Some(store) = &self.store
+            && let Err(e) = match store.store().await {
+                Ok(store) => store.uninstall(&domain, self.clock.now()).await,
+                Err(e) => Err(e),
+            }
+        {
+            return Disposition::Retry {
+                error: format!("recording the uninstall in the token store: {e}"),
+            };
+        }
+        tracing::warn!(
+            "app uninstalled: this shop's later messages are dead-lettered as unauthorized"
+        );
+        Disposition::Done { wake_up: None }
+    }
+
     async fn redact(
         &self,
         matches: &(dyn Fn(&DeadLetter) -> bool + Sync),

@@ -160,11 +160,15 @@ impl Settler {
             headers,
             body: &msg.body,
         };
-        // Without an id the message has no partition of its own: partition 0, as ever.
-        let partition = msg.partition(self.partitions).unwrap_or(0);
+        // A compliance message goes back to the compliance queue. Without an id the message has
+        // no partition of its own: partition 0, as ever.
+        let destination = match msg.message_kind() {
+            Some(Kind::Compliance) => Destination::Compliance,
+            _ => Destination::Partition(msg.partition(self.partitions).unwrap_or(0)),
+        };
         let tier = self
             .publisher
-            .delay(partition, remaining, &outgoing)
+            .delay(destination, remaining, &outgoing)
             .await?;
         Ok(Settled::Delayed { tier: tier.name() })
     }

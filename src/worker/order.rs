@@ -5,10 +5,9 @@
 
 use std::sync::Arc;
 
-use super::compliance::Uninstalled;
 use super::{Disposition, Handler, Incoming};
 use crate::clock::Clock;
-use crate::config::{Config, ShopConfig};
+use crate::config::ShopConfig;
 use crate::event::{DeadLetterReason, Kind};
 use crate::id::{OrderId, ShopDomain};
 use crate::rules::decision::{METAFIELD_KEY, METAFIELD_NAMESPACE, METAFIELD_TYPE};
@@ -17,29 +16,34 @@ use crate::shopify::ops::{
     FulfillmentOrderLines, FulfillmentRequest, HoldRequest, LineQuantity, MetafieldInput,
 };
 use crate::shopify::{Client, ShopifyError};
+use crate::shops::Shops;
 use crate::telemetry::Metrics;
 
 pub struct OrderHandler {
     pub client: Client,
-    pub config: Arc<Config>,
+    /// The shops served: configured, and installed in the token store.
+    pub shops: Shops,
     pub clock: Arc<dyn Clock>,
-    pub uninstalled: Uninstalled,
     pub metrics: Arc<Metrics>,
 }
 
 impl Handler for OrderHandler {
     async fn handle(&self, msg: &Incoming) -> Disposition {
         let raw_shop = msg.shop().unwrap_or_default();
-        let configured = ShopDomain::parse(raw_shop).ok();
-        let Some(shop) = configured.as_ref().and_then(|d| self.config.shop(d)) else {
+        let known = ShopDomain::parse(raw_shop)
+            .ok()
+            .and_then(|d| self.shops.get(&d));
+        let Some(known) = known else {
             return Disposition::DeadLetter {
                 reason: DeadLetterReason::UnknownShop,
                 detail: format!(
-                    "shop `{raw_shop}` is not configured: add it, then `orderflow dlq replay`"
+                    "shop `{raw_shop}` is neither configured nor installed: add it, then `orderflow dlq replay`"
                 ),
             };
         };
-        if self.uninstalled.contains(raw_shop) {
+        let shop = &*known.config;
+        // Uninstalled here (this process saw the webhook) or on any replica (the store says so).
+        if known.uninstalled {
             return Disposition::DeadLetter {
                 reason: DeadLetterReason::Unauthorized,
                 detail: "the app was uninstalled from this shop".into(),

@@ -19,6 +19,7 @@ mod sandbox_oauth;
 mod schema;
 mod secrets;
 mod shopify;
+mod shops;
 mod shutdown;
 mod store;
 mod worker_loop;

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "install",
             "queue",
             "shopify",
+            "shops",
             "webhook",
             "sandbox",
             "store",
