@@ -19,4 +19,5 @@ mod secrets;
 mod shopify;
 mod shutdown;
 mod store;
+mod tokens_cli;
 mod worker_loop;

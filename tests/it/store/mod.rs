@@ -3,7 +3,7 @@
 //! across processes by the row lock, and changes told by LISTEN/NOTIFY.
 
 mod changes;
-mod db;
+pub(crate) mod db;
 mod refresh;
 mod rows;
 
