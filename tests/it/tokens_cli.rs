@@ -271,6 +271,11 @@ async fn migrating_a_shop_stores_a_working_expiring_pair_and_running_again_sends
         "{}",
         again.stdout
     );
+    assert!(
+        again.stdout.contains("set this shop's auth = \"oauth\""),
+        "acme is still static: the hint stays until it moves: {}",
+        again.stdout
+    );
     assert_eq!(s.migrations().len(), 1, "nothing sent the second time");
     assert_eq!(s.stored_pair("acme").await.0, access, "the pair is kept");
     again.assert_no_secret(&[&access, &refresh]);

@@ -144,8 +144,9 @@ pub(super) async fn run(path: &Path, config: &Config, args: MigrateArgs) -> anyh
             }
         };
         println!("{domain}: {line}");
-        if migrated && decision == Decision::Migrate(Origin::Config) {
-            println!("  {}", after_config_migration(path, shop));
+        let holds_pair = migrated || decision == Decision::AlreadyExpiring;
+        if holds_pair && let Some(hint) = config_hint(path, shop) {
+            println!("  {hint}");
         }
     }
     if failed > 0 {
@@ -223,18 +224,22 @@ async fn migrate(
     ))
 }
 
-/// What to change in the config once a shop's configured token was swapped: Shopify revoked
-/// it, so a shop still in another mode must move to oauth (which reads the stored pair) now.
-fn after_config_migration(path: &Path, shop: &Known<'_>) -> String {
-    match shop.configured {
-        Some((_, AuthMode::OAuth)) => format!(
-            "its access_token can be removed from {} (the shop already uses auth = \"oauth\")",
-            path.display()
-        ),
-        _ => format!(
+/// What to change in the config once a shop holds an expiring pair in the store: Shopify
+/// revoked the configured token, so a static shop must move to oauth (which reads the stored
+/// pair) now, and an oauth shop's configured token is of no more use.
+fn config_hint(path: &Path, shop: &Known<'_>) -> Option<String> {
+    let (configured, mode) = shop.configured?;
+    let has_token = !configured.access_token.expose_secret().is_empty();
+    match mode {
+        AuthMode::Static => Some(format!(
             "Shopify revoked the old token: in {}, set this shop's auth = \"oauth\" (or shopify.auth) and remove its access_token, then restart orderflow",
             path.display()
-        ),
+        )),
+        AuthMode::OAuth if has_token => Some(format!(
+            "its access_token can be removed from {} (the shop already uses auth = \"oauth\")",
+            path.display()
+        )),
+        AuthMode::OAuth | AuthMode::ClientCredentials => None,
     }
 }
 
