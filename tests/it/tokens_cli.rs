@@ -480,3 +480,22 @@ async fn status_without_a_store_lists_the_configured_shops_only() {
     assert!(run.stdout.contains("no [store]"), "{}", run.stdout);
     run.assert_no_secret(&[]);
 }
+
+#[tokio::test]
+async fn a_store_that_cannot_be_opened_is_named_without_its_password() {
+    let s = Setup::start().await;
+    let path = s.config(true, true);
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        &s.db.url,
+        "postgres://orderflow:PW-SENTINEL-7d1c@127.0.0.1:99999/of",
+    );
+    std::fs::write(&path, text).unwrap();
+    for args in [&["status"][..], &["migrate", "--all"]] {
+        let run = orderflow(&path, args).await;
+        assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("store.url"), "{}", run.stderr);
+        assert!(!run.stderr.contains("PW-SENTINEL"), "{}", run.stderr);
+        run.assert_no_secret(&["PW-SENTINEL"]);
+    }
+    assert!(s.sandbox.token_requests().is_empty());
+}

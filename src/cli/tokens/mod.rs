@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use super::TokensAction;
 use crate::config::{AuthMode, Config, ShopConfig};
 use crate::id::ShopDomain;
-use crate::store::{Store, StoredShop};
+use crate::store::{Store, StoreError, StoredShop};
 
 pub async fn run(path: &Path, action: TokensAction) -> anyhow::Result<i32> {
     let Some(config) = super::load_config_or_report(path) else {
@@ -71,10 +71,17 @@ pub(super) async fn open_store(config: &Config, command: &str) -> Result<Store, 
         ));
     };
     Store::connect(store).await.map_err(|e| {
+        let reason = match &e {
+            // sqlx's configuration errors may quote the URL, which may hold a password.
+            StoreError::Database(sqlx::Error::Configuration(_)) => {
+                "store.url is not a usable PostgreSQL URL (check its host, port and options)"
+                    .to_owned()
+            }
+            e => error_chain(e),
+        };
         format!(
-            "cannot open the token store at {}: {}",
-            store.redacted_url(),
-            error_chain(&e)
+            "cannot open the token store at {}: {reason}",
+            store.redacted_url()
         )
     })
 }
