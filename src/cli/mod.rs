@@ -13,6 +13,7 @@ use crate::config::{Config, Env};
 pub mod demo;
 mod dlq;
 mod explain;
+mod tokens;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,6 +52,15 @@ pub enum Command {
         config: Option<PathBuf>,
         #[command(subcommand)]
         action: DlqAction,
+    },
+    /// Each shop's tokens: `status` lists them (never a token), `migrate` swaps non-expiring
+    /// offline tokens for expiring ones.
+    Tokens {
+        /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
+        #[arg(long, env = "ORDERFLOW_CONFIG", value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: TokensAction,
     },
     /// Run the sandbox shop alone (a simulated Shopify Admin API, for demos and tests).
     Sandbox(SandboxArgs),
@@ -172,6 +182,27 @@ pub enum DlqAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TokensAction {
+    /// One line per shop (configured or stored): mode, token and refresh-token expiry, scopes,
+    /// last refresh, installed or uninstalled. Never a token.
+    Status,
+    /// Swap a shop's non-expiring offline token (from the config or the store) for an expiring
+    /// pair by token exchange, and store it. Needs `[store]`. Safe to re-run.
+    Migrate(MigrateArgs),
+}
+
+/// `orderflow tokens migrate`.
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// The shop to migrate, e.g. acme.myshopify.com.
+    #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+    pub shop: Option<String>,
+    /// Every shop of the config and the store.
+    #[arg(long)]
+    pub all: bool,
+}
+
 /// Runs the parsed command; the exit code is the returned value.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
@@ -189,6 +220,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Some(config) => dlq::run(&config, action).await,
             None => {
                 eprintln!("orderflow dlq needs --config FILE (or ORDERFLOW_CONFIG)");
+                Ok(2)
+            }
+        },
+        Command::Tokens { config, action } => match config {
+            Some(config) => tokens::run(&config, action).await,
+            None => {
+                eprintln!("orderflow tokens needs --config FILE (or ORDERFLOW_CONFIG)");
                 Ok(2)
             }
         },

@@ -22,4 +22,5 @@ mod shopify;
 mod shops;
 mod shutdown;
 mod store;
+mod tokens_cli;
 mod worker_loop;
