@@ -18,7 +18,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{AuthError, Tokens};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::queue::{Broker, Names, Publisher, Topology};
+use crate::queue::{Broker, Publisher, Topology};
 use crate::shopify::{Client, ClientMetrics, RetryPolicy};
 use crate::shops::{Follower, Shops};
 /// The token store when `[store]` is set; see [`crate::store::open_store`].
@@ -26,9 +26,11 @@ pub use crate::store::open_store;
 use crate::store::{LazyStore, StoreError};
 use crate::telemetry::Metrics;
 use crate::webhook::Receiver;
-use crate::worker::compliance::ComplianceHandler;
-use crate::worker::order::OrderHandler;
-use crate::worker::{Consumers, Incoming, Observer, Settled, Settler};
+
+mod workers;
+
+pub use workers::MetricsObserver;
+use workers::{Shared, Workers};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -45,65 +47,6 @@ pub enum AppError {
     Auth(#[from] AuthError),
     #[error("the token store: {0}")]
     Store(#[from] StoreError),
-}
-
-/// What the workers share besides the broker: the known shops and the token store.
-struct Shared {
-    shops: Shops,
-    store: Option<LazyStore>,
-}
-
-impl Workers {
-    fn new(
-        config: &Arc<Config>,
-        names: &Names,
-        publisher: Publisher,
-        client: Client,
-        shared: Shared,
-        metrics: Arc<Metrics>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        let settler = Settler {
-            publisher: publisher.clone(),
-            partitions: config.amqp.partitions,
-            max_attempts: config.worker.max_attempts,
-            max_delay_hop: config.worker.max_delay_hop,
-        };
-        let observer = Arc::new(MetricsObserver {
-            metrics: metrics.clone(),
-            clock: clock.clone(),
-        });
-        let broker = publisher.broker().clone();
-        let orders = Arc::new(Consumers {
-            broker: broker.clone(),
-            settler: settler.clone(),
-            handler: Arc::new(OrderHandler {
-                client,
-                shops: shared.shops.clone(),
-                clock: clock.clone(),
-                metrics,
-            }),
-            observer: observer.clone(),
-            clock: clock.clone(),
-            queues: (0..config.amqp.partitions)
-                .map(|p| names.partition_queue(p))
-                .collect(),
-        });
-        let compliance = Arc::new(Consumers {
-            broker,
-            settler,
-            handler: Arc::new(ComplianceHandler {
-                publisher,
-                shops: shared.shops,
-                store: shared.store,
-                clock: clock.clone(),
-            }),
-            observer,
-            clock,
-            queues: vec![names.compliance_queue()],
-        });
-        Self { orders, compliance }
-    }
 }
 
 /// Which parts of orderflow this process runs.
@@ -143,38 +86,11 @@ pub struct App {
     follower: Option<Follower>,
 }
 
-/// The consumers of a process that works, and what they share.
-struct Workers {
-    orders: Arc<Consumers<OrderHandler, MetricsObserver>>,
-    compliance: Arc<Consumers<ComplianceHandler, MetricsObserver>>,
-}
-
 #[derive(Clone)]
 struct Probes {
     broker: Broker,
     metrics: Arc<Metrics>,
     client: Option<Client>,
-}
-
-/// Counts settled messages and the lag from Shopify's trigger to the ack.
-pub struct MetricsObserver {
-    metrics: Arc<Metrics>,
-    clock: Arc<dyn Clock>,
-}
-
-impl Observer for MetricsObserver {
-    fn settled(&self, msg: &Incoming, disposition: &str, _settled: &Settled) {
-        self.metrics.message(disposition);
-        if let Some(triggered) = msg
-            .header(crate::event::header::TRIGGERED_AT)
-            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-        {
-            let lag = self.clock.now().duration_since(triggered);
-            self.metrics
-                .event_lag_seconds
-                .observe(lag.as_secs_f64().max(0.0));
-        }
-    }
 }
 
 impl App {

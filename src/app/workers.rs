@@ -1,0 +1,102 @@
+//! The workers of a process that works: the order and compliance consumers built from the
+//! config and what they share (the known shops, the token store), and the observer that
+//! counts what they settle.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::queue::{Names, Publisher};
+use crate::shopify::Client;
+use crate::shops::Shops;
+use crate::store::LazyStore;
+use crate::telemetry::Metrics;
+use crate::worker::compliance::ComplianceHandler;
+use crate::worker::order::OrderHandler;
+use crate::worker::{Consumers, Incoming, Observer, Settled, Settler};
+
+/// What the workers share besides the broker: the known shops and the token store.
+pub(super) struct Shared {
+    pub(super) shops: Shops,
+    pub(super) store: Option<LazyStore>,
+}
+
+impl Workers {
+    pub(super) fn new(
+        config: &Arc<Config>,
+        names: &Names,
+        publisher: Publisher,
+        client: Client,
+        shared: Shared,
+        metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let settler = Settler {
+            publisher: publisher.clone(),
+            partitions: config.amqp.partitions,
+            max_attempts: config.worker.max_attempts,
+            max_delay_hop: config.worker.max_delay_hop,
+        };
+        let observer = Arc::new(MetricsObserver {
+            metrics: metrics.clone(),
+            clock: clock.clone(),
+        });
+        let broker = publisher.broker().clone();
+        let orders = Arc::new(Consumers {
+            broker: broker.clone(),
+            settler: settler.clone(),
+            handler: Arc::new(OrderHandler {
+                client,
+                shops: shared.shops.clone(),
+                clock: clock.clone(),
+                metrics,
+            }),
+            observer: observer.clone(),
+            clock: clock.clone(),
+            queues: (0..config.amqp.partitions)
+                .map(|p| names.partition_queue(p))
+                .collect(),
+        });
+        let compliance = Arc::new(Consumers {
+            broker,
+            settler,
+            handler: Arc::new(ComplianceHandler {
+                publisher,
+                shops: shared.shops,
+                store: shared.store,
+                clock: clock.clone(),
+            }),
+            observer,
+            clock,
+            queues: vec![names.compliance_queue()],
+        });
+        Self { orders, compliance }
+    }
+}
+
+/// The consumers of a process that works, and what they share.
+pub(super) struct Workers {
+    pub(super) orders: Arc<Consumers<OrderHandler, MetricsObserver>>,
+    pub(super) compliance: Arc<Consumers<ComplianceHandler, MetricsObserver>>,
+}
+
+/// Counts settled messages and the lag from Shopify's trigger to the ack.
+pub struct MetricsObserver {
+    metrics: Arc<Metrics>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Observer for MetricsObserver {
+    fn settled(&self, msg: &Incoming, disposition: &str, _settled: &Settled) {
+        self.metrics.message(disposition);
+        if let Some(triggered) = msg
+            .header(crate::event::header::TRIGGERED_AT)
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        {
+            let lag = self.clock.now().duration_since(triggered);
+            self.metrics
+                .event_lag_seconds
+                .observe(lag.as_secs_f64().max(0.0));
+        }
+    }
+}
