@@ -1,6 +1,7 @@
 //! [`Client`]: the one way orderflow talks to Shopify. It sends only the registered documents,
-//! only to known shops (configured, or installed: [`Shops`]), waits for room in each shop's cost bucket before sending, retries
-//! what is worth retrying, and returns classified [`ShopifyError`]s.
+//! only to known shops (configured, or installed: [`Shops`]), waits for room in each shop's cost
+//! bucket before sending, retries what is worth retrying, and returns classified
+//! [`ShopifyError`]s.
 //!
 //! Each request carries the shop's current token from [`Tokens`]; a 401 to a token that can be
 //! renewed (every mode but `static`) renews it and sends the request once more.
@@ -9,7 +10,7 @@
 //! every task of the process.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,8 @@ use tracing::Instrument;
 
 use super::answer;
 use super::cost;
+pub use super::counters::ClientMetrics;
+use super::counters::Counters;
 use super::documents::Document;
 pub use super::endpoint::endpoint;
 use super::endpoint::{Shop, target};
@@ -35,31 +38,6 @@ use crate::shops::Shops;
 
 /// Longest single sleep while waiting for room in a cost bucket.
 const MAX_THROTTLE_POLL: Duration = Duration::from_millis(100);
-
-/// Counters the worker and metrics can read.
-#[derive(Debug, Default)]
-struct Counters {
-    requests: AtomicU64,
-    retries: AtomicU64,
-    throttled: AtomicU64,
-    throttle_wait_ms: AtomicU64,
-    actual_cost: AtomicU64,
-}
-
-/// A copy of the client's counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ClientMetrics {
-    /// HTTP requests sent (retries included).
-    pub requests: u64,
-    /// Requests sent again after a network error, timeout or 5xx.
-    pub retries: u64,
-    /// THROTTLED or 429 answers received (and absorbed by waiting).
-    pub throttled: u64,
-    /// Total time spent waiting for room in the cost bucket.
-    pub throttle_wait_ms: u64,
-    /// Sum of `actualQueryCost` reported.
-    pub actual_cost: u64,
-}
 
 struct Inner {
     http: reqwest::Client,
@@ -171,14 +149,7 @@ impl Client {
     }
 
     pub fn metrics(&self) -> ClientMetrics {
-        let c = &self.inner.counters;
-        ClientMetrics {
-            requests: c.requests.load(Ordering::Relaxed),
-            retries: c.retries.load(Ordering::Relaxed),
-            throttled: c.throttled.load(Ordering::Relaxed),
-            throttle_wait_ms: c.throttle_wait_ms.load(Ordering::Relaxed),
-            actual_cost: c.actual_cost.load(Ordering::Relaxed),
-        }
+        self.inner.counters.snapshot()
     }
 
     /// Runs one registered document and deserialises its `data`.

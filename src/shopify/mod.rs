@@ -6,6 +6,7 @@ mod answer;
 pub mod client;
 mod convert;
 pub mod cost;
+mod counters;
 pub mod documents;
 mod endpoint;
 pub mod error;
