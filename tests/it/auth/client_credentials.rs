@@ -262,3 +262,69 @@ async fn no_issued_token_or_client_secret_in_logs_debug_or_errors() {
         "an issued token leaked:\n{text}"
     );
 }
+
+/// The same mode against the sandbox's own token endpoint (Shopify's shapes, its 24-hour
+/// tokens judged on the sandbox clock) instead of the recording endpoint above: the first use
+/// gets a token, a use after the token's life is over gets a new one, and a 5xx from the token
+/// endpoint is transient.
+#[tokio::test]
+async fn against_the_sandboxs_token_endpoint_a_token_is_fetched_used_and_renewed_in_time() {
+    use orderflow::sandbox::{Grant, SandboxApp};
+    let clock = ManualClock::new("2026-12-01T09:00:00Z".parse::<Timestamp>().unwrap());
+    let sandbox = Sandbox::start(SandboxConfig {
+        clock: Arc::new(clock.clone()),
+        app: Some(SandboxApp {
+            client_id: CLIENT_ID.to_owned(),
+            client_secret: SecretString::from(CLIENT_SECRET),
+            scopes: orderflow::config::DEFAULT_SCOPES.join(","),
+        }),
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox");
+    sandbox
+        .load_fixtures(
+            &fixtures_dir(),
+            &SecretString::from("shpat_nobody".to_owned()),
+        )
+        .expect("fixtures");
+    let config = config(&sandbox.base_url(), "client_credentials");
+    let tokens = Tokens::new(&config, Arc::new(clock.clone()), None).expect("tokens");
+    let client = Client::with_tokens(&config.shopify, &config.shops, fast_retries(), tokens)
+        .expect("client");
+    let granted = |sandbox: &Sandbox| {
+        sandbox
+            .token_requests()
+            .iter()
+            .filter(|r| r.grant == Grant::ClientCredentials)
+            .count()
+    };
+    client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("the first use gets a token the sandbox accepts");
+    assert_eq!(granted(&sandbox), 1);
+    client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("reused");
+    assert_eq!(granted(&sandbox), 1, "the token is reused while fresh");
+    // Past its 86399 s the sandbox refuses the old token; orderflow renews it before, in time.
+    clock.advance(SignedDuration::from_secs(86_399 - 60));
+    client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("renewed before it ran out");
+    assert_eq!(granted(&sandbox), 2, "renewed within the last 5 minutes");
+    clock.advance(SignedDuration::from_secs(86_399 - 60));
+    sandbox.fail_token_requests(1, 503);
+    let err = client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect_err("the token endpoint answered 503");
+    assert!(err.is_transient(), "{err}");
+    client
+        .fetch_snapshot(&shop(), order_id(1))
+        .await
+        .expect("the next attempt renews");
+}
