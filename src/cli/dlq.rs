@@ -1,4 +1,5 @@
-//! `orderflow dlq`: presentation of the dead-letter operations in `dlq`.
+//! `orderflow dlq`: presentation of the dead-letter operations in `dlq`, and the shops a replay
+//! routes to (the configured ones and, with a `[store]`, the installed ones).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -8,8 +9,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::{DlqAction, DlqFilter};
 use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
 use crate::dlq::{self, DeadLetter, Filter};
+use crate::id::ShopDomain;
 use crate::queue::{Broker, Publisher, Topology};
+use crate::store::Store;
 
 pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
     let Some(config) = super::load_config_or_report(config_path) else {
@@ -38,7 +42,10 @@ pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
             0
         }
         DlqAction::Replay(f) => {
-            let shops: HashSet<_> = config.shops.iter().map(|s| s.domain.clone()).collect();
+            let Some(shops) = replay_shops(&config).await else {
+                stop.cancel();
+                return Ok(2);
+            };
             let report =
                 dlq::replay(&publisher, &filter(f), &shops, config.amqp.partitions).await?;
             println!("replayed {}", report.matched.len());
@@ -64,6 +71,40 @@ pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
     };
     stop.cancel();
     Ok(code)
+}
+
+/// The shops a replay routes to: the configured `[[shops]]` and, with a `[store]`, every shop
+/// installed in it now, read once. An uninstalled shop is left out: its tokens are gone, so its
+/// letters would only come back as `unauthorized`; they stay until it is installed again. A
+/// store that does not answer is reported (`None`) rather than replaying with the configured
+/// shops alone, which would keep an installed shop's letters and call the shop unknown.
+async fn replay_shops(config: &Config) -> Option<HashSet<ShopDomain>> {
+    let mut shops: HashSet<_> = config.shops.iter().map(|s| s.domain.clone()).collect();
+    let Some(store_config) = &config.store else {
+        return Some(shops);
+    };
+    let installed = match Store::connect(store_config).await {
+        Ok(store) => {
+            let rows = store.installed().await;
+            store.close().await;
+            rows
+        }
+        Err(e) => Err(e),
+    };
+    match installed {
+        Ok(rows) => {
+            shops.extend(rows.into_iter().map(|r| r.domain));
+            Some(shops)
+        }
+        Err(e) => {
+            eprintln!(
+                "cannot read the installed shops from the token store at {}: {}; replay routes to them too, so start PostgreSQL or fix [store] url and run it again",
+                store_config.redacted_url(),
+                e.describe()
+            );
+            None
+        }
+    }
 }
 
 fn filter(f: DlqFilter) -> Filter {

@@ -190,6 +190,29 @@ fn no_shop_is_an_error() {
 }
 
 #[test]
+fn an_oauth_app_starts_with_no_shop_configured() {
+    let text = r#"
+[shopify]
+client_secrets = ["x"]
+auth = "oauth"
+client_id = "id"
+app_url = "https://orderflow.example.com"
+[store]
+url = "postgres://postgres@127.0.0.1:5432/orderflow"
+encryption_key = "c2VudGluZWwta2V5LWFhYWFhYWFhYWFhYWFhYWFhYWE="
+"#;
+    let config = load(text, &env()).expect("shops come from installs");
+    assert!(config.shops.is_empty());
+    assert_eq!(config.auth.mode, AuthMode::OAuth);
+    // Any other mode still needs a [[shops]] entry: nothing else tells it a shop.
+    for mode in ["static", "client_credentials"] {
+        let text = text.replace("\"oauth\"", &format!("\"{mode}\""));
+        let err = load(&text, &env()).unwrap_err();
+        assert!(issue_keys(&err).contains(&"shops"), "{mode}: {err}");
+    }
+}
+
+#[test]
 fn syntax_error_is_reported_with_position() {
     let err = load("[server\nlisten = 1", &env()).unwrap_err();
     assert_eq!(issue_keys(&err), ["(syntax)"]);

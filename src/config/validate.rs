@@ -132,7 +132,8 @@ impl TryFrom<RawConfig> for Config {
                 ));
         }
 
-        if raw.shops.is_empty() {
+        // An oauth app learns its shops from installs (the token store): it may start with none.
+        if raw.shops.is_empty() && auth.mode != AuthMode::OAuth {
             issues.push(ConfigIssue::new(
                     "shops",
                     "no shop configured: add a [[shops]] table with domain and access_token; webhooks from unconfigured shops are dead-lettered",

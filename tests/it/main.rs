@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod app_install;
 mod architecture;
 mod auth;
 mod cli;
