@@ -108,6 +108,11 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("QueryRoot.order", &[]),
     ("QueryRoot.fulfillmentOrder", &[]),
     ("QueryRoot.nodes", &[]),
+    // OrdersUpdatedPage: no `requiredAccess` note on the root field or its connection; the
+    // orders themselves need `Order`'s scopes (and only the last 60 days without
+    // `read_all_orders`).
+    ("QueryRoot.orders", &[]),
+    ("OrderConnection", &[]),
     // ShopTimeZone: neither `QueryRoot.shop` nor `Shop` carries a `requiredAccess` note.
     ("QueryRoot.shop", &[]),
     ("Shop", &[]),
