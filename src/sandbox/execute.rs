@@ -207,6 +207,10 @@ impl ObjectValue for QueryRoot<'_> {
                 view::node(self.shop, id).filter(|v| v["__typename"] == "FulfillmentOrder")
             }
             ("node", Some(id)) => view::node(self.shop, id),
+            ("orders", _) => {
+                let found = super::order_search::orders(self.shop, info.arguments())?;
+                Some(connection(&found, info.arguments(), declared)?)
+            }
             ("nodes", _) => {
                 let ids = info
                     .arguments()

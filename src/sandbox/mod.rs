@@ -22,6 +22,7 @@ mod log;
 mod merchant;
 mod mutate;
 pub mod oauth;
+mod order_search;
 mod server;
 mod session;
 pub mod standalone;
@@ -250,6 +251,23 @@ impl Sandbox {
         match self.shared.lock_shops().get_mut(shop) {
             Some(s) => {
                 s.time_zone = time_zone.to_owned();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A merchant edits an order in the admin and its webhook is lost: the order's `updatedAt`
+    /// becomes `at`, and nothing is delivered. Returns whether the order exists.
+    pub fn touch_order(&self, shop: &ShopDomain, order_gid: &str, at: jiff::Timestamp) -> bool {
+        match self
+            .shared
+            .lock_shops()
+            .get_mut(shop)
+            .and_then(|s| s.orders.get_mut(order_gid))
+        {
+            Some(order) => {
+                order.updated_at = at;
                 true
             }
             None => false,

@@ -42,6 +42,9 @@ pub struct StoredOrder {
     /// As Shopify stores them: the client's own [`Metafield`].
     pub metafields: Vec<Metafield>,
     pub fulfillments: Vec<StoredFulfillment>,
+    /// `Order.updatedAt`: the creation time when inserted, then whatever a merchant edit
+    /// ([`super::Sandbox::touch_order`]) sets.
+    pub updated_at: jiff::Timestamp,
 }
 
 impl StoredOrder {
@@ -112,12 +115,14 @@ impl ShopState {
 
     pub fn insert(&mut self, mut order: OrderSnapshot) {
         derive(&mut order);
+        let updated_at = order.created_at;
         self.orders.insert(
             order.id.clone(),
             StoredOrder {
                 order,
                 metafields: Vec::new(),
                 fulfillments: Vec::new(),
+                updated_at,
             },
         );
     }
@@ -229,6 +234,7 @@ mod tests {
         let text = include_str!("../../fixtures/orders/digital.json");
         let fixture: Fixture = serde_json::from_str(text).expect("fixture");
         StoredOrder {
+            updated_at: fixture.order.created_at,
             order: fixture.order,
             metafields: Vec::new(),
             fulfillments: Vec::new(),

@@ -29,6 +29,7 @@ pub fn order(stored: &StoredOrder) -> Value {
         "displayFulfillmentStatus": o.display_fulfillment_status,
         "processedAt": o.processed_at,
         "createdAt": o.created_at,
+        "updatedAt": stored.updated_at,
         "totalPriceSet": {"__typename": "MoneyBag", "shopMoney": money, "presentmentMoney": money},
         "sourceName": o.source_name,
         "requiresShipping": o.line_items.iter().any(|l| l.requires_shipping),
