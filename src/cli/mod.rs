@@ -13,6 +13,7 @@ use crate::config::{Config, Env};
 pub mod demo;
 mod dlq;
 mod explain;
+mod reconcile;
 mod tokens;
 
 #[derive(Debug, Parser)]
@@ -45,6 +46,8 @@ pub enum Command {
     Check(ConfigArg),
     /// Print the plan for one order, with every reason, sending nothing.
     Explain(ExplainArgs),
+    /// Wake every order updated in a window (orders whose webhook was lost), or list them.
+    Reconcile(ReconcileArgs),
     /// List, replay or purge dead letters.
     Dlq {
         /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
@@ -101,6 +104,25 @@ pub struct ExplainArgs {
     /// The plan as JSON instead of sentences.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `orderflow reconcile`.
+#[derive(Debug, clap::Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// A configured shop, e.g. acme.myshopify.com, or `all` for every configured shop.
+    #[arg(long)]
+    pub shop: String,
+    /// Orders updated at or after this instant (RFC 3339, e.g. 2026-11-23T10:00:00Z).
+    #[arg(long)]
+    pub since: String,
+    /// Orders updated at or before this instant (RFC 3339); default now.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// List the orders found and publish nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `orderflow sandbox`.
@@ -231,6 +253,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         },
         Command::Explain(args) => explain::run(args).await,
+        Command::Reconcile(args) => reconcile::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Sandbox(args) => {
             let options = crate::sandbox::standalone::Options {
