@@ -14,6 +14,7 @@ mod e2e;
 mod install;
 mod oauth;
 mod receiver;
+mod reconcile;
 mod rules;
 mod sandbox;
 mod sandbox_oauth;
