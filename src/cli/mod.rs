@@ -14,6 +14,7 @@ pub mod demo;
 mod dlq;
 mod explain;
 mod tokens;
+mod webhooks;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,6 +62,15 @@ pub enum Command {
         config: Option<PathBuf>,
         #[command(subcommand)]
         action: TokensAction,
+    },
+    /// The app's webhook subscriptions: `toml` prints the `[webhooks]` and `[access_scopes]`
+    /// blocks for `shopify.app.toml`.
+    Webhooks {
+        /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
+        #[arg(long, env = "ORDERFLOW_CONFIG", value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: WebhooksAction,
     },
     /// Run the sandbox shop alone (a simulated Shopify Admin API, for demos and tests).
     Sandbox(SandboxArgs),
@@ -192,6 +202,13 @@ pub enum TokensAction {
     Migrate(MigrateArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum WebhooksAction {
+    /// Print the `[access_scopes]` and `[webhooks]` blocks for the app's `shopify.app.toml`:
+    /// every topic orderflow routes and the compliance topics, to `{app_url}/webhooks`.
+    Toml,
+}
+
 /// `orderflow tokens migrate`.
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
@@ -227,6 +244,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Some(config) => tokens::run(&config, action).await,
             None => {
                 eprintln!("orderflow tokens needs --config FILE (or ORDERFLOW_CONFIG)");
+                Ok(2)
+            }
+        },
+        Command::Webhooks { config, action } => match (config, action) {
+            (Some(config), WebhooksAction::Toml) => Ok(webhooks::toml(&config)),
+            (None, _) => {
+                eprintln!("orderflow webhooks needs --config FILE (or ORDERFLOW_CONFIG)");
                 Ok(2)
             }
         },

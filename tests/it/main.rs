@@ -24,4 +24,5 @@ mod shops;
 mod shutdown;
 mod store;
 mod tokens_cli;
+mod webhooks;
 mod worker_loop;
