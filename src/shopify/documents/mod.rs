@@ -94,6 +94,11 @@ document!(TAGS_ADD, "TagsAdd", "tags_add.graphql");
 document!(TAGS_REMOVE, "TagsRemove", "tags_remove.graphql");
 document!(METAFIELDS_SET, "MetafieldsSet", "metafields_set.graphql");
 document!(SHOP_TIME_ZONE, "ShopTimeZone", "shop_time_zone.graphql");
+document!(
+    WEBHOOK_SUBSCRIPTIONS_PAGE,
+    "WebhookSubscriptionsPage",
+    "webhook_subscriptions_page.graphql"
+);
 
 /// Every document orderflow can send.
 pub const ALL: &[Document] = &[
@@ -110,6 +115,7 @@ pub const ALL: &[Document] = &[
     TAGS_REMOVE,
     METAFIELDS_SET,
     SHOP_TIME_ZONE,
+    WEBHOOK_SUBSCRIPTIONS_PAGE,
 ];
 
 /// Where the files live, for the test that lists the folder.
