@@ -256,6 +256,23 @@ impl Sandbox {
         }
     }
 
+    /// Subscribes the app to `topic` (the enum value, e.g. `ORDERS_CREATE`) at `uri` for one
+    /// shop, as `webhookSubscriptionCreate` would; the subscription's GID, `None` without the shop.
+    pub fn add_webhook_subscription(
+        &self,
+        shop: &ShopDomain,
+        topic: &str,
+        uri: &str,
+    ) -> Option<String> {
+        let mut shops = self.shared.lock_shops();
+        let s = shops.get_mut(shop)?;
+        let id = s.new_gid("WebhookSubscription");
+        s.webhook_subscriptions.push(serde_json::json!({
+            "__typename": "WebhookSubscription", "id": id, "topic": topic, "uri": uri,
+        }));
+        Some(id)
+    }
+
     /// Adds an order to a shop (created with `token` if it does not exist yet).
     pub fn insert_order(&self, shop: &ShopDomain, order: OrderSnapshot) {
         self.shared.insert_order(shop, order);

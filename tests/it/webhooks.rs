@@ -125,3 +125,106 @@ fn a_missing_app_url_is_an_error_naming_the_key() {
         "says what the key is for: {stderr}"
     );
 }
+
+/// POSTs the registered `WebhookSubscriptionsPage` document for `shop` to the sandbox.
+async fn subscriptions_page(
+    sandbox: &orderflow::sandbox::Sandbox,
+    shop: &str,
+    token: &str,
+    after: Option<&str>,
+) -> serde_json::Value {
+    let doc = orderflow::shopify::documents::WEBHOOK_SUBSCRIPTIONS_PAGE;
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/admin/api/2026-10/graphql.json",
+            sandbox.base_url()
+        ))
+        .header("Host", shop)
+        .header("X-Shopify-Access-Token", token)
+        .json(&serde_json::json!({
+            "query": doc.text(),
+            "operationName": doc.operation(),
+            "variables": {"after": after},
+        }))
+        .send()
+        .await
+        .expect("sandbox answers");
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.expect("JSON body")
+}
+
+#[tokio::test]
+async fn the_sandbox_lists_each_shops_own_subscriptions_a_page_at_a_time() {
+    use orderflow::id::ShopDomain;
+    use secrecy::SecretString;
+
+    let h = crate::shopify::harness().await;
+    let acme = ShopDomain::parse(crate::shopify::SHOP).unwrap();
+    let other = ShopDomain::parse("other-shop.myshopify.com").unwrap();
+    h.sandbox
+        .add_shop(other.clone(), SecretString::from("shpat_other".to_owned()));
+    let uri = "https://orderflow.example.com/webhooks";
+    for _ in 0..100 {
+        h.sandbox
+            .add_webhook_subscription(&acme, "ORDERS_CREATE", uri)
+            .expect("acme exists");
+    }
+    let last = h
+        .sandbox
+        .add_webhook_subscription(&acme, "FULFILLMENT_HOLDS_ADDED", uri)
+        .unwrap();
+    h.sandbox
+        .add_webhook_subscription(&other, "APP_UNINSTALLED", "https://elsewhere.example/hooks")
+        .unwrap();
+    assert!(
+        h.sandbox
+            .add_webhook_subscription(
+                &ShopDomain::parse("missing.myshopify.com").unwrap(),
+                "ORDERS_CREATE",
+                uri
+            )
+            .is_none()
+    );
+
+    let first = subscriptions_page(
+        &h.sandbox,
+        crate::shopify::SHOP,
+        crate::shopify::TOKEN,
+        None,
+    )
+    .await;
+    let page = &first["data"]["webhookSubscriptions"];
+    assert_eq!(page["nodes"].as_array().map(Vec::len), Some(100), "{first}");
+    assert_eq!(page["nodes"][0]["topic"], "ORDERS_CREATE");
+    assert_eq!(page["nodes"][0]["uri"], uri);
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let after = page["pageInfo"]["endCursor"].as_str().expect("a cursor");
+
+    let second = subscriptions_page(
+        &h.sandbox,
+        crate::shopify::SHOP,
+        crate::shopify::TOKEN,
+        Some(after),
+    )
+    .await;
+    let page = &second["data"]["webhookSubscriptions"];
+    assert_eq!(
+        page["nodes"],
+        serde_json::json!([{"id": last, "topic": "FULFILLMENT_HOLDS_ADDED", "uri": uri}]),
+        "{second}"
+    );
+    assert_eq!(page["pageInfo"]["hasNextPage"], false);
+
+    // Each shop sees only its own.
+    let others = subscriptions_page(&h.sandbox, other.as_str(), "shpat_other", None).await;
+    assert_eq!(
+        others["data"]["webhookSubscriptions"]["nodes"][0]["topic"], "APP_UNINSTALLED",
+        "{others}"
+    );
+    assert_eq!(
+        others["data"]["webhookSubscriptions"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
