@@ -228,3 +228,112 @@ async fn the_sandbox_lists_each_shops_own_subscriptions_a_page_at_a_time() {
         Some(1)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_marks_missing_and_misdirected_topics_and_exits_1_until_all_are_subscribed() {
+    use orderflow::id::ShopDomain;
+
+    let h = crate::shopify::harness().await;
+    let acme = ShopDomain::parse(crate::shopify::SHOP).unwrap();
+    let uri = "https://orderflow.example.com/webhooks";
+    let topic_enum = |t: &str| t.to_ascii_uppercase().replace('/', "_");
+    // Every topic but two: orders/paid missing, orders/create sent elsewhere.
+    for t in SUBSCRIBED_TOPICS {
+        match *t {
+            "orders/paid" => {}
+            "orders/create" => {
+                h.sandbox
+                    .add_webhook_subscription(&acme, &topic_enum(t), "https://old.example/hooks")
+                    .unwrap();
+            }
+            _ => {
+                h.sandbox
+                    .add_webhook_subscription(&acme, &topic_enum(t), uri)
+                    .unwrap();
+            }
+        }
+    }
+    let config = format!(
+        r#"
+[shopify]
+client_secrets = ["x"]
+app_url = "https://orderflow.example.com"
+[[shops]]
+domain = "{}"
+access_token = "{}"
+admin_api_url = "{}"
+timezone = "UTC"
+"#,
+        crate::shopify::SHOP,
+        crate::shopify::TOKEN,
+        h.sandbox.base_url()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orderflow.toml");
+    std::fs::write(&path, config).unwrap();
+    let run = || {
+        let path = path.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_orderflow"))
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .args([
+                    "webhooks",
+                    "check",
+                    "--shop",
+                    crate::shopify::SHOP,
+                    "--config",
+                ])
+                .arg(&path)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+
+    let out = run().await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |t: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(t))
+            .unwrap_or_else(|| panic!("no line for {t}: {stdout}"))
+            .to_owned()
+    };
+    assert!(line("orders/paid").ends_with("missing"), "{stdout}");
+    assert!(
+        line("orders/create").contains("elsewhere: https://old.example/hooks"),
+        "{stdout}"
+    );
+    for t in SUBSCRIBED_TOPICS
+        .iter()
+        .filter(|t| !["orders/paid", "orders/create"].contains(t))
+    {
+        assert!(line(t).ends_with(" ok"), "{t}: {stdout}");
+    }
+    assert!(
+        !stdout.contains("customers/redact"),
+        "compliance topics cannot be listed"
+    );
+
+    // Once both are subscribed to orderflow, the check passes.
+    for t in ["orders/paid", "orders/create"] {
+        h.sandbox
+            .add_webhook_subscription(&acme, &topic_enum(t), uri)
+            .unwrap();
+    }
+    let out = run().await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
