@@ -15,6 +15,7 @@ mod dlq;
 mod explain;
 mod reconcile;
 mod tokens;
+mod webhooks;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,6 +65,15 @@ pub enum Command {
         config: Option<PathBuf>,
         #[command(subcommand)]
         action: TokensAction,
+    },
+    /// The app's webhook subscriptions: `toml` prints the `[webhooks]` and `[access_scopes]`
+    /// blocks for `shopify.app.toml`; `check` compares a shop's with the topics orderflow routes.
+    Webhooks {
+        /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
+        #[arg(long, env = "ORDERFLOW_CONFIG", value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: WebhooksAction,
     },
     /// Run the sandbox shop alone (a simulated Shopify Admin API, for demos and tests).
     Sandbox(SandboxArgs),
@@ -214,6 +224,20 @@ pub enum TokensAction {
     Migrate(MigrateArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum WebhooksAction {
+    /// Print the `[access_scopes]` and `[webhooks]` blocks for the app's `shopify.app.toml`:
+    /// every topic orderflow routes and the compliance topics, to `{app_url}/webhooks`.
+    Toml,
+    /// One line per topic orderflow routes: whether the shop's shop-specific subscriptions
+    /// (`webhookSubscriptions`) deliver it to `{app_url}/webhooks`. Exit 1 if any does not.
+    Check {
+        /// A configured shop, e.g. acme.myshopify.com.
+        #[arg(long)]
+        shop: String,
+    },
+}
+
 /// `orderflow tokens migrate`.
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
@@ -249,6 +273,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Some(config) => tokens::run(&config, action).await,
             None => {
                 eprintln!("orderflow tokens needs --config FILE (or ORDERFLOW_CONFIG)");
+                Ok(2)
+            }
+        },
+        Command::Webhooks { config, action } => match (config, action) {
+            (Some(config), WebhooksAction::Toml) => Ok(webhooks::toml(&config)),
+            (Some(config), WebhooksAction::Check { shop }) => webhooks::check(&config, &shop).await,
+            (None, _) => {
+                eprintln!("orderflow webhooks needs --config FILE (or ORDERFLOW_CONFIG)");
                 Ok(2)
             }
         },

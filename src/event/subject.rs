@@ -16,11 +16,36 @@ pub enum TopicClass {
     Other,
 }
 
+/// The topics orderflow subscribes to in `topics` (`orderflow webhooks toml` prints exactly
+/// these): every order and fulfilment-order topic whose change the rules react to, and the
+/// uninstall. `classify` routes other `orders/*`, `fulfillments/*`, `fulfillment_orders/*` and
+/// `fulfillment_holds/*` topics too, should a shop be subscribed to them.
+pub const SUBSCRIBED_TOPICS: &[&str] = &[
+    "orders/create",
+    "orders/updated",
+    "orders/paid",
+    "orders/cancelled",
+    "orders/edited",
+    "orders/risk_assessment_changed",
+    "refunds/create",
+    "fulfillments/create",
+    "fulfillment_orders/placed_on_hold",
+    "fulfillment_orders/hold_released",
+    "fulfillment_holds/added",
+    "fulfillment_holds/released",
+    APP_UNINSTALLED,
+];
+
+/// Shopify's mandatory privacy topics: declared as `compliance_topics`, never as `topics`.
+pub const COMPLIANCE_TOPICS: &[&str] =
+    &["customers/data_request", "customers/redact", "shop/redact"];
+
+/// Sent when a merchant uninstalls the app; handled with the compliance topics.
+pub const APP_UNINSTALLED: &str = "app/uninstalled";
+
 pub fn classify(topic: &str) -> TopicClass {
     match topic {
-        "customers/data_request" | "customers/redact" | "shop/redact" | "app/uninstalled" => {
-            TopicClass::Compliance
-        }
+        t if t == APP_UNINSTALLED || COMPLIANCE_TOPICS.contains(&t) => TopicClass::Compliance,
         "refunds/create" => TopicClass::Order,
         t if t.starts_with("orders/") || t.starts_with("fulfillments/") => TopicClass::Order,
         t if t.starts_with("fulfillment_orders/") || t.starts_with("fulfillment_holds/") => {
@@ -175,6 +200,20 @@ mod tests {
             assert_eq!(classify(c), TopicClass::Compliance);
         }
         assert_eq!(classify("products/update"), TopicClass::Other);
+    }
+
+    #[test]
+    fn every_subscribed_topic_is_routed() {
+        for t in SUBSCRIBED_TOPICS {
+            assert_ne!(classify(t), TopicClass::Other, "{t}");
+            assert!(
+                !COMPLIANCE_TOPICS.contains(t),
+                "{t} belongs in compliance_topics"
+            );
+        }
+        for t in COMPLIANCE_TOPICS {
+            assert_eq!(classify(t), TopicClass::Compliance, "{t}");
+        }
     }
 
     #[test]

@@ -203,6 +203,11 @@ impl ObjectValue for QueryRoot<'_> {
                 "ianaTimezone": self.shop.time_zone,
             })),
             ("order", Some(id)) => self.shop.orders.get(id).map(view::order),
+            ("webhookSubscriptions", _) => Some(connection(
+                &self.shop.webhook_subscriptions,
+                info.arguments(),
+                declared,
+            )?),
             ("fulfillmentOrder", Some(id)) => {
                 view::node(self.shop, id).filter(|v| v["__typename"] == "FulfillmentOrder")
             }

@@ -4,8 +4,8 @@
 
 use secrecy::SecretString;
 
-use super::Shared;
 use super::state::{ShopState, derive};
+use super::{Sandbox, Shared};
 use crate::id::ShopDomain;
 use crate::rules::enums::{
     FulfillmentHoldReason, FulfillmentOrderStatus, RiskLevel, RiskRecommendation,
@@ -107,6 +107,43 @@ impl Shared {
         });
         fo.status = FulfillmentOrderStatus::OnHold;
         derive(&mut stored.order);
+        Some(id)
+    }
+}
+
+/// The same, on the [`Sandbox`] handle: what tests use to act behind orderflow's back.
+impl Sandbox {
+    /// A merchant edits an order in the admin and its webhook is lost: the order's `updatedAt`
+    /// becomes `at`, and nothing is delivered. Returns whether the order exists.
+    pub fn touch_order(&self, shop: &ShopDomain, order_gid: &str, at: jiff::Timestamp) -> bool {
+        match self
+            .shared
+            .lock_shops()
+            .get_mut(shop)
+            .and_then(|s| s.orders.get_mut(order_gid))
+        {
+            Some(order) => {
+                order.updated_at = at;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Subscribes the app to `topic` (the enum value, e.g. `ORDERS_CREATE`) at `uri` for one
+    /// shop, as `webhookSubscriptionCreate` would; the subscription's GID, `None` without the shop.
+    pub fn add_webhook_subscription(
+        &self,
+        shop: &ShopDomain,
+        topic: &str,
+        uri: &str,
+    ) -> Option<String> {
+        let mut shops = self.shared.lock_shops();
+        let s = shops.get_mut(shop)?;
+        let id = s.new_gid("WebhookSubscription");
+        s.webhook_subscriptions.push(serde_json::json!({
+            "__typename": "WebhookSubscription", "id": id, "topic": topic, "uri": uri,
+        }));
         Some(id)
     }
 }

@@ -257,23 +257,6 @@ impl Sandbox {
         }
     }
 
-    /// A merchant edits an order in the admin and its webhook is lost: the order's `updatedAt`
-    /// becomes `at`, and nothing is delivered. Returns whether the order exists.
-    pub fn touch_order(&self, shop: &ShopDomain, order_gid: &str, at: jiff::Timestamp) -> bool {
-        match self
-            .shared
-            .lock_shops()
-            .get_mut(shop)
-            .and_then(|s| s.orders.get_mut(order_gid))
-        {
-            Some(order) => {
-                order.updated_at = at;
-                true
-            }
-            None => false,
-        }
-    }
-
     /// Adds an order to a shop (created with `token` if it does not exist yet).
     pub fn insert_order(&self, shop: &ShopDomain, order: OrderSnapshot) {
         self.shared.insert_order(shop, order);

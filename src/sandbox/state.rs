@@ -77,6 +77,9 @@ pub struct ShopState {
     pub time_zone: String,
     /// By order GID, in insertion order of ids.
     pub orders: BTreeMap<String, StoredOrder>,
+    /// The app's shop-specific webhook subscriptions (`WebhookSubscription` JSON, oldest first),
+    /// what `webhookSubscriptions` lists; app-specific (TOML) ones are never listed there.
+    pub webhook_subscriptions: Vec<serde_json::Value>,
     next_id: u64,
 }
 
@@ -88,6 +91,7 @@ impl ShopState {
             tokens: ShopTokens::default(),
             time_zone: "UTC".to_owned(),
             orders: BTreeMap::new(),
+            webhook_subscriptions: Vec::new(),
             // Ids the sandbox makes up are 64-bit like Shopify's, and never collide with fixtures.
             next_id: 9_100_000_000_000_000_000,
         }

@@ -25,4 +25,5 @@ mod shops;
 mod shutdown;
 mod store;
 mod tokens_cli;
+mod webhooks;
 mod worker_loop;

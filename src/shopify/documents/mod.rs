@@ -99,6 +99,11 @@ document!(
     "OrdersUpdatedPage",
     "orders_updated_page.graphql"
 );
+document!(
+    WEBHOOK_SUBSCRIPTIONS_PAGE,
+    "WebhookSubscriptionsPage",
+    "webhook_subscriptions_page.graphql"
+);
 
 /// Every document orderflow can send.
 pub const ALL: &[Document] = &[
@@ -116,6 +121,7 @@ pub const ALL: &[Document] = &[
     METAFIELDS_SET,
     SHOP_TIME_ZONE,
     ORDERS_UPDATED_PAGE,
+    WEBHOOK_SUBSCRIPTIONS_PAGE,
 ];
 
 /// Where the files live, for the test that lists the folder.

@@ -116,6 +116,11 @@ const REQUIRED: &[(&str, &[&str])] = &[
     // ShopTimeZone: neither `QueryRoot.shop` nor `Shop` carries a `requiredAccess` note.
     ("QueryRoot.shop", &[]),
     ("Shop", &[]),
+    // WebhookSubscriptionsPage: the app's own subscriptions; no `requiredAccess` note on the
+    // root field or its types.
+    ("QueryRoot.webhookSubscriptions", &[]),
+    ("WebhookSubscriptionConnection", &[]),
+    ("WebhookSubscription", &[]),
     ("FulfillmentCreatePayload", &[]),
     ("FulfillmentOrderConnection", &[]),
     ("FulfillmentOrderHoldPayload", &[]),
