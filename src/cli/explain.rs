@@ -1,15 +1,12 @@
 //! `orderflow explain`: the plan for one order, from a snapshot file or read live, sending
 //! nothing.
 
-use std::sync::Arc;
-
 use jiff::Timestamp;
 
 use super::ExplainArgs;
-use crate::auth::Tokens;
 use crate::clock::{Clock, SystemClock};
 use crate::id::OrderId;
-use crate::shopify::{Client, OrderSnapshot, RetryPolicy};
+use crate::shopify::OrderSnapshot;
 
 pub async fn run(args: ExplainArgs) -> anyhow::Result<i32> {
     let Some(config) = super::load_config_or_report(&args.config.config) else {
@@ -50,16 +47,7 @@ pub async fn run(args: ExplainArgs) -> anyhow::Result<i32> {
             }
         }
         (None, Some(id)) => {
-            let store = crate::app::open_store(&config)
-                .await
-                .map(|s| s.token_store());
-            let tokens = Tokens::new(&config, Arc::new(SystemClock), store)?;
-            let client = Client::with_tokens(
-                &config.shopify,
-                &config.shops,
-                RetryPolicy::default(),
-                tokens,
-            )?;
+            let client = super::shopify_client(&config).await?;
             client.fetch_snapshot(&shop.domain, OrderId(id)).await?
         }
         (None, None) => unreachable!("clap requires --snapshot or --order-id"),

@@ -356,6 +356,21 @@ pub(crate) async fn stop_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
+/// The Shopify client of a one-shot command (`explain --order-id`, `reconcile`): each shop's
+/// token from its mode, the token store opened when `[store]` is set, the wall clock.
+async fn shopify_client(config: &Config) -> anyhow::Result<crate::shopify::Client> {
+    let store = crate::app::open_store(config)
+        .await
+        .map(|s| s.token_store());
+    let tokens = crate::auth::Tokens::new(config, Arc::new(SystemClock), store)?;
+    Ok(crate::shopify::Client::with_tokens(
+        &config.shopify,
+        &config.shops,
+        crate::shopify::RetryPolicy::default(),
+        tokens,
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;

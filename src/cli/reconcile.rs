@@ -3,20 +3,17 @@
 //! what the receiver publishes for an order webhook, so the worker handles it with the same
 //! per-order serialisation and idempotence. `--dry-run` lists the orders and publishes nothing.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
 use super::ReconcileArgs;
-use crate::auth::Tokens;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ShopConfig};
 use crate::event::{Event, Subject, WebhookMeta};
 use crate::queue::{Broker, Outgoing, Publisher, Topology};
 use crate::shopify::orders::UpdatedOrder;
-use crate::shopify::{Client, RetryPolicy};
 
 /// The topic reconciliation wake-ups carry (AMQP `type` and the topic header). Not a Shopify
 /// topic: it tells a reader of the queue or the logs where the message came from.
@@ -40,16 +37,7 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<i32> {
         return Ok(1);
     };
     let started = Instant::now();
-    let store = crate::app::open_store(&config)
-        .await
-        .map(|s| s.token_store());
-    let tokens = Tokens::new(&config, Arc::new(SystemClock), store)?;
-    let client = Client::with_tokens(
-        &config.shopify,
-        &config.shops,
-        RetryPolicy::default(),
-        tokens,
-    )?;
+    let client = super::shopify_client(&config).await?;
     let stop = CancellationToken::new();
     let publisher = if args.dry_run {
         None
