@@ -378,6 +378,12 @@ async fn two_worker_processes_never_share_an_order_and_survive_a_connection_loss
 
     // The first process loses its broker connection while orders keep coming.
     proxy.cut();
+    // Restored only once the app has seen the loss: otherwise `wait_connected` below can answer
+    // for the dead session, and the first webhook after it gets a (correct) 503.
+    eventually(Duration::from_secs(15), "the cut is noticed", || async {
+        (!shop.app.broker.is_ready()).then_some(())
+    })
+    .await;
     for f in ["mixed", "gift-card"] {
         let r = second
             .delivery_with(
