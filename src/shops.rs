@@ -185,6 +185,19 @@ impl Shops {
         self.read().get(shop).cloned()
     }
 
+    /// Every known shop that is not uninstalled (configured and installed), sorted: what
+    /// `--shop all` and the worker's subscription check go through.
+    pub fn active_domains(&self) -> Vec<ShopDomain> {
+        let mut domains: Vec<_> = self
+            .read()
+            .iter()
+            .filter(|(_, k)| !k.uninstalled)
+            .map(|(d, _)| d.clone())
+            .collect();
+        domains.sort();
+        domains
+    }
+
     /// The shop, if it is known and not uninstalled.
     pub fn active(&self, shop: &ShopDomain) -> Option<Arc<ShopConfig>> {
         self.get(shop).filter(|k| !k.uninstalled).map(|k| k.config)
