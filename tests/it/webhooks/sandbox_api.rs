@@ -50,7 +50,7 @@ async fn create_subscribes_once_per_topic_and_address_and_delete_needs_a_known_i
     assert_eq!(created.uri, uri);
     assert!(created.id.starts_with("gid://shopify/WebhookSubscription/"));
     let listed = h.client.webhook_subscriptions(&h.shop).await.expect("list");
-    assert_eq!(listed, [created.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&created));
     let log = h.sandbox.mutations();
     assert_eq!(log.len(), 1, "recorded like the other mutations");
     assert_eq!(log[0].fields, ["webhookSubscriptionCreate"]);
