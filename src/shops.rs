@@ -44,6 +44,8 @@ struct Inner {
     global_rules: Arc<Rules>,
     admin_url: Option<String>,
     known: RwLock<HashMap<ShopDomain, KnownShop>>,
+    /// Bumped after every change of `known`, for those who act on new shops ([`Shops::changed`]).
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 /// The registry of known shops. Cheap to clone; clones share one map.
@@ -176,6 +178,7 @@ impl Shops {
                 global_rules: config.global_rules.clone(),
                 admin_url: config.auth.admin_url.clone(),
                 known: RwLock::new(known),
+                generation: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -196,6 +199,16 @@ impl Shops {
             .collect();
         domains.sort();
         domains
+    }
+
+    /// A receiver that sees a new value after each change of the map (a shop installed,
+    /// uninstalled or re-read), so a task can act on a new shop at once instead of polling.
+    pub fn changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.generation.subscribe()
+    }
+
+    fn bump(&self) {
+        self.inner.generation.send_modify(|g| *g += 1);
     }
 
     /// The shop, if it is known and not uninstalled.
@@ -223,6 +236,8 @@ impl Shops {
             }
         }
         *known = next;
+        drop(known);
+        self.bump();
     }
 
     /// `app/uninstalled` seen by this process: its later messages dead-letter at once. The
@@ -248,6 +263,8 @@ impl Shops {
             Some(k) => known.insert(shop.clone(), k),
             None => known.remove(shop),
         };
+        drop(known);
+        self.bump();
     }
 
     /// Reads every row of the store into the map.

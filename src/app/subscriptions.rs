@@ -22,7 +22,8 @@ use crate::shopify::subscriptions::{self, TopicState};
 use crate::shops::Shops;
 use crate::telemetry::Metrics;
 
-/// How often the registry is looked at for shops not checked yet (new installs, failed checks).
+/// How often failed checks are tried again; a shop installed meanwhile is checked at once (the
+/// registry says when it changes).
 const ROUND: Duration = Duration::from_secs(30);
 
 pub(super) struct SubscriptionCheck {
@@ -66,11 +67,14 @@ impl SubscriptionCheck {
         })
     }
 
-    /// Checks every active shop not checked yet, then looks again every [`ROUND`], until `stop`.
-    /// An uninstalled shop is forgotten, so a re-install is checked again.
+    /// Checks every active shop not checked yet, then again whenever the registry changes (an
+    /// install) and every [`ROUND`] (failed checks), until `stop`. An uninstalled shop is
+    /// forgotten, so a re-install is checked again.
     pub(super) async fn run(self, stop: CancellationToken) {
         let mut seen: HashMap<ShopDomain, Checked> = HashMap::new();
+        let mut changed = self.shops.changed();
         loop {
+            changed.mark_unchanged();
             let active = self.shops.active_domains();
             seen.retain(|d, _| active.contains(d));
             for shop in active {
@@ -90,6 +94,8 @@ impl SubscriptionCheck {
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(ROUND) => {}
+                // The sender lives as long as the registry, which this task holds.
+                _ = changed.changed() => {}
             }
         }
     }

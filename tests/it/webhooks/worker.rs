@@ -19,7 +19,11 @@ use crate::harness::{self, Options, SHOP, TOKEN, TestApp, eventually};
 
 /// The value of `name{shop="…"}` in the app's metrics, once exported.
 fn gauge(app: &TestApp, name: &str) -> Option<i64> {
-    let prefix = format!("{name}{{shop=\"{SHOP}\"}} ");
+    gauge_of(app, name, SHOP)
+}
+
+fn gauge_of(app: &TestApp, name: &str, shop: &str) -> Option<i64> {
+    let prefix = format!("{name}{{shop=\"{shop}\"}} ");
     app.metrics.encode().lines().find_map(|l| {
         l.strip_prefix(&prefix)
             .map(|v| v.parse().expect("a number"))
@@ -144,4 +148,82 @@ async fn the_receiver_records_when_each_shops_last_verified_webhook_arrived() {
         Some(at.as_second() + 90)
     );
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shop_installed_while_the_worker_runs_is_checked_at_once() {
+    use orderflow::clock::{Clock, SystemClock};
+    use orderflow::store::{Store, TokenGrant};
+
+    use crate::harness::db::{KEY, TestDb};
+
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let acme = ShopDomain::parse(SHOP).unwrap();
+    sandbox.add_shop(acme.clone(), SecretString::from(TOKEN.to_owned()));
+    for t in SUBSCRIBED_TOPICS {
+        sandbox
+            .add_webhook_subscription(&acme, &topic_enum(t), URI)
+            .unwrap();
+    }
+    let gamma = ShopDomain::parse("gamma.myshopify.com").unwrap();
+    let gamma_token = "shpat_SENTINEL_GAMMA_WORKER_77aa";
+    sandbox.add_shop(gamma.clone(), SecretString::from(gamma_token.to_owned()));
+    sandbox
+        .add_webhook_subscription(&gamma, "ORDERS_CREATE", URI)
+        .unwrap();
+    let db = TestDb::create().await;
+    let app = TestApp::spawn_with(
+        "subscheckinstall",
+        Options {
+            roles: Some(Roles::WORK),
+            admin_api_url: Some(sandbox.base_url()),
+            shopify_toml: format!(
+                "auth = \"oauth\"\nclient_id = \"cid\"\napp_url = \"https://orderflow.example.com\"\n\
+                 admin_url = \"{}\"",
+                sandbox.base_url()
+            ),
+            shop_toml: "auth = \"static\"".to_owned(),
+            extra_toml: format!("[store]\nurl = \"{}\"\nencryption_key = \"{KEY}\"\n", db.url),
+            ..Default::default()
+        },
+    )
+    .await;
+    let missing = eventually(Duration::from_secs(10), "acme's start check", || async {
+        gauge(&app, "orderflow_webhook_subscriptions_missing")
+    })
+    .await;
+    assert_eq!(missing, 0);
+    let name = "orderflow_webhook_subscriptions_missing";
+    assert_eq!(
+        gauge_of(&app, name, gamma.as_str()),
+        None,
+        "not installed yet"
+    );
+
+    let store = Store::connect(&db.config(KEY)).await.expect("store");
+    let grant = TokenGrant {
+        access_token: SecretString::from(gamma_token.to_owned()),
+        access_expires_at: None,
+        refresh_token: None,
+        refresh_expires_at: None,
+        scopes: "read_orders,write_orders".into(),
+    };
+    store
+        .install(&gamma, &grant, None, SystemClock.now())
+        .await
+        .expect("install gamma");
+    // Well within the 30 s round: the install itself triggers the check.
+    let missing = eventually(
+        Duration::from_secs(10),
+        "gamma's check after its install",
+        || async { gauge_of(&app, name, gamma.as_str()) },
+    )
+    .await;
+    assert_eq!(
+        missing as usize,
+        SUBSCRIBED_TOPICS.len() - 1,
+        "all but orders/create"
+    );
+    app.stop().await;
+    sandbox.shutdown().await;
 }
