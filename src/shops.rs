@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt as _};
 use jiff::tz::TimeZone;
 use secrecy::SecretString;
@@ -66,49 +65,6 @@ impl std::fmt::Debug for Shops {
 impl KnownShops for Shops {
     fn knows(&self, shop: &ShopDomain) -> bool {
         self.read().contains_key(shop)
-    }
-}
-
-/// What keeps a registry current: the store and its change stream, run by [`Follower::run`].
-pub struct Follower {
-    shops: Shops,
-    store: LazyStore,
-    /// `None`: the store did not answer at start; listening is retried first.
-    changes: Option<BoxStream<'static, Result<ShopChange, StoreError>>>,
-    /// The first read failed, or has to be done again once listening.
-    stale: bool,
-}
-
-impl Follower {
-    /// Follows the store's changes until `stop` fires (see [`Shops::follow`]). If the store
-    /// did not answer at start, listens first, retrying 250 ms doubling up to 10 s apart.
-    pub async fn run(self, stop: CancellationToken) {
-        let connected = self.store.connected().cloned();
-        let (store, changes, stale) = match (connected, self.changes) {
-            (Some(store), Some(changes)) => (store, changes, self.stale),
-            _ => {
-                let mut wait = RELOAD_FIRST;
-                loop {
-                    tokio::select! {
-                        () = stop.cancelled() => return,
-                        () = tokio::time::sleep(wait) => {}
-                    }
-                    match self.store.store().await {
-                        Ok(store) => match store.changes().await {
-                            Ok(changes) => break (store.clone(), changes.boxed(), true),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "cannot listen to the store's changes yet")
-                            }
-                        },
-                        Err(e) => {
-                            tracing::warn!(error = %e.describe(), "the token store does not answer yet")
-                        }
-                    }
-                    wait = (wait * 2).min(RELOAD_MAX);
-                }
-            }
-        };
-        self.shops.follow(store, changes, stale, stop).await;
     }
 }
 
@@ -406,6 +362,9 @@ fn in_zone(rules: &Rules, zone: TimeZone) -> Rules {
     }
     rules
 }
+
+mod follower;
+pub use follower::Follower;
 
 #[cfg(test)]
 mod tests;

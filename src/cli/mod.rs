@@ -367,7 +367,7 @@ pub(crate) async fn stop_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
-/// The Shopify client of a one-shot command (`explain --order-id`, `reconcile`): each shop's
+/// The Shopify client of a one-shot command on configured shops (`explain --order-id`): each shop's
 /// token from its mode, the token store opened when `[store]` is set, the wall clock.
 async fn shopify_client(config: &Config) -> anyhow::Result<crate::shopify::Client> {
     let store = crate::app::open_store(config)
