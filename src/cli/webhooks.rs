@@ -99,6 +99,10 @@ async fn prepare(
     };
     let (client, known) = super::shop_arg::open(&config).await?;
     match super::shop_arg::resolve(&config, &known, shop) {
+        Ok(shops) if shops.is_empty() => {
+            eprintln!("no known shop: configure [[shops]], or install the app with a [store]");
+            Ok(Err(1))
+        }
         Ok(shops) => Ok(Ok((expected, client, shops))),
         Err(e) => {
             eprintln!("{e}");
