@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt as _};
 use jiff::tz::TimeZone;
 use secrecy::SecretString;
@@ -44,6 +43,8 @@ struct Inner {
     global_rules: Arc<Rules>,
     admin_url: Option<String>,
     known: RwLock<HashMap<ShopDomain, KnownShop>>,
+    /// Bumped after every change of `known`, for those who act on new shops ([`Shops::changed`]).
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 /// The registry of known shops. Cheap to clone; clones share one map.
@@ -64,49 +65,6 @@ impl std::fmt::Debug for Shops {
 impl KnownShops for Shops {
     fn knows(&self, shop: &ShopDomain) -> bool {
         self.read().contains_key(shop)
-    }
-}
-
-/// What keeps a registry current: the store and its change stream, run by [`Follower::run`].
-pub struct Follower {
-    shops: Shops,
-    store: LazyStore,
-    /// `None`: the store did not answer at start; listening is retried first.
-    changes: Option<BoxStream<'static, Result<ShopChange, StoreError>>>,
-    /// The first read failed, or has to be done again once listening.
-    stale: bool,
-}
-
-impl Follower {
-    /// Follows the store's changes until `stop` fires (see [`Shops::follow`]). If the store
-    /// did not answer at start, listens first, retrying 250 ms doubling up to 10 s apart.
-    pub async fn run(self, stop: CancellationToken) {
-        let connected = self.store.connected().cloned();
-        let (store, changes, stale) = match (connected, self.changes) {
-            (Some(store), Some(changes)) => (store, changes, self.stale),
-            _ => {
-                let mut wait = RELOAD_FIRST;
-                loop {
-                    tokio::select! {
-                        () = stop.cancelled() => return,
-                        () = tokio::time::sleep(wait) => {}
-                    }
-                    match self.store.store().await {
-                        Ok(store) => match store.changes().await {
-                            Ok(changes) => break (store.clone(), changes.boxed(), true),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "cannot listen to the store's changes yet")
-                            }
-                        },
-                        Err(e) => {
-                            tracing::warn!(error = %e.describe(), "the token store does not answer yet")
-                        }
-                    }
-                    wait = (wait * 2).min(RELOAD_MAX);
-                }
-            }
-        };
-        self.shops.follow(store, changes, stale, stop).await;
     }
 }
 
@@ -176,6 +134,7 @@ impl Shops {
                 global_rules: config.global_rules.clone(),
                 admin_url: config.auth.admin_url.clone(),
                 known: RwLock::new(known),
+                generation: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -183,6 +142,29 @@ impl Shops {
     /// The shop, if it is known (uninstalled ones included).
     pub fn get(&self, shop: &ShopDomain) -> Option<KnownShop> {
         self.read().get(shop).cloned()
+    }
+
+    /// Every known shop that is not uninstalled (configured and installed), sorted: what
+    /// `--shop all` and the worker's subscription check go through.
+    pub fn active_domains(&self) -> Vec<ShopDomain> {
+        let mut domains: Vec<_> = self
+            .read()
+            .iter()
+            .filter(|(_, k)| !k.uninstalled)
+            .map(|(d, _)| d.clone())
+            .collect();
+        domains.sort();
+        domains
+    }
+
+    /// A receiver that sees a new value after each change of the map (a shop installed,
+    /// uninstalled or re-read), so a task can act on a new shop at once instead of polling.
+    pub fn changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.generation.subscribe()
+    }
+
+    fn bump(&self) {
+        self.inner.generation.send_modify(|g| *g += 1);
     }
 
     /// The shop, if it is known and not uninstalled.
@@ -210,6 +192,8 @@ impl Shops {
             }
         }
         *known = next;
+        drop(known);
+        self.bump();
     }
 
     /// `app/uninstalled` seen by this process: its later messages dead-letter at once. The
@@ -235,6 +219,8 @@ impl Shops {
             Some(k) => known.insert(shop.clone(), k),
             None => known.remove(shop),
         };
+        drop(known);
+        self.bump();
     }
 
     /// Reads every row of the store into the map.
@@ -376,6 +362,9 @@ fn in_zone(rules: &Rules, zone: TimeZone) -> Rules {
     }
     rules
 }
+
+mod follower;
+pub use follower::Follower;
 
 #[cfg(test)]
 mod tests;

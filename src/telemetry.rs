@@ -58,6 +58,11 @@ pub struct WebhookLabels {
     pub outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ShopLabels {
+    pub shop: String,
+}
+
 /// Every metric the process exports.
 pub struct Metrics {
     registry: Registry,
@@ -84,6 +89,11 @@ pub struct Metrics {
     pub shopify_throttle_wait_ms: Gauge,
     pub shopify_retries: Gauge,
     pub shopify_throttled: Gauge,
+    /// Per shop, topics orderflow routes that no shop-specific subscription delivers to
+    /// `{app_url}/webhooks` (missing or elsewhere), as the last check found them.
+    pub webhook_subscriptions_missing: Family<ShopLabels, Gauge>,
+    /// Per shop, when its last verified webhook arrived (the app's clock, Unix seconds).
+    pub webhook_last_received: Family<ShopLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -185,8 +195,22 @@ impl Metrics {
             "THROTTLED or 429 answers the Shopify client absorbed by waiting, since start",
             shopify_throttled.clone(),
         );
+        let webhook_subscriptions_missing = Family::<ShopLabels, Gauge>::default();
+        registry.register(
+            "webhook_subscriptions_missing",
+            "Topics orderflow routes that the shop's API subscriptions do not deliver to it",
+            webhook_subscriptions_missing.clone(),
+        );
+        let webhook_last_received = Family::<ShopLabels, Gauge>::default();
+        registry.register(
+            "webhook_last_received_timestamp_seconds",
+            "When the shop's last verified webhook was received (Unix seconds)",
+            webhook_last_received.clone(),
+        );
         Self {
             registry,
+            webhook_subscriptions_missing,
+            webhook_last_received,
             messages,
             actions,
             shopify_calls,
@@ -238,6 +262,24 @@ impl Metrics {
             .inc();
     }
 
+    /// The number of the shop's topics not delivered to orderflow, from the last check.
+    pub fn subscriptions_missing(&self, shop: &str, missing: usize) {
+        self.webhook_subscriptions_missing
+            .get_or_create(&ShopLabels {
+                shop: shop.to_owned(),
+            })
+            .set(missing as i64);
+    }
+
+    /// A verified webhook of `shop` arrived at `unix_seconds`.
+    pub fn webhook_received(&self, shop: &str, unix_seconds: i64) {
+        self.webhook_last_received
+            .get_or_create(&ShopLabels {
+                shop: shop.to_owned(),
+            })
+            .set(unix_seconds);
+    }
+
     /// The registry for adapters that add their own metrics.
     pub fn registry_mut(&mut self) -> &mut Registry {
         &mut self.registry
@@ -287,5 +329,20 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(r#"topic="other",outcome="unauthorized"} 1"#));
+    }
+
+    #[test]
+    fn exports_the_subscription_and_last_received_gauges_per_shop() {
+        let m = Metrics::new();
+        m.subscriptions_missing("acme.myshopify.com", 2);
+        m.webhook_received("acme.myshopify.com", 1_795_000_000);
+        m.webhook_received("acme.myshopify.com", 1_795_000_060);
+        let text = m.encode();
+        for line in [
+            r#"orderflow_webhook_subscriptions_missing{shop="acme.myshopify.com"} 2"#,
+            r#"orderflow_webhook_last_received_timestamp_seconds{shop="acme.myshopify.com"} 1795000060"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
     }
 }

@@ -27,6 +27,7 @@ use crate::store::{LazyStore, StoreError};
 use crate::telemetry::Metrics;
 use crate::webhook::Receiver;
 
+mod subscriptions;
 mod workers;
 
 pub use workers::MetricsObserver;
@@ -84,6 +85,8 @@ pub struct App {
     store: Option<LazyStore>,
     /// Keeps the known shops current from the store, while the app runs.
     follower: Option<Follower>,
+    /// The working process's check of each shop's webhook subscriptions.
+    subscription_check: Option<subscriptions::SubscriptionCheck>,
 }
 
 #[derive(Clone)]
@@ -121,6 +124,7 @@ impl App {
         let store = open_store(&config).await;
         let config = Arc::new(config);
         let (shops, follower) = Shops::open(&config, store.as_ref()).await;
+        let mut subscription_check = None;
         let (workers, client) = if roles.work {
             let token_store = store.as_ref().map(LazyStore::token_store);
             let tokens = Tokens::new(&config, clock.clone(), token_store)?;
@@ -131,6 +135,12 @@ impl App {
                 tokens,
             )
             .map_err(AppError::Client)?;
+            subscription_check = subscriptions::SubscriptionCheck::new(
+                &config,
+                client.clone(),
+                shops.clone(),
+                metrics.clone(),
+            );
             let shared = Shared {
                 shops: shops.clone(),
                 store: store.clone(),
@@ -176,6 +186,7 @@ impl App {
             config,
             workers,
             follower,
+            subscription_check,
             store,
         })
     }
@@ -226,6 +237,9 @@ impl App {
             .collect();
         if let Some(follower) = self.follower {
             tasks.spawn(follower.run(shutdown.clone()));
+        }
+        if let Some(check) = self.subscription_check {
+            tasks.spawn(check.run(shutdown.clone()));
         }
         tasks.close();
         shutdown.cancelled().await;

@@ -14,6 +14,7 @@ pub mod demo;
 mod dlq;
 mod explain;
 mod reconcile;
+mod shop_arg;
 mod tokens;
 mod webhooks;
 
@@ -67,7 +68,8 @@ pub enum Command {
         action: TokensAction,
     },
     /// The app's webhook subscriptions: `toml` prints the `[webhooks]` and `[access_scopes]`
-    /// blocks for `shopify.app.toml`; `check` compares a shop's with the topics orderflow routes.
+    /// blocks for `shopify.app.toml`; `check` compares a shop's with the topics orderflow routes;
+    /// `sync` creates the missing ones.
     Webhooks {
         /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
         #[arg(long, env = "ORDERFLOW_CONFIG", value_name = "FILE", global = true)]
@@ -121,7 +123,8 @@ pub struct ExplainArgs {
 pub struct ReconcileArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// A configured shop, e.g. acme.myshopify.com, or `all` for every configured shop.
+    /// A known shop (configured, or installed in the store), e.g. acme.myshopify.com, or `all`
+    /// for every one not uninstalled.
     #[arg(long)]
     pub shop: String,
     /// Orders updated at or after this instant (RFC 3339, e.g. 2026-11-23T10:00:00Z).
@@ -232,7 +235,14 @@ pub enum WebhooksAction {
     /// One line per topic orderflow routes: whether the shop's shop-specific subscriptions
     /// (`webhookSubscriptions`) deliver it to `{app_url}/webhooks`. Exit 1 if any does not.
     Check {
-        /// A configured shop, e.g. acme.myshopify.com.
+        /// A known shop (configured or installed), e.g. acme.myshopify.com, or `all`.
+        #[arg(long)]
+        shop: String,
+    },
+    /// Create a subscription to `{app_url}/webhooks` for each topic the shop lacks (beside any
+    /// to other URIs); deletes nothing, so a second run creates nothing. Exit 1 unless all ok.
+    Sync {
+        /// A known shop (configured or installed), e.g. acme.myshopify.com, or `all`.
         #[arg(long)]
         shop: String,
     },
@@ -279,6 +289,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Webhooks { config, action } => match (config, action) {
             (Some(config), WebhooksAction::Toml) => Ok(webhooks::toml(&config)),
             (Some(config), WebhooksAction::Check { shop }) => webhooks::check(&config, &shop).await,
+            (Some(config), WebhooksAction::Sync { shop }) => webhooks::sync(&config, &shop).await,
             (None, _) => {
                 eprintln!("orderflow webhooks needs --config FILE (or ORDERFLOW_CONFIG)");
                 Ok(2)
@@ -356,7 +367,7 @@ pub(crate) async fn stop_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
-/// The Shopify client of a one-shot command (`explain --order-id`, `reconcile`): each shop's
+/// The Shopify client of a one-shot command on configured shops (`explain --order-id`): each shop's
 /// token from its mode, the token store opened when `[store]` is set, the wall clock.
 async fn shopify_client(config: &Config) -> anyhow::Result<crate::shopify::Client> {
     let store = crate::app::open_store(config)

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ReconcileArgs;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, ShopConfig};
+use crate::config::Config;
 use crate::event::{Event, Subject, WebhookMeta};
 use crate::queue::{Broker, Outgoing, Publisher, Topology};
 use crate::shopify::orders::UpdatedOrder;
@@ -23,21 +23,18 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<i32> {
     let Some(config) = super::load_config_or_report(&args.config.config) else {
         return Ok(1);
     };
-    let Some(shops) = chosen_shops(&config, &args.shop) else {
-        let known: Vec<_> = config.shops.iter().map(|s| s.domain.as_str()).collect();
-        eprintln!(
-            "shop `{}` is not in {}: configured shops are {} (or --shop all)",
-            args.shop,
-            args.config.config.display(),
-            known.join(", ")
-        );
-        return Ok(1);
-    };
     let Some((since, until)) = window(&args.since, args.until.as_deref()) else {
         return Ok(1);
     };
     let started = Instant::now();
-    let client = super::shopify_client(&config).await?;
+    let (client, known) = super::shop_arg::open(&config).await?;
+    let shops = match super::shop_arg::resolve(&config, &known, &args.shop) {
+        Ok(shops) => shops,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(1);
+        }
+    };
     let stop = CancellationToken::new();
     let publisher = if args.dry_run {
         None
@@ -49,12 +46,12 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<i32> {
     };
     let (mut found, mut woken, mut failed) = (0usize, 0usize, 0usize);
     for shop in shops {
-        let orders = match client.orders_updated(&shop.domain, since, until).await {
+        let orders = match client.orders_updated(&shop, since, until).await {
             Ok(orders) => orders,
             Err(e) => {
                 eprintln!(
                     "{}: cannot list the orders updated in the window: {e}",
-                    shop.domain
+                    shop
                 );
                 failed += 1;
                 continue;
@@ -65,13 +62,12 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<i32> {
             match &publisher {
                 None => println!(
                     "{} {} {} updated {}",
-                    shop.domain, order.name, order.id.0, order.updated_at
+                    shop, order.name, order.id.0, order.updated_at
                 ),
-                Some(p) => match wake(p, shop.domain.as_str(), order, config.amqp.partitions).await
-                {
+                Some(p) => match wake(p, shop.as_str(), order, config.amqp.partitions).await {
                     Ok(()) => woken += 1,
                     Err(e) => {
-                        eprintln!("{} {}: not woken: {e}", shop.domain, order.name);
+                        eprintln!("{} {}: not woken: {e}", shop, order.name);
                         failed += 1;
                     }
                 },
@@ -90,15 +86,6 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(i32::from(failed > 0))
-}
-
-/// The configured shops `--shop` names: one, or every one for `all`.
-fn chosen_shops<'c>(config: &'c Config, shop: &str) -> Option<Vec<&'c ShopConfig>> {
-    if shop == "all" {
-        return Some(config.shops.iter().collect());
-    }
-    let one = config.shops.iter().find(|s| s.domain.as_str() == shop)?;
-    Some(vec![one])
 }
 
 /// `--since` and `--until` (default now) as instants, reported when unreadable or reversed.

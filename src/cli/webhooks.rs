@@ -1,19 +1,17 @@
 //! `orderflow webhooks toml`: the `[access_scopes]` and `[webhooks]` blocks of the app's
 //! `shopify.app.toml`, rendered from the receiver's topic list (`event::subject`) and the config;
-//! `orderflow webhooks check`: a configured shop's shop-specific subscriptions
-//! (`webhookSubscriptions`) compared with that list.
+//! `orderflow webhooks check` and `sync`: a shop's shop-specific subscriptions
+//! (`webhookSubscriptions`) compared with that list (`shopify::subscriptions`), and the missing
+//! ones created.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::Arc;
 
-use crate::auth::Tokens;
-use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::event::subject::{COMPLIANCE_TOPICS, SUBSCRIBED_TOPICS};
-use crate::shopify::documents::WEBHOOK_SUBSCRIPTIONS_PAGE;
-use crate::shopify::{Client, RetryPolicy};
+use crate::id::ShopDomain;
+use crate::shopify::Client;
+use crate::shopify::subscriptions::{self, TopicState};
 
 /// `orderflow webhooks toml --config FILE`: prints the blocks, or the problem and exit 1.
 pub(super) fn toml(config: &Path) -> i32 {
@@ -80,107 +78,150 @@ fn webhooks_uri(config: &Config) -> Result<String, String> {
         "shopify.app_url: missing: the subscriptions point at {app_url}/webhooks; write \
          app_url = \"https://orderflow.example.com\" under [shopify]",
     )?;
-    Ok(format!("{app_url}/webhooks"))
+    Ok(subscriptions::webhooks_uri(app_url))
 }
 
-/// `ORDERS_CREATE` for `orders/create`: the `WebhookSubscriptionTopic` value of a topic.
-fn enum_value(topic: &str) -> String {
-    topic.to_ascii_uppercase().replace('/', "_")
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Page {
-    webhook_subscriptions: Connection,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Connection {
-    page_info: PageInfo,
-    nodes: Vec<Subscription>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageInfo {
-    has_next_page: bool,
-    end_cursor: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct Subscription {
-    topic: String,
-    uri: String,
-}
-
-/// `orderflow webhooks check --config FILE --shop S`: one line per topic orderflow routes (the
-/// compliance topics cannot be subscribed through the API): `ok`, `missing`, or `elsewhere`
-/// with the URIs it goes to. Exit 1 if any topic is not `ok`.
-pub(super) async fn check(config: &Path, shop: &str) -> anyhow::Result<i32> {
+/// What `check` and `sync` start from: the expected URI, the client and the chosen shops; or
+/// the exit code after the problem was printed.
+async fn prepare(
+    config: &Path,
+    shop: &str,
+) -> anyhow::Result<Result<(String, Client, Vec<ShopDomain>), i32>> {
     let Some(config) = super::load_config_or_report(config) else {
-        return Ok(1);
+        return Ok(Err(1));
     };
     let expected = match webhooks_uri(&config) {
         Ok(uri) => uri,
         Err(e) => {
             eprintln!("{e}");
-            return Ok(1);
+            return Ok(Err(1));
         }
     };
-    let store = crate::app::open_store(&config)
-        .await
-        .map(|s| s.token_store());
-    let tokens = Tokens::new(&config, Arc::new(SystemClock), store)?;
-    let client = Client::with_tokens(
-        &config.shopify,
-        &config.shops,
-        RetryPolicy::default(),
-        tokens,
-    )?;
-    let domain = client.configured_shop(shop)?;
-    let mut uris: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page: Page = client
-            .execute(
-                &domain,
-                &WEBHOOK_SUBSCRIPTIONS_PAGE,
-                serde_json::json!({ "after": after }),
-            )
-            .await?;
-        let c = page.webhook_subscriptions;
-        for s in c.nodes {
-            uris.entry(s.topic).or_default().push(s.uri);
+    let (client, known) = super::shop_arg::open(&config).await?;
+    match super::shop_arg::resolve(&config, &known, shop) {
+        Ok(shops) if shops.is_empty() => {
+            eprintln!("no known shop: configure [[shops]], or install the app with a [store]");
+            Ok(Err(1))
         }
-        match (c.page_info.has_next_page, c.page_info.end_cursor) {
-            (true, Some(cursor)) => after = Some(cursor),
-            _ => break,
+        Ok(shops) => Ok(Ok((expected, client, shops))),
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(Err(1))
         }
     }
-    let mut bad = 0;
-    for topic in SUBSCRIBED_TOPICS {
-        let found = uris
-            .get(&enum_value(topic))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let state = if found.contains(&expected) {
-            "ok".to_owned()
-        } else if found.is_empty() {
-            bad += 1;
-            "missing".to_owned()
-        } else {
-            bad += 1;
-            format!("elsewhere: {}", found.join(", "))
+}
+
+/// `shop ` before each line when several shops are printed, else nothing.
+fn prefix(shop: &ShopDomain, several: bool) -> String {
+    if several {
+        format!("{shop} ")
+    } else {
+        String::new()
+    }
+}
+
+fn describe(state: &TopicState) -> String {
+    match state {
+        TopicState::Ok => "ok".to_owned(),
+        TopicState::Missing => "missing".to_owned(),
+        TopicState::Elsewhere(uris) => format!("elsewhere: {}", uris.join(", ")),
+    }
+}
+
+/// `orderflow webhooks check --config FILE --shop S|all`: per shop, one line per topic
+/// orderflow routes (the compliance topics cannot be subscribed through the API): `ok`,
+/// `missing`, or `elsewhere` with the URIs it goes to. Exit 1 if any topic of any shop is not
+/// `ok`, or a shop's subscriptions cannot be read.
+pub(super) async fn check(config: &Path, shop: &str) -> anyhow::Result<i32> {
+    let (expected, client, shops) = match prepare(config, shop).await? {
+        Ok(ready) => ready,
+        Err(code) => return Ok(code),
+    };
+    let several = shops.len() > 1;
+    let mut failed = false;
+    for domain in &shops {
+        let p = prefix(domain, several);
+        let subs = match client.webhook_subscriptions(domain).await {
+            Ok(subs) => subs,
+            Err(e) => {
+                eprintln!("{p}cannot list the subscriptions: {e}");
+                failed = true;
+                continue;
+            }
         };
-        println!("{topic:<36} {state}");
+        let states = subscriptions::compare(&expected, SUBSCRIBED_TOPICS, &subs);
+        let bad = states.iter().filter(|(_, s)| !s.is_ok()).count();
+        for (topic, state) in &states {
+            println!("{p}{topic:<36} {}", describe(state));
+        }
+        if bad > 0 {
+            failed = true;
+            eprintln!(
+                "{p}{bad} topic(s) of {domain} not subscribed to {expected}; repair with \
+                 `orderflow webhooks sync --shop {domain}`. webhookSubscriptions lists only \
+                 shop-specific subscriptions, not those declared in shopify.app.toml"
+            );
+        }
     }
-    if bad > 0 {
-        eprintln!(
-            "{bad} topic(s) of {domain} not subscribed to {expected}; webhookSubscriptions lists \
-             only shop-specific subscriptions, not those declared in shopify.app.toml"
-        );
-        return Ok(1);
+    Ok(i32::from(failed))
+}
+
+/// `orderflow webhooks sync --config FILE --shop S|all`: per shop, creates a subscription to
+/// `{app_url}/webhooks` for each topic that lacks one (beside any to other URIs, which stay),
+/// and deletes nothing, so a second run creates nothing. One line per topic (`ok`, `created`,
+/// `failed`) and a summary per shop; exit 0 when every topic of every shop is ok afterwards.
+pub(super) async fn sync(config: &Path, shop: &str) -> anyhow::Result<i32> {
+    let (expected, client, shops) = match prepare(config, shop).await? {
+        Ok(ready) => ready,
+        Err(code) => return Ok(code),
+    };
+    let several = shops.len() > 1;
+    let mut failed = false;
+    for domain in &shops {
+        let p = prefix(domain, several);
+        let subs = match client.webhook_subscriptions(domain).await {
+            Ok(subs) => subs,
+            Err(e) => {
+                eprintln!("{p}cannot list the subscriptions: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let (mut ok, mut created, mut refused) = (0usize, 0usize, 0usize);
+        for (topic, state) in subscriptions::compare(&expected, SUBSCRIBED_TOPICS, &subs) {
+            if state.is_ok() {
+                ok += 1;
+                println!("{p}{topic:<36} ok");
+                continue;
+            }
+            match client
+                .create_webhook_subscription(domain, topic, &expected)
+                .await
+            {
+                Ok(_) => {
+                    created += 1;
+                    match state {
+                        TopicState::Elsewhere(uris) => println!(
+                            "{p}{topic:<36} created (beside {}, left as is)",
+                            uris.join(", ")
+                        ),
+                        _ => println!("{p}{topic:<36} created"),
+                    }
+                }
+                Err(e) => {
+                    refused += 1;
+                    println!("{p}{topic:<36} failed: {e}");
+                }
+            }
+        }
+        if created == 0 && refused == 0 {
+            println!("{domain}: nothing to create: all {ok} topic(s) subscribed to {expected}");
+        } else {
+            println!(
+                "{domain}: created {created}, already ok {ok}, failed {refused}, to {expected}"
+            );
+        }
+        failed |= refused > 0;
     }
-    Ok(0)
+    Ok(i32::from(failed))
 }

@@ -70,10 +70,21 @@ pub struct Config {
     /// shop served without a `[[shops]]` entry (installed through oauth), once put in its zone.
     pub global_rules: Arc<Rules>,
     pub worker: WorkerConfig,
+    /// `[webhooks]`: whether a working process checks each shop's subscriptions.
+    pub webhooks: WebhooksConfig,
     /// The token store, when `[store]` is given (`auth = "oauth"` needs it).
     pub store: Option<StoreConfig>,
     /// How each shop's Admin API token is obtained (`[shopify] auth` and its keys).
     pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhooksConfig {
+    /// A process that works checks each shop's shop-specific subscriptions at start and after
+    /// an install (`[webhooks] check`, default true; needs `shopify.app_url`). Apps whose
+    /// subscriptions are all declared in `shopify.app.toml` turn it off: the API cannot see
+    /// those, so every topic would look missing.
+    pub check: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -19,6 +19,8 @@ pub struct RawConfig {
     pub shops: Vec<RawShop>,
     #[serde(default)]
     pub worker: RawWorker,
+    #[serde(default)]
+    pub webhooks: RawWebhooks,
     /// The token store (`auth = "oauth"` only); absent: no database.
     pub store: Option<super::store::RawStore>,
     /// Rules sections: kept as tables here; `rules::resolve` types them per shop, so
@@ -37,6 +39,13 @@ pub struct RawConfig {
 pub struct RawWorker {
     pub max_attempts: Option<i64>,
     pub max_delay_hop_ms: Option<u64>,
+}
+
+/// `[webhooks]`: the worker's subscription check.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhooks {
+    pub check: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -58,6 +58,8 @@ pub(super) fn redacted(config: &Config) -> String {
         "max_delay_hop_ms = {}",
         c.worker.max_delay_hop.as_millis()
     );
+    let _ = writeln!(out, "\n[webhooks]");
+    let _ = writeln!(out, "check = {}", c.webhooks.check);
     if let Some(store) = &c.store {
         let _ = writeln!(out, "\n[store]");
         let _ = writeln!(out, "url = \"{}\"", store.redacted_url());

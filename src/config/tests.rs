@@ -352,3 +352,20 @@ fn a_secret_in_a_value_of_the_wrong_type_is_not_quoted_in_the_error() {
     assert!(!shown.contains("s3cret-value"), "{shown}");
     assert_eq!(issue_keys(&err), ["shopify.client_secrets"], "{shown}");
 }
+
+#[test]
+fn the_subscription_check_is_on_by_default_and_its_key_is_validated() {
+    let c = load(MINIMAL, &env()).unwrap();
+    assert!(c.webhooks.check, "on unless turned off");
+    assert!(c.redacted().contains("\n[webhooks]\ncheck = true\n"));
+    let off = load(&format!("{MINIMAL}\n[webhooks]\ncheck = false\n"), &env()).unwrap();
+    assert!(!off.webhooks.check);
+    assert!(off.redacted().contains("check = false"));
+    let typo = load(&format!("{MINIMAL}\n[webhooks]\nchekc = false\n"), &env()).unwrap_err();
+    assert!(
+        issue_keys(&typo).iter().any(|k| k.starts_with("webhooks")),
+        "{typo}"
+    );
+    let wrong = load(&format!("{MINIMAL}\n[webhooks]\ncheck = \"no\"\n"), &env()).unwrap_err();
+    assert_eq!(issue_keys(&wrong), ["webhooks.check"], "{wrong}");
+}

@@ -13,8 +13,8 @@ use super::raw::{RawConfig, RawShop, RawWorker};
 use super::render::redact_url;
 use super::rules::{self, RulesLayer};
 use super::{
-    AmqpConfig, Config, ConfigIssue, ServerConfig, ShopConfig, ShopifyConfig, WorkerConfig,
-    defaults,
+    AmqpConfig, Config, ConfigIssue, ServerConfig, ShopConfig, ShopifyConfig, WebhooksConfig,
+    WorkerConfig, defaults,
 };
 use crate::id::ShopDomain;
 use crate::rules::Rules;
@@ -222,6 +222,9 @@ impl TryFrom<RawConfig> for Config {
             shops,
             global_rules: Arc::new(global.unwrap_or_default()),
             worker,
+            webhooks: WebhooksConfig {
+                check: raw.webhooks.check.unwrap_or(true),
+            },
             store,
             auth,
         })

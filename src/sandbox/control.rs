@@ -3,7 +3,7 @@
 //!
 //! | method & path | body | effect |
 //! |---|---|---|
-//! | `GET /_sandbox/requests` | | `{"count": n}` Admin API requests received |
+//! | `GET /_sandbox/requests` | | `{"count": n, "throttled": t}` Admin API requests received, and THROTTLED answers among them |
 //! | `GET /_sandbox/mutations` | | every mutation received: operation, fields, variables, shop, time |
 //! | `POST /_sandbox/faults` | `{"fault": {"kind": "http500"}, "times": 3}` | queue faults (`http500`, `http429` + `retry_after_secs`, `throttled`, `delay` + `millis`, `drop`) |
 //! | `DELETE /_sandbox/faults` | | clear queued faults |
@@ -21,6 +21,9 @@
 //! | `POST /_sandbox/token-faults` | `{"status": 503, "count": 2}` | the next `count` token requests get `status`, nothing applied |
 //! | `POST /_sandbox/token-faults/lose-next` | | the next successful grant is applied, then answered 520 without tokens |
 //! | `DELETE /_sandbox/token-faults` | | clear the token faults |
+//! | `GET /_sandbox/shops/{shop}/webhook-subscriptions` | | the shop's shop-specific subscriptions (see [`super::control_subscriptions`]) |
+//! | `DELETE /_sandbox/shops/{shop}/webhook-subscriptions/{id}` | | delete one, as Shopify does after 8 failed deliveries |
+//! | `POST /_sandbox/shops/{shop}/orders/{id}/touch` | `{"at": "2026-11-23T10:00:00Z"}` or none | a merchant edit whose webhook is lost: `updatedAt` becomes `at` (default the sandbox clock's now) |
 //!
 //! `{id}` is the numeric id (the tail of the GID).
 
@@ -70,7 +73,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_sandbox/token-faults/lose-next", post(lose_next))
 }
 
-fn not_found(what: &str) -> Response {
+pub(super) fn not_found(what: &str) -> Response {
     (
         StatusCode::NOT_FOUND,
         Json(json!({"error": format!("{what} not found")})),
@@ -78,7 +81,7 @@ fn not_found(what: &str) -> Response {
         .into_response()
 }
 
-fn bad_shop(raw: &str) -> Response {
+pub(super) fn bad_shop(raw: &str) -> Response {
     let message = match ShopDomain::parse(raw) {
         Ok(_) => "shop not found".to_owned(),
         Err(e) => e.to_string(),
@@ -87,7 +90,8 @@ fn bad_shop(raw: &str) -> Response {
 }
 
 async fn requests(State(s): State<Arc<Shared>>) -> Response {
-    Json(json!({"count": s.requests.load(std::sync::atomic::Ordering::SeqCst)})).into_response()
+    let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::SeqCst);
+    Json(json!({"count": load(&s.requests), "throttled": load(&s.throttled)})).into_response()
 }
 
 async fn mutations(State(s): State<Arc<Shared>>) -> Response {

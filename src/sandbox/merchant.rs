@@ -111,13 +111,37 @@ impl Shared {
     }
 }
 
-/// The same, on the [`Sandbox`] handle: what tests use to act behind orderflow's back.
-impl Sandbox {
-    /// A merchant edits an order in the admin and its webhook is lost: the order's `updatedAt`
-    /// becomes `at`, and nothing is delivered. Returns whether the order exists.
-    pub fn touch_order(&self, shop: &ShopDomain, order_gid: &str, at: jiff::Timestamp) -> bool {
+impl Shared {
+    /// The shop's shop-specific subscriptions (`WebhookSubscription` JSON), `None` without it.
+    pub(super) fn webhook_subscriptions(
+        &self,
+        shop: &ShopDomain,
+    ) -> Option<Vec<serde_json::Value>> {
+        Some(self.lock_shops().get(shop)?.webhook_subscriptions.clone())
+    }
+
+    /// Removes the subscriptions `drop` picks; how many went.
+    pub(super) fn drop_webhook_subscriptions(
+        &self,
+        shop: &ShopDomain,
+        drop: impl Fn(&serde_json::Value) -> bool,
+    ) -> usize {
+        let mut shops = self.lock_shops();
+        let Some(s) = shops.get_mut(shop) else {
+            return 0;
+        };
+        let before = s.webhook_subscriptions.len();
+        s.webhook_subscriptions.retain(|sub| !drop(sub));
+        before - s.webhook_subscriptions.len()
+    }
+
+    pub(super) fn touch_order(
+        &self,
+        shop: &ShopDomain,
+        order_gid: &str,
+        at: jiff::Timestamp,
+    ) -> bool {
         match self
-            .shared
             .lock_shops()
             .get_mut(shop)
             .and_then(|s| s.orders.get_mut(order_gid))
@@ -128,6 +152,36 @@ impl Sandbox {
             }
             None => false,
         }
+    }
+}
+
+/// The same, on the [`Sandbox`] handle: what tests use to act behind orderflow's back.
+impl Sandbox {
+    /// A merchant edits an order in the admin and its webhook is lost: the order's `updatedAt`
+    /// becomes `at`, and nothing is delivered. Returns whether the order exists.
+    pub fn touch_order(&self, shop: &ShopDomain, order_gid: &str, at: jiff::Timestamp) -> bool {
+        self.shared.touch_order(shop, order_gid, at)
+    }
+
+    /// The shop's shop-specific subscriptions, oldest first (`id`, `topic`, `uri`, ...).
+    pub fn webhook_subscriptions(&self, shop: &ShopDomain) -> Vec<serde_json::Value> {
+        self.shared.webhook_subscriptions(shop).unwrap_or_default()
+    }
+
+    /// Shopify deletes a subscription after 8 consecutive failed deliveries: this deletes the
+    /// shop's subscriptions to `topic` (the enum value, e.g. `ORDERS_PAID`), without telling
+    /// the app. Returns how many there were.
+    pub fn drop_webhook_subscription(&self, shop: &ShopDomain, topic: &str) -> usize {
+        self.shared.drop_webhook_subscriptions(shop, |s| {
+            s.get("topic").and_then(serde_json::Value::as_str) == Some(topic)
+        })
+    }
+
+    /// The same for one subscription by its GID; whether it existed.
+    pub fn drop_webhook_subscription_id(&self, shop: &ShopDomain, gid: &str) -> bool {
+        self.shared.drop_webhook_subscriptions(shop, |s| {
+            s.get("id").and_then(serde_json::Value::as_str) == Some(gid)
+        }) > 0
     }
 
     /// Subscribes the app to `topic` (the enum value, e.g. `ORDERS_CREATE`) at `uri` for one

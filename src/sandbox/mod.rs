@@ -14,6 +14,7 @@
 
 mod bucket;
 pub mod control;
+mod control_subscriptions;
 mod execute;
 mod fault;
 mod fixture;
@@ -98,6 +99,8 @@ pub(crate) struct Shared {
     faults: Mutex<fault::Faults>,
     log: Mutex<Vec<MutationRecord>>,
     requests: AtomicU64,
+    /// THROTTLED answers sent (the bucket was short, or a fault forced one).
+    throttled: AtomicU64,
     actual_cost: AtomicU64,
     clock: Arc<dyn Clock>,
     app: Mutex<Option<SandboxApp>>,
@@ -188,6 +191,7 @@ impl Sandbox {
             faults: Mutex::new(fault::Faults::default()),
             log: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
             actual_cost: AtomicU64::new(0),
             clock: config.clock,
             app: Mutex::new(config.app),
@@ -198,6 +202,7 @@ impl Sandbox {
             .route("/admin/api/{version}/graphql.json", post(server::graphql))
             .merge(oauth::router())
             .merge(control::router())
+            .merge(control_subscriptions::router())
             .with_state(shared.clone());
         let stop = CancellationToken::new();
         let shutdown = stop.clone();
@@ -288,6 +293,11 @@ impl Sandbox {
     /// Requests received on the Admin API endpoint (whatever their outcome).
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// THROTTLED answers sent so far: a client that keeps under the bucket gets none.
+    pub fn throttled_count(&self) -> u64 {
+        self.shared.throttled.load(Ordering::SeqCst)
     }
 
     /// Sum of the actual cost of every query and mutation that ran.

@@ -202,6 +202,9 @@ fn answer(
         }));
     }
     if force_throttle || !shared.take(shop, requested as f64, now) {
+        shared
+            .throttled
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let status = shared.bucket_status(shop, now);
         return Err(json!({
             "errors": [{

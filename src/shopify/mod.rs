@@ -17,6 +17,7 @@ pub mod retry;
 pub mod schema;
 pub mod shop;
 pub mod snapshot;
+pub mod subscriptions;
 pub mod throttle;
 mod token;
 

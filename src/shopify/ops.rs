@@ -103,7 +103,7 @@ pub struct Metafield {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Payload<T> {
+pub(super) struct Payload<T> {
     #[serde(flatten)]
     result: T,
     user_errors: Vec<UserError>,
@@ -315,7 +315,7 @@ impl Client {
             .unwrap_or_default())
     }
 
-    fn payload<T>(
+    pub(super) fn payload<T>(
         &self,
         shop: &ShopDomain,
         operation: &'static str,

@@ -27,6 +27,7 @@ use tracing::Instrument;
 use crate::clock::Clock;
 use crate::event::subject::{self, TopicClass};
 use crate::event::{Routed, Subject, header, route};
+use crate::id::ShopDomain;
 use crate::queue::{Outgoing, Publisher};
 use crate::shops::Shops;
 use crate::telemetry::Metrics;
@@ -126,6 +127,15 @@ impl Receiver {
                 self.metrics.hmac_failures.inc();
             })?;
         let meta = headers::parse(headers)?;
+        // Signed by Shopify, so its shop's webhooks are arriving; only known shops get a
+        // label, so the series stay bounded.
+        if let Some(shop) = ShopDomain::parse(&meta.shop)
+            .ok()
+            .filter(|d| self.shops.get(d).is_some())
+        {
+            let now = self.clock.now().as_second();
+            self.metrics.webhook_received(shop.as_str(), now);
+        }
         let span = tracing::info_span!(
             "webhook",
             webhook_id = %meta.webhook_id,

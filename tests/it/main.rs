@@ -15,6 +15,7 @@ mod install;
 mod oauth;
 mod receiver;
 mod reconcile;
+mod reconcile_bucket;
 mod rules;
 mod sandbox;
 mod sandbox_oauth;

@@ -10,6 +10,7 @@ use crate::clock::Clock;
 mod fulfill;
 mod hold;
 mod resource;
+mod webhook;
 
 /// Each app may keep this many holds on one fulfilment order.
 pub const MAX_HOLDS_PER_APP: usize = 10;
@@ -25,6 +26,8 @@ pub fn apply(shop: &mut ShopState, field: &str, args: &Value, clock: &dyn Clock)
         "tagsAdd" => resource::tags(shop, args, true),
         "tagsRemove" => resource::tags(shop, args, false),
         "metafieldsSet" => resource::metafields_set(shop, args),
+        "webhookSubscriptionCreate" => webhook::create(shop, args, clock.now()),
+        "webhookSubscriptionDelete" => webhook::delete(shop, args),
         _ => return None,
     })
 }

@@ -121,6 +121,11 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("QueryRoot.webhookSubscriptions", &[]),
     ("WebhookSubscriptionConnection", &[]),
     ("WebhookSubscription", &[]),
+    // WebhookSubscriptionCreate (`webhooks sync`): no `requiredAccess` note on the mutation or
+    // its payload; Shopify checks the topic's own scope (an order topic needs `read_orders`,
+    // which the defaults have).
+    ("Mutation.webhookSubscriptionCreate", &[]),
+    ("WebhookSubscriptionCreatePayload", &[]),
     ("FulfillmentCreatePayload", &[]),
     ("FulfillmentOrderConnection", &[]),
     ("FulfillmentOrderHoldPayload", &[]),

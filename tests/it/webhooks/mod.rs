@@ -1,5 +1,13 @@
 //! `orderflow webhooks toml`: the subscriptions declared for `shopify.app.toml` are exactly the
-//! topics the receiver routes, and the output is TOML of the shape Shopify reads.
+//! topics the receiver routes, and the output is TOML of the shape Shopify reads. The children:
+//! `sync` and `check` repairing subscriptions (`sync`), `--shop all` over configured and
+//! installed shops (`all_shops`), the sandbox's subscription mutations and control routes
+//! (`sandbox_api`), and the working process's check and the receiver's gauge (`worker`).
+
+mod all_shops;
+mod sandbox_api;
+mod sync;
+mod worker;
 
 use std::process::Command;
 
