@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::token::ShopTokens;
 use crate::id::ShopDomain;
-use crate::rules::enums::{FulfillmentOrderAction, FulfillmentOrderStatus, OrderFulfillmentStatus};
+use crate::rules::enums::{
+    FulfillmentOrderAction, FulfillmentOrderStatus, FulfillmentStatus, OrderFulfillmentStatus,
+};
 use crate::shopify::ops::Metafield;
 use crate::shopify::snapshot::{FulfillmentOrder, OrderSnapshot, SupportedAction};
 
@@ -22,7 +24,7 @@ pub struct Fixture {
     pub order: OrderSnapshot,
 }
 
-/// A fulfilment created through `fulfillmentCreate`.
+/// A fulfilment created through `fulfillmentCreate`, and cancelled perhaps since.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredFulfillment {
@@ -31,8 +33,23 @@ pub struct StoredFulfillment {
     pub notify_customer: bool,
     /// From the sandbox's clock.
     pub created_at: jiff::Timestamp,
-    /// (fulfilment order line id, quantity).
-    pub lines: Vec<(String, u32)>,
+    pub lines: Vec<FulfilledLine>,
+    /// `SUCCESS` when created; `CANCELLED` after `fulfillmentCancel` or a merchant's cancellation.
+    pub status: FulfillmentStatus,
+    /// When cancelled: whether its items went back to stock.
+    pub restocked: Option<bool>,
+    pub cancelled_at: Option<jiff::Timestamp>,
+}
+
+/// One line of a fulfilment: where it came from and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FulfilledLine {
+    pub fulfillment_order: String,
+    pub fulfillment_order_line_item: String,
+    /// The order line (`LineItem`).
+    pub line_item: String,
+    pub quantity: u32,
 }
 
 /// One order and what Shopify keeps beside it.

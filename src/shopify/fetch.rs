@@ -1,7 +1,6 @@
 //! `fetch_snapshot`: one [`OrderSnapshot`] from the `OrderSnapshot` query plus the follow-up
 //! pages (lines past 50, fulfilment orders past 5, fulfilment order lines past 50, fulfilment
-//! lines past 10) and the
-//! selling plan look-up, merged. Every query stays under Shopify's 1,000-point cap.
+//! lines past 10) and the selling plan look-up, merged. Every query stays under Shopify's 1,000-point cap.
 
 use std::collections::BTreeMap;
 

@@ -181,6 +181,8 @@ fn decision_with_hold(fo: &str, handle: &str, rule: &str) -> String {
         released_by_person: vec![],
         rules: vec![],
         planned_at: ts("2026-11-23T09:00:00Z"),
+        fulfilments: vec![],
+        taken_back_by_person: vec![],
     }
     .to_json()
 }

@@ -61,6 +61,8 @@ pub(super) fn order() -> OrderBuilder {
         lines: vec![],
         fulfillment_orders: vec![],
         decision_metafield: None,
+        fulfillments: vec![],
+        fulfillments_truncated: false,
     })
 }
 
