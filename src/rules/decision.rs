@@ -229,7 +229,10 @@ mod tests {
         assert!(later.same_as(&d));
         let mut with_id = d.clone();
         with_id.fulfilments[0].fulfillment = Some("gid://shopify/Fulfillment/9".into());
-        assert!(with_id.same_as(&d), "an id learnt is not a change by itself");
+        assert!(
+            with_id.same_as(&d),
+            "an id learnt is not a change by itself"
+        );
         assert!(json.contains("\"taken_back_by_person\":[]"), "{json}");
     }
 

@@ -30,8 +30,8 @@ mod work;
 
 pub use explain::explain;
 pub use model::{
-    Fulfillment, FulfillmentLine, FulfillmentOrder, FulfillmentOrderLineItem, Hold, LineItem, Order,
-    Risk,
+    Fulfillment, FulfillmentLine, FulfillmentOrder, FulfillmentOrderLineItem, Hold, LineItem,
+    Order, Risk,
 };
 pub use plan::{Action, Plan, Step};
 pub use policy::{FulfilmentAction, Rules};

@@ -258,8 +258,7 @@ async fn cancel_fulfillment(
         Err(m) if m.contains("does not exist") || m.starts_with("no shop") => {
             not_found("fulfillment")
         }
-        Err(m) => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": m})))
-            .into_response(),
+        Err(m) => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": m}))).into_response(),
     }
 }
 

@@ -128,7 +128,11 @@ impl Shared {
         super::mutate::cancel::cancel(state, id, restock, now).map(|_| ())
     }
 
-    pub(super) fn fulfillments(&self, shop: &ShopDomain, order_gid: &str) -> Vec<StoredFulfillment> {
+    pub(super) fn fulfillments(
+        &self,
+        shop: &ShopDomain,
+        order_gid: &str,
+    ) -> Vec<StoredFulfillment> {
         self.lock_shops()
             .get(shop)
             .and_then(|s| s.orders.get(order_gid))
@@ -147,7 +151,8 @@ impl Sandbox {
         fulfillment_gid: &str,
         restock: bool,
     ) -> Result<(), String> {
-        self.shared.cancel_fulfillment(shop, fulfillment_gid, restock)
+        self.shared
+            .cancel_fulfillment(shop, fulfillment_gid, restock)
     }
 
     /// The order's fulfilments, oldest first, cancelled ones included.

@@ -11,9 +11,8 @@ use super::client::Client;
 use super::documents;
 use super::error::ShopifyError;
 use super::snapshot::{
-    Fulfillment, FulfillmentHold, FulfillmentLineItem, FulfillmentOrder,
-    FulfillmentOrderLineItem, LineItem, MetafieldValue,
-    MoneyBag, OrderSnapshot, Risk, ShippingAddress, SupportedAction,
+    Fulfillment, FulfillmentHold, FulfillmentLineItem, FulfillmentOrder, FulfillmentOrderLineItem,
+    LineItem, MetafieldValue, MoneyBag, OrderSnapshot, Risk, ShippingAddress, SupportedAction,
 };
 use crate::id::{OrderId, ShopDomain};
 use crate::rules::enums::{

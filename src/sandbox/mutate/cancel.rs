@@ -15,7 +15,9 @@
 use serde_json::{Value, json};
 
 use super::str_arg;
-use crate::rules::enums::{FulfillmentOrderRequestStatus, FulfillmentOrderStatus, FulfillmentStatus};
+use crate::rules::enums::{
+    FulfillmentOrderRequestStatus, FulfillmentOrderStatus, FulfillmentStatus,
+};
 use crate::sandbox::state::{ShopState, derive};
 use crate::sandbox::view;
 use crate::shopify::snapshot::{FulfillmentOrder, FulfillmentOrderLineItem, LineItemRef};

@@ -147,7 +147,10 @@ pub(super) fn fulfill(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) 
     };
     stored.fulfillments.push(fulfillment);
     derive(&mut stored.order);
-    let answer = stored.fulfillments.last().map(|f| view::fulfillment(f, stored));
+    let answer = stored
+        .fulfillments
+        .last()
+        .map(|f| view::fulfillment(f, stored));
     json!({
         "__typename": "FulfillmentCreatePayload",
         "fulfillment": answer,

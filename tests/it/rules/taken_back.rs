@@ -18,7 +18,11 @@ fn cancel(order: &Order, n: usize) -> Order {
         let fo = o
             .fulfillment_orders
             .iter_mut()
-            .find(|fo| fo.line_items.iter().any(|x| x.line_item_id == l.line_item_id))
+            .find(|fo| {
+                fo.line_items
+                    .iter()
+                    .any(|x| x.line_item_id == l.line_item_id)
+            })
             .unwrap();
         if fo.status == FulfillmentOrderStatus::Closed {
             reopened.line_items.push(FulfillmentOrderLineItem {
@@ -54,7 +58,10 @@ fn a_line_a_person_took_back_is_left_for_a_person_tagged_recorded_and_explained(
     assert_eq!(o.fulfillments.len(), 1, "orderflow fulfilled it");
     let d = decision_of(&o);
     assert_eq!(d.fulfilments.len(), 1, "{d:?}");
-    assert_eq!(d.fulfilments[0].lines[0].line_item, "gid://shopify/LineItem/1");
+    assert_eq!(
+        d.fulfilments[0].lines[0].line_item,
+        "gid://shopify/LineItem/1"
+    );
 
     let taken = cancel(&o, 1);
     let p = plan(&taken, &shop(), now());
@@ -62,17 +69,26 @@ fn a_line_a_person_took_back_is_left_for_a_person_tagged_recorded_and_explained(
     assert_eq!(kinds(&p), ["set_decision", "tags_add"], "{p}");
     assert_eq!(tags_added(&p), ["orderflow:manual"]);
     assert_eq!(p.lines[0].action_rule, TAKEN_BACK_RULE);
-    let open = p.lines.iter().find(|l| l.remaining > 0).expect("the line again");
+    let open = p
+        .lines
+        .iter()
+        .find(|l| l.remaining > 0)
+        .expect("the line again");
     assert!(open.outcome.contains("taken back by a person"), "{p}");
     let text = p.to_string();
     assert!(
-        text.contains("a person cancelled orderflow's fulfilment gid://shopify/Fulfillment/1 (E-book)"),
+        text.contains(
+            "a person cancelled orderflow's fulfilment gid://shopify/Fulfillment/1 (E-book)"
+        ),
         "{text}"
     );
     let after = apply(&taken, &p);
     let d = decision_of(&after);
     assert_eq!(d.taken_back_by_person.len(), 1);
-    assert_eq!(d.taken_back_by_person[0].line_item, "gid://shopify/LineItem/1");
+    assert_eq!(
+        d.taken_back_by_person[0].line_item,
+        "gid://shopify/LineItem/1"
+    );
     assert_eq!(
         d.fulfilments[0].fulfillment.as_deref(),
         Some("gid://shopify/Fulfillment/1"),
@@ -96,7 +112,11 @@ fn a_partial_cancellation_leaves_only_the_cancelled_lines_for_a_person() {
         .line(digital("Audio book"))
         .build();
     let o = settle(&o, &shop(), now());
-    assert_eq!(o.fulfillments.len(), 2, "one fulfilment per fulfilment order");
+    assert_eq!(
+        o.fulfillments.len(),
+        2,
+        "one fulfilment per fulfilment order"
+    );
     let taken = cancel(&o, 2);
     let p = plan(&taken, &shop(), now());
     assert!(fulfilled(&p).is_empty(), "{p}");
