@@ -202,6 +202,13 @@ mod tests {
         assert!(cancelled.cancelled);
         let high = fixture("high-risk").to_rules_order();
         assert!(high.risk.assessments.contains(&r::RiskLevel::High));
+        let taken = fixture("taken-back").to_rules_order();
+        assert_eq!(taken.fulfillments.len(), 1);
+        assert!(taken.fulfillments[0].is_cancelled());
+        assert_eq!(
+            taken.fulfillments[0].lines[0].line_item_id,
+            taken.lines[0].id
+        );
     }
 
     #[test]

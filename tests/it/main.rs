@@ -18,6 +18,7 @@ mod receiver;
 mod reconcile;
 mod rules;
 mod sandbox;
+mod sandbox_cancel;
 mod sandbox_oauth;
 mod schema;
 mod secrets;

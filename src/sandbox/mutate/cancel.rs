@@ -8,7 +8,8 @@
 //! by the cancelled items. Where the description is silent the sandbox picks the closest
 //! reading: a partially fulfilled one becomes `OPEN` again once nothing of it is fulfilled any
 //! more, and stays `IN_PROGRESS` otherwise; the new fulfilment order is at the same (the
-//! sandbox's only) location. A cancelled fulfilment cannot be cancelled again (it cannot be
+//! sandbox's only) location, and the closed one's `totalQuantity` drops by the items moved, so
+//! the order's display status counts them once. A cancelled fulfilment cannot be cancelled again (it cannot be
 //! undone either). `fulfillmentCancel` has no restock argument: it records a restock, as the
 //! admin's cancellation does; the merchant action says which.
 
@@ -96,6 +97,15 @@ pub fn cancel(
                     reopened.len() - 1
                 }
             };
+            // The closed one no longer accounts for the moved items (so the order's display
+            // status counts them once, as unfulfilled).
+            if let Some(fl) = fo
+                .line_items
+                .iter_mut()
+                .find(|x| x.id == l.fulfillment_order_line_item)
+            {
+                fl.total_quantity = fl.total_quantity.saturating_sub(l.quantity);
+            }
             reopened[at].1.line_items.push(FulfillmentOrderLineItem {
                 id: line_ids.pop().unwrap_or_default(),
                 total_quantity: l.quantity,

@@ -42,3 +42,23 @@ fn pre_orders_and_pickups_wait_for_a_person_even_when_digital() {
     let d = plan(&fixture("digital").to_rules_order(), &rules, now);
     assert_eq!(d.lines[0].action_rule, "digital goods");
 }
+
+#[test]
+fn the_taken_back_fixture_explains_a_persons_cancellation_and_fulfils_nothing() {
+    let p = plan(
+        &fixture("taken-back").to_rules_order(),
+        &example_rules(),
+        ts("2026-11-23T09:00:00Z"),
+    );
+    let text = p.to_string();
+    assert!(
+        text.contains("a person cancelled orderflow's fulfilment gid://shopify/Fulfillment/5550000000000000013 (Shop owner's guide (e-book))"),
+        "{text}"
+    );
+    assert!(text.contains("taken back by a person"), "{text}");
+    assert!(text.contains("add tag(s) orderflow:manual"), "{text}");
+    assert!(
+        p.steps.iter().all(|s| s.action.kind() != "fulfill"),
+        "{text}"
+    );
+}
