@@ -8,7 +8,10 @@
 //! ```json
 //! {"version":1,"ship_by":"2026-11-26","ship_by_at":"2026-11-26T12:00:00Z",
 //!  "holds":[{"fulfillment_order":"gid://shopify/FulfillmentOrder/1","handle":"orderflow-processing","rule":"handmade"}],
-//!  "released_by_person":[],"rules":["digital goods","handmade"],"planned_at":"2026-11-23T10:00:00Z"}
+//!  "released_by_person":[],"rules":["digital goods","handmade"],"planned_at":"2026-11-23T10:00:00Z",
+//!  "fulfilments":[{"fulfillment_order":"gid://shopify/FulfillmentOrder/2","fulfillment":"gid://shopify/Fulfillment/7",
+//!    "lines":[{"line_item":"gid://shopify/LineItem/3","quantity":1}],"rule":"digital goods"}],
+//!  "taken_back_by_person":[{"line_item":"gid://shopify/LineItem/3","fulfillment":"gid://shopify/Fulfillment/7"}]}
 //! ```
 //!
 //! Two later fields, both `#[serde(default)]` so a decision written before them still reads:
