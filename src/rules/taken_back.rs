@@ -170,3 +170,137 @@ fn remaining(order: &Order, line_item: &str) -> u32 {
         .map(|l| l.remaining_quantity)
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::enums::FulfillmentStatus;
+    use crate::rules::model::{FulfillmentLine, Risk};
+
+    fn order(fulfillments: Vec<Fulfillment>) -> Order {
+        Order {
+            id: "gid://shopify/Order/1".into(),
+            name: "#1".into(),
+            tags: vec![],
+            cancelled: false,
+            closed: false,
+            test: false,
+            processed_at: "2026-11-23T09:00:00Z".parse().unwrap(),
+            paid_at: None,
+            financial_status: None,
+            total_price: rust_decimal::Decimal::ZERO,
+            source_name: None,
+            shipping_country: None,
+            risk: Risk::none(),
+            lines: vec![],
+            fulfillment_orders: vec![],
+            fulfillments,
+            fulfillments_truncated: false,
+            decision_metafield: None,
+        }
+    }
+
+    fn fulfilment(n: u32, status: FulfillmentStatus, line: &str, quantity: u32) -> Fulfillment {
+        Fulfillment {
+            id: format!("gid://shopify/Fulfillment/{n}"),
+            status,
+            lines: vec![FulfillmentLine {
+                line_item_id: line.into(),
+                quantity,
+            }],
+        }
+    }
+
+    fn record(id: Option<u32>, line: &str, quantity: u32) -> FulfilmentRecord {
+        FulfilmentRecord {
+            fulfillment_order: "gid://shopify/FulfillmentOrder/1".into(),
+            fulfillment: id.map(|n| format!("gid://shopify/Fulfillment/{n}")),
+            lines: vec![RecordLine {
+                line_item: line.into(),
+                quantity,
+            }],
+            rule: "r".into(),
+        }
+    }
+
+    fn decision(records: Vec<FulfilmentRecord>) -> Decision {
+        Decision {
+            version: 1,
+            ship_by: None,
+            ship_by_at: None,
+            holds: vec![],
+            released_by_person: vec![],
+            rules: vec![],
+            planned_at: "2026-11-23T09:00:00Z".parse().unwrap(),
+            fulfilments: records,
+            taken_back_by_person: vec![],
+        }
+    }
+
+    #[test]
+    fn a_record_is_matched_by_its_lines_until_its_id_is_known_then_by_id() {
+        use FulfillmentStatus::*;
+        // A person re-fulfilled the line by hand after cancelling ours: same lines, two
+        // fulfilments. Matched by id, ours is the cancelled one.
+        let o = order(vec![
+            fulfilment(1, Cancelled, "L1", 1),
+            fulfilment(2, Success, "L1", 1),
+        ]);
+        let r = resolve(&o, Some(&decision(vec![record(Some(1), "L1", 1)])));
+        assert!(r.is_taken_back("L1"));
+        let r = resolve(&o, Some(&decision(vec![record(Some(2), "L1", 1)])));
+        assert!(!r.is_taken_back("L1"));
+        // By lines: other quantities are another fulfilment.
+        let o = order(vec![fulfilment(3, Success, "L1", 2)]);
+        let r = resolve(&o, Some(&decision(vec![record(None, "L1", 1)])));
+        assert!(r.records.is_empty(), "not ours: the create never happened");
+        let r = resolve(&o, Some(&decision(vec![record(None, "L1", 2)])));
+        assert_eq!(
+            r.records[0].fulfillment.as_deref(),
+            Some("gid://shopify/Fulfillment/3")
+        );
+    }
+
+    #[test]
+    fn two_records_of_the_same_lines_never_claim_one_fulfilment() {
+        use FulfillmentStatus::*;
+        let o = order(vec![fulfilment(1, Success, "L1", 1)]);
+        let prev = decision(vec![record(None, "L1", 1), record(None, "L1", 1)]);
+        let r = resolve(&o, Some(&prev));
+        assert_eq!(r.records.len(), 1, "the second create never happened");
+    }
+
+    #[test]
+    fn lines_taken_back_earlier_stay_taken_back_while_the_line_exists() {
+        let mut o = order(vec![]);
+        o.lines = vec![crate::rules::model::LineItem {
+            id: "L1".into(),
+            name: "Mug".into(),
+            sku: None,
+            vendor: None,
+            quantity: 1,
+            requires_shipping: true,
+            gift_card: false,
+            product_tags: vec![],
+            preorder: false,
+        }];
+        let mut prev = decision(vec![]);
+        prev.taken_back_by_person = vec![
+            TakenBack {
+                line_item: "L1".into(),
+                fulfillment: None,
+            },
+            TakenBack {
+                line_item: "gone".into(),
+                fulfillment: None,
+            },
+        ];
+        let r = resolve(&o, Some(&prev));
+        assert!(r.is_taken_back("L1"));
+        assert!(!r.is_taken_back("gone"));
+        assert!(
+            r.notes.is_empty(),
+            "an earlier take-back is not noted again"
+        );
+    }
+}

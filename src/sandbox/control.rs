@@ -38,6 +38,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::mutate::cancel::CancelRefused;
 use super::{BucketConfig, Fault, SandboxApp, Shared, lock, session};
 use crate::id::ShopDomain;
 use crate::rules::enums::{FulfillmentHoldReason, RiskLevel, RiskRecommendation};
@@ -255,10 +256,12 @@ async fn cancel_fulfillment(
         body.restock,
     ) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(m) if m.contains("does not exist") || m.starts_with("no shop") => {
-            not_found("fulfillment")
-        }
-        Err(m) => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": m}))).into_response(),
+        Err(CancelRefused::NotFound(_)) => not_found("fulfillment"),
+        Err(refused) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": refused.to_string()})),
+        )
+            .into_response(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use secrecy::SecretString;
 
+use super::mutate::cancel::CancelRefused;
 use super::state::{ShopState, StoredFulfillment, derive};
 use super::{Sandbox, Shared};
 use crate::id::ShopDomain;
@@ -119,12 +120,12 @@ impl Shared {
         shop: &ShopDomain,
         id: &str,
         restock: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), CancelRefused> {
         let now = self.clock.now();
         let mut shops = self.lock_shops();
         let state = shops
             .get_mut(shop)
-            .ok_or_else(|| format!("no shop {shop}"))?;
+            .ok_or_else(|| CancelRefused::NotFound(id.to_owned()))?;
         super::mutate::cancel::cancel(state, id, restock, now).map(|_| ())
     }
 
@@ -150,7 +151,7 @@ impl Sandbox {
         shop: &ShopDomain,
         fulfillment_gid: &str,
         restock: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), CancelRefused> {
         self.shared
             .cancel_fulfillment(shop, fulfillment_gid, restock)
     }

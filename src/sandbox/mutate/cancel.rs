@@ -23,20 +23,29 @@ use crate::sandbox::state::{ShopState, derive};
 use crate::sandbox::view;
 use crate::shopify::snapshot::{FulfillmentOrder, FulfillmentOrderLineItem, LineItemRef};
 
+/// Why a cancellation is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CancelRefused {
+    #[error("Fulfillment {0} does not exist.")]
+    NotFound(String),
+    #[error("Fulfillment has already been cancelled.")]
+    AlreadyCancelled,
+}
+
 /// Cancels fulfilment `id`; its view once cancelled, or why not.
 pub fn cancel(
     shop: &mut ShopState,
     id: &str,
     restock: bool,
     now: jiff::Timestamp,
-) -> Result<Value, String> {
+) -> Result<Value, CancelRefused> {
     let Some(order_id) = shop
         .orders
         .values()
         .find(|o| o.fulfillments.iter().any(|f| f.id == id))
         .map(|o| o.order.id.clone())
     else {
-        return Err(format!("Fulfillment {id} does not exist."));
+        return Err(CancelRefused::NotFound(id.to_owned()));
     };
     // New ids first: the order is borrowed below.
     let lines = shop.orders[&order_id]
@@ -54,13 +63,13 @@ pub fn cancel(
         .map(|_| shop.new_gid("FulfillmentOrderLineItem"))
         .collect();
     let Some(stored) = shop.orders.get_mut(&order_id) else {
-        return Err(format!("Fulfillment {id} does not exist."));
+        return Err(CancelRefused::NotFound(id.to_owned()));
     };
     let Some(f) = stored.fulfillments.iter_mut().find(|f| f.id == id) else {
-        return Err(format!("Fulfillment {id} does not exist."));
+        return Err(CancelRefused::NotFound(id.to_owned()));
     };
     if f.status == FulfillmentStatus::Cancelled {
-        return Err("Fulfillment has already been cancelled.".to_owned());
+        return Err(CancelRefused::AlreadyCancelled);
     }
     f.status = FulfillmentStatus::Cancelled;
     f.restocked = Some(restock);
@@ -155,10 +164,10 @@ pub(super) fn mutation(shop: &mut ShopState, args: &Value, now: jiff::Timestamp)
             "fulfillment": fulfillment,
             "userErrors": [],
         }),
-        Err(message) => json!({
+        Err(refused) => json!({
             "__typename": "FulfillmentCancelPayload",
             "fulfillment": null,
-            "userErrors": [{"__typename": "UserError", "field": ["id"], "message": message}],
+            "userErrors": [{"__typename": "UserError", "field": ["id"], "message": refused.to_string()}],
         }),
     }
 }
