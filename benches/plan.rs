@@ -88,6 +88,8 @@ fn order(lines: usize) -> Order {
         lines: vec![],
         fulfillment_orders: vec![],
         decision_metafield: None,
+        fulfillments: vec![],
+        fulfillments_truncated: false,
     };
     for i in 0..lines {
         if i % 100 == 0 {

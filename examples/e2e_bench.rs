@@ -651,13 +651,17 @@ admin_api_url = "{sandbox}"
 default = "manual"
 notify_customer = true
 [[fulfilment.rule]]
+name = "pre-orders wait"
+when = {{ preorder = true }}
+action = "manual"
+[[fulfilment.rule]]
+name = "pickups wait"
+when = {{ delivery_method = ["PICK_UP"] }}
+action = "manual"
+[[fulfilment.rule]]
 name = "digital goods"
 when = {{ requires_shipping = false }}
 action = "auto"
-[[fulfilment.rule]]
-name = "pre-orders and pickups wait"
-when = {{ preorder = true }}
-action = "manual"
 [processing]
 cutoff = "13:00"
 business_days = ["mon", "tue", "wed", "thu", "fri"]

@@ -8,8 +8,17 @@
 //! ```json
 //! {"version":1,"ship_by":"2026-11-26","ship_by_at":"2026-11-26T12:00:00Z",
 //!  "holds":[{"fulfillment_order":"gid://shopify/FulfillmentOrder/1","handle":"orderflow-processing","rule":"handmade"}],
-//!  "released_by_person":[],"rules":["digital goods","handmade"],"planned_at":"2026-11-23T10:00:00Z"}
+//!  "released_by_person":[],"rules":["digital goods","handmade"],"planned_at":"2026-11-23T10:00:00Z",
+//!  "fulfilments":[{"fulfillment_order":"gid://shopify/FulfillmentOrder/2","fulfillment":"gid://shopify/Fulfillment/7",
+//!    "lines":[{"line_item":"gid://shopify/LineItem/3","quantity":1}],"rule":"digital goods"}],
+//!  "taken_back_by_person":[{"line_item":"gid://shopify/LineItem/3","fulfillment":"gid://shopify/Fulfillment/7"}]}
 //! ```
+//!
+//! Two later fields, both `#[serde(default)]` so a decision written before them still reads:
+//! `fulfilments` (the fulfilments orderflow created: fulfilment order, order lines and
+//! quantities, the fulfilment's id once a snapshot showed it) and `taken_back_by_person` (order
+//! lines whose fulfilment of ours a person cancelled: left for a person from then on). Why the
+//! record survives a crash is said in [`super::taken_back`].
 //!
 //! Anything else found in the metafield (absent, not JSON, another version) reads as "no
 //! previous decision" and is overwritten by the next plan.
@@ -41,6 +50,41 @@ pub struct Decision {
     #[serde(default)]
     pub rules: Vec<String>,
     pub planned_at: Timestamp,
+    /// The fulfilments orderflow created (or is creating in this plan), oldest first.
+    #[serde(default)]
+    pub fulfilments: Vec<FulfilmentRecord>,
+    /// Order lines a person took back by cancelling our fulfilment; never fulfilled again by
+    /// orderflow.
+    #[serde(default)]
+    pub taken_back_by_person: Vec<TakenBack>,
+}
+
+/// One `fulfillmentCreate` of ours. Written *before* the mutation is sent (see
+/// [`super::taken_back`]), so `fulfillment` is `None` until a later snapshot shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FulfilmentRecord {
+    pub fulfillment_order: String,
+    /// `gid://shopify/Fulfillment/<n>`, once known.
+    #[serde(default)]
+    pub fulfillment: Option<String>,
+    /// The order lines and quantities, sorted: what identifies the fulfilment until its id is
+    /// known (a cancellation may move the lines to a new fulfilment order; the order line stays).
+    pub lines: Vec<RecordLine>,
+    pub rule: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RecordLine {
+    pub line_item: String,
+    pub quantity: u32,
+}
+
+/// An order line a person took back, and the cancelled fulfilment that says so (when listed).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TakenBack {
+    pub line_item: String,
+    #[serde(default)]
+    pub fulfillment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -94,12 +138,27 @@ impl Decision {
         serde_json::to_string(self).expect("a decision serialises")
     }
 
-    /// Equal in everything but the time it was planned: only then is rewriting it a no-op.
+    /// Equal in everything but the time it was planned and the fulfilment ids learnt since:
+    /// only then is rewriting it a no-op. An id alone is not worth a write (the record's lines
+    /// identify the fulfilment as well); it is recorded with the next change.
     pub fn same_as(&self, other: &Decision) -> bool {
+        fn bare(d: &Decision) -> Decision {
+            let mut d = d.clone();
+            for f in &mut d.fulfilments {
+                f.fulfillment = None;
+            }
+            d
+        }
         Decision {
             planned_at: other.planned_at,
-            ..self.clone()
-        } == *other
+            ..bare(self)
+        } == bare(other)
+    }
+
+    pub fn taken_back(&self, line_item: &str) -> bool {
+        self.taken_back_by_person
+            .iter()
+            .any(|t| t.line_item == line_item)
     }
 
     pub fn holds_handle(&self, fulfillment_order: &str, handle: &str) -> bool {
@@ -151,6 +210,16 @@ mod tests {
             released_by_person: vec![],
             rules: vec!["handmade".into()],
             planned_at: "2026-11-23T10:00:00Z".parse().unwrap(),
+            fulfilments: vec![FulfilmentRecord {
+                fulfillment_order: "gid://shopify/FulfillmentOrder/1".into(),
+                fulfillment: None,
+                lines: vec![RecordLine {
+                    line_item: "gid://shopify/LineItem/1".into(),
+                    quantity: 2,
+                }],
+                rule: "digital goods".into(),
+            }],
+            taken_back_by_person: vec![],
         };
         let json = d.to_json();
         assert!(json.contains("\"ship_by\":\"2026-11-26\""), "{json}");
@@ -161,5 +230,21 @@ mod tests {
             ..d.clone()
         };
         assert!(later.same_as(&d));
+        let mut with_id = d.clone();
+        with_id.fulfilments[0].fulfillment = Some("gid://shopify/Fulfillment/9".into());
+        assert!(
+            with_id.same_as(&d),
+            "an id learnt is not a change by itself"
+        );
+        assert!(json.contains("\"taken_back_by_person\":[]"), "{json}");
+    }
+
+    #[test]
+    fn a_version_1_decision_written_before_the_fulfilment_fields_still_reads() {
+        let old = r#"{"version":1,"ship_by":"2026-11-26","ship_by_at":"2026-11-26T12:00:00Z","holds":[],"released_by_person":[],"rules":["x"],"planned_at":"2026-11-23T10:00:00Z"}"#;
+        let Previous::Found(d) = Previous::read(Some(old)) else {
+            panic!("an older decision reads");
+        };
+        assert!(d.fulfilments.is_empty() && d.taken_back_by_person.is_empty());
     }
 }

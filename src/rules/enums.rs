@@ -194,6 +194,19 @@ schema_enum! {
     }
 }
 
+schema_enum! {
+    /// `Fulfillment.status`. orderflow never cancels a fulfilment, so a `CANCELLED` one was
+    /// cancelled by a person (or another app).
+    FulfillmentStatus = "FulfillmentStatus" {
+        Cancelled = "CANCELLED",
+        Error = "ERROR",
+        Failure = "FAILURE",
+        Open = "OPEN",
+        Pending = "PENDING",
+        Success = "SUCCESS",
+    }
+}
+
 impl RiskLevel {
     /// Still being assessed. A level this build cannot read counts as pending: wait, never
     /// ship on a verdict we do not understand.
@@ -235,7 +248,8 @@ pub fn all_enums() -> Vec<(&'static str, Vec<&'static str>)> {
         FulfillmentOrderRequestStatus,
         DeliveryMethodType,
         FulfillmentOrderAction,
-        FulfillmentHoldReason
+        FulfillmentHoldReason,
+        FulfillmentStatus
     )
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::decision::{FulfilmentRecord, RecordLine};
 use super::enums::{FulfillmentOrderAction, FulfillmentOrderRequestStatus, FulfillmentOrderStatus};
 use super::holds::Held;
 use super::model::FulfillmentOrder;
@@ -50,6 +51,10 @@ pub(super) fn plan_fulfilment(
         let c = &cx.lines[i];
         w.outcomes[i] = match (c.action, c.remaining()) {
             (_, 0) => "nothing left to fulfil".to_owned(),
+            (FulfilmentAction::Manual, _) if c.taken_back => {
+                "taken back by a person (they cancelled orderflow's fulfilment): left for a person"
+                    .to_owned()
+            }
             (FulfilmentAction::Manual, _) => "left for a person".to_owned(),
             (FulfilmentAction::Auto, _) => match &blocked {
                 Some(why) => why.clone(),
@@ -92,6 +97,24 @@ pub(super) fn plan_fulfilment(
             .iter()
             .map(|&i| cx.lines[i].line.name.as_str())
             .collect();
+        let rule = rules_used.into_iter().collect::<Vec<_>>().join(", ");
+        let mut lines: Vec<RecordLine> = chunk
+            .iter()
+            .filter_map(|&i| {
+                let c = &cx.lines[i];
+                c.fo_line.map(|l| RecordLine {
+                    line_item: c.line.id.clone(),
+                    quantity: l.remaining_quantity,
+                })
+            })
+            .collect();
+        lines.sort();
+        w.fulfil_records.push(FulfilmentRecord {
+            fulfillment_order: fo.id.clone(),
+            fulfillment: None,
+            lines,
+            rule: rule.clone(),
+        });
         w.fulfils.push(Step {
             action: Action::Fulfill {
                 fulfillment_order: fo.id.clone(),
@@ -105,7 +128,7 @@ pub(super) fn plan_fulfilment(
                     .collect(),
                 notify_customer: cx.rules.fulfilment.notify_customer,
             },
-            rule: rules_used.into_iter().collect::<Vec<_>>().join(", "),
+            rule,
             reason: format!("auto lines, nothing holds them: {}", summarise(&names)),
         });
     }

@@ -23,6 +23,8 @@ pub(super) struct Classified<'a> {
     pub days_rule: &'a str,
     pub ship_by: Date,
     pub ship_by_at: Timestamp,
+    /// A person cancelled our fulfilment of this line: manual from then on.
+    pub taken_back: bool,
 }
 
 impl Classified<'_> {
@@ -93,6 +95,7 @@ pub(super) fn classify<'a>(
                 days_rule,
                 ship_by: date,
                 ship_by_at: at,
+                taken_back: false,
             }
         };
     for (i, fo) in order.fulfillment_orders.iter().enumerate() {

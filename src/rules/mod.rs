@@ -9,6 +9,7 @@
 //! - [`policy`], [`matcher`]: the merchant's rules, typed (config's loader validates them);
 //! - [`plan`](mod@plan) and [`reconcile`]: the desired state diffed against the order;
 //! - [`decision`]: what we record on the order and read back next time;
+//! - [`taken_back`]: our fulfilments, and the lines a person took back by cancelling one;
 //! - [`explain`](mod@explain): the plan in words.
 
 pub mod decision;
@@ -24,10 +25,14 @@ pub mod plan;
 pub mod policy;
 pub mod reconcile;
 mod tags;
+pub mod taken_back;
 mod work;
 
 pub use explain::explain;
-pub use model::{FulfillmentOrder, FulfillmentOrderLineItem, Hold, LineItem, Order, Risk};
+pub use model::{
+    Fulfillment, FulfillmentLine, FulfillmentOrder, FulfillmentOrderLineItem, Hold, LineItem,
+    Order, Risk,
+};
 pub use plan::{Action, Plan, Step};
 pub use policy::{FulfilmentAction, Rules};
 pub use reconcile::plan;

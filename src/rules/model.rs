@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::enums::{
     DeliveryMethodType, FinancialStatus, FulfillmentHoldReason, FulfillmentOrderAction,
-    FulfillmentOrderRequestStatus, FulfillmentOrderStatus, RiskLevel, RiskRecommendation,
+    FulfillmentOrderRequestStatus, FulfillmentOrderStatus, FulfillmentStatus, RiskLevel,
+    RiskRecommendation,
 };
 
 /// Every hold handle orderflow places starts with this; holds without it are never touched.
@@ -38,6 +39,14 @@ pub struct Order {
     pub risk: Risk,
     pub lines: Vec<LineItem>,
     pub fulfillment_orders: Vec<FulfillmentOrder>,
+    /// The order's fulfilments (`Order.fulfillments`), cancelled ones included: how the rules
+    /// see that a person took back a fulfilment orderflow created.
+    #[serde(default)]
+    pub fulfillments: Vec<Fulfillment>,
+    /// The snapshot read only the first fulfilments of the order (the list is not paginated):
+    /// a fulfilment of ours that is not listed may exist, cancelled or not.
+    #[serde(default)]
+    pub fulfillments_truncated: bool,
     /// The raw value of orderflow's decision metafield: absent, ours, or anything a person or
     /// another app wrote there. Parsed leniently by [`super::decision`].
     pub decision_metafield: Option<String>,
@@ -150,4 +159,30 @@ pub struct FulfillmentOrderLineItem {
     /// The order line it belongs to.
     pub line_item_id: String,
     pub remaining_quantity: u32,
+}
+
+/// One fulfilment of the order (`Fulfillment`), by any app or person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fulfillment {
+    /// `gid://shopify/Fulfillment/<n>`.
+    pub id: String,
+    pub status: FulfillmentStatus,
+    /// Which order lines it fulfilled, and how many of each.
+    pub lines: Vec<FulfillmentLine>,
+}
+
+impl Fulfillment {
+    /// Cancelled: its lines went back to be fulfilled again. A status this build cannot read
+    /// is not cancelled (nothing is concluded from it).
+    pub fn is_cancelled(&self) -> bool {
+        self.status == FulfillmentStatus::Cancelled
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FulfillmentLine {
+    /// `gid://shopify/LineItem/<n>`: the order line, which a cancellation keeps (the
+    /// fulfilment-order line may be replaced by one in a new fulfilment order).
+    pub line_item_id: String,
+    pub quantity: u32,
 }

@@ -33,7 +33,8 @@ pub struct Plan {
     /// Things a merchant should know that are not actions (a hold a person released, a
     /// fulfilment order held by another app, an unreadable previous decision).
     pub notes: Vec<String>,
-    /// In the order they must be applied: releases, holds, fulfilments, tags, decision, wake-up.
+    /// In the order they must be applied: releases, holds, decision, fulfilments, tags, wake-up
+    /// (the decision before the fulfilments: it records them, see [`super::taken_back`]).
     pub steps: Vec<Step>,
 }
 

@@ -11,7 +11,8 @@
 //!    own ship-by has come (at once for `days = 0`); manual lines never are.
 //!
 //! A hold of ours that the previous decision recorded and that is gone was released by a
-//! person: it is never placed again, and the decision says so.
+//! person: it is never placed again, and the decision says so. A line whose fulfilment of ours
+//! a person cancelled is taken back: manual from then on ([`super::taken_back`]).
 
 use std::collections::BTreeSet;
 
@@ -24,8 +25,9 @@ use super::holds::plan_holds;
 use super::line::{Classified, classify};
 use super::model::Order;
 use super::plan::{Action, FraudVerdict, LineDecision, Plan, ShipBy, Step};
-use super::policy::Rules;
+use super::policy::{FulfilmentAction, Rules};
 use super::tags::tag_steps;
+use super::taken_back::{self, TAKEN_BACK_RULE};
 use super::work::{Cx, Work};
 
 /// The plan for `order` under `rules` at `now`. Pure: same inputs, same plan.
@@ -53,7 +55,16 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         ));
     }
     let prev = previous.decision();
-    let lines = classify(order, rules, order.paid_at.unwrap_or(order.processed_at));
+    let mut lines = classify(order, rules, order.paid_at.unwrap_or(order.processed_at));
+    let resolved = taken_back::resolve(order, prev);
+    for c in &mut lines {
+        if resolved.is_taken_back(&c.line.id) {
+            c.action = FulfilmentAction::Manual;
+            c.action_rule = TAKEN_BACK_RULE;
+            c.taken_back = true;
+        }
+    }
+    p.notes.extend(resolved.notes.iter().cloned());
     p.ship_by = lines
         .iter()
         .max_by_key(|c| (c.ship_by, c.days))
@@ -77,6 +88,7 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         releases: Vec::new(),
         holds: Vec::new(),
         fulfils: Vec::new(),
+        fulfil_records: Vec::new(),
         after_holds: Vec::new(),
         // People's releases stay recorded while their fulfilment order exists.
         released_by_person: prev
@@ -115,8 +127,6 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
 
     p.steps.append(&mut w.releases);
     p.steps.append(&mut w.holds);
-    p.steps.append(&mut w.fulfils);
-    tag_steps(order, rules, &lines, &w.after_holds, &mut p);
     for k in &w.released_by_person {
         if prev.is_none_or(|d| !d.released_by_person.contains(k)) {
             w.notes.push(format!(
@@ -137,12 +147,18 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         version: decision::VERSION,
         ship_by: p.ship_by.as_ref().map(|s| s.date),
         ship_by_at: p.ship_by.as_ref().map(|s| s.at),
-        holds: std::mem::take(&mut w.after_holds),
+        holds: w.after_holds.clone(),
         released_by_person: std::mem::take(&mut w.released_by_person)
             .into_iter()
             .collect(),
         rules: fired.into_iter().map(str::to_owned).collect(),
         planned_at: now,
+        fulfilments: resolved
+            .records
+            .into_iter()
+            .chain(std::mem::take(&mut w.fulfil_records))
+            .collect(),
+        taken_back_by_person: resolved.taken_back.into_iter().collect(),
     };
     if prev.is_none_or(|d| !d.same_as(&decision)) {
         p.steps.push(Step {
@@ -154,6 +170,9 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
             },
         });
     }
+    // After the decision: it records the fulfilments about to be created (see `taken_back`).
+    p.steps.append(&mut w.fulfils);
+    tag_steps(order, rules, &lines, &w.after_holds, &mut p);
     if let Some((at, rule, reason)) = w.wake.take() {
         p.steps.push(Step {
             action: Action::WakeUp { at },

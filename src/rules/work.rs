@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 
-use super::decision::{Decision, HoldKey, HoldRecord};
+use super::decision::{Decision, FulfilmentRecord, HoldKey, HoldRecord};
 use super::fraud::Fraud;
 use super::line::Classified;
 use super::plan::Step;
@@ -26,6 +26,8 @@ pub(super) struct Work {
     pub releases: Vec<Step>,
     pub holds: Vec<Step>,
     pub fulfils: Vec<Step>,
+    /// A record per fulfilment this plan creates, for the decision.
+    pub fulfil_records: Vec<FulfilmentRecord>,
     /// Our holds once the plan is applied.
     pub after_holds: Vec<HoldRecord>,
     pub released_by_person: BTreeSet<HoldKey>,

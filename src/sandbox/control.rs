@@ -14,6 +14,7 @@
 //! | `POST /_sandbox/shops/{shop}/orders/{id}/risk` | `{"recommendation": "ACCEPT", "riskLevels": ["LOW"]}` | change risk as a fraud app would |
 //! | `POST /_sandbox/shops/{shop}/fulfillment-orders/{id}/hold` | `{"reason": "OTHER", "handle": null}` | the merchant holds |
 //! | `POST /_sandbox/shops/{shop}/fulfillment-orders/{id}/release` | `{"holdIds": [...]}` or `{}` | the merchant releases (all without ids) |
+//! | `POST /_sandbox/shops/{shop}/fulfillments/{id}/cancel` | `{"restock": true}` | a person cancels a fulfilment (Shopify's `fulfillmentCancel` semantics; restock recorded); 404 unknown, 422 already cancelled |
 //! | `POST /_sandbox/shops/{shop}/revoke` | | uninstall: every token of the shop gets 401 from now on |
 //! | `PUT /_sandbox/app` | `{"clientId": "…", "clientSecret": "…", "scopes": "read_orders"}` | configure the app: the OAuth endpoints answer from now on |
 //! | `POST /_sandbox/shops/{shop}/session-token` | `{"userId": 42}` | `{"sessionToken": "…"}`, an App Bridge ID token (needs the app) |
@@ -40,6 +41,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::mutate::cancel::CancelRefused;
 use super::{BucketConfig, Fault, SandboxApp, Shared, lock, session};
 use crate::id::ShopDomain;
 use crate::rules::enums::{FulfillmentHoldReason, RiskLevel, RiskRecommendation};
@@ -61,6 +63,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/_sandbox/shops/{shop}/fulfillment-orders/{id}/release",
             post(release),
+        )
+        .route(
+            "/_sandbox/shops/{shop}/fulfillments/{id}/cancel",
+            post(cancel_fulfillment),
         )
         .route("/_sandbox/shops/{shop}/revoke", post(revoke))
         .route("/_sandbox/app", put(set_app))
@@ -231,6 +237,35 @@ async fn release(
         StatusCode::NO_CONTENT.into_response()
     } else {
         not_found("fulfillment order")
+    }
+}
+
+#[derive(Deserialize)]
+struct CancelBody {
+    restock: bool,
+}
+
+/// A person cancels a fulfilment in the admin: 204, 404 for an unknown one, 422 when refused.
+async fn cancel_fulfillment(
+    State(s): State<Arc<Shared>>,
+    Path((raw, id)): Path<(String, u64)>,
+    Json(body): Json<CancelBody>,
+) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    match s.cancel_fulfillment(
+        &domain,
+        &format!("gid://shopify/Fulfillment/{id}"),
+        body.restock,
+    ) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(CancelRefused::NotFound(_)) => not_found("fulfillment"),
+        Err(refused) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": refused.to_string()})),
+        )
+            .into_response(),
     }
 }
 

@@ -105,6 +105,15 @@ impl ObjectValue for Tree<'_> {
             let page = connection(items, info.arguments(), declared)?;
             return Ok(resolve(Cow::Owned(page), declared));
         }
+        // A plain list with `first` (`Order.fulfillments`, `Order.transactions`): truncated.
+        if let (Value::Array(items), Some(first)) = (
+            value,
+            info.arguments().get("first").and_then(|v| v.as_i64()),
+        ) && items.len() > first.max(0) as usize
+        {
+            let kept = Value::Array(items[..first.max(0) as usize].to_vec());
+            return Ok(resolve(Cow::Owned(kept), declared));
+        }
         Ok(resolve(Cow::Borrowed(value), declared))
     }
 }
@@ -210,6 +219,9 @@ impl ObjectValue for QueryRoot<'_> {
             )?),
             ("fulfillmentOrder", Some(id)) => {
                 view::node(self.shop, id).filter(|v| v["__typename"] == "FulfillmentOrder")
+            }
+            ("fulfillment", Some(id)) => {
+                view::node(self.shop, id).filter(|v| v["__typename"] == "Fulfillment")
             }
             ("node", Some(id)) => view::node(self.shop, id),
             ("orders", _) => {

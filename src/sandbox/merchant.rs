@@ -1,10 +1,11 @@
 //! What a merchant (or another app) does to the shop behind orderflow's back: new orders, risk
-//! changes, holds placed and released by hand. Used by the [`super::Sandbox`] handle and the
+//! changes, holds placed and released by hand, fulfilments cancelled in the admin. Used by the [`super::Sandbox`] handle and the
 //! control API.
 
 use secrecy::SecretString;
 
-use super::state::{ShopState, derive};
+use super::mutate::cancel::CancelRefused;
+use super::state::{ShopState, StoredFulfillment, derive};
 use super::{Sandbox, Shared};
 use crate::id::ShopDomain;
 use crate::rules::enums::{
@@ -153,6 +154,34 @@ impl Shared {
             None => false,
         }
     }
+
+    /// A person cancels fulfilment `id` in the admin, restocking its items or not (Shopify's
+    /// semantics: [`super::mutate::cancel`]).
+    pub(super) fn cancel_fulfillment(
+        &self,
+        shop: &ShopDomain,
+        id: &str,
+        restock: bool,
+    ) -> Result<(), CancelRefused> {
+        let now = self.clock.now();
+        let mut shops = self.lock_shops();
+        let state = shops
+            .get_mut(shop)
+            .ok_or_else(|| CancelRefused::NotFound(id.to_owned()))?;
+        super::mutate::cancel::cancel(state, id, restock, now).map(|_| ())
+    }
+
+    pub(super) fn fulfillments(
+        &self,
+        shop: &ShopDomain,
+        order_gid: &str,
+    ) -> Vec<StoredFulfillment> {
+        self.lock_shops()
+            .get(shop)
+            .and_then(|s| s.orders.get(order_gid))
+            .map(|o| o.fulfillments.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// The same, on the [`Sandbox`] handle: what tests use to act behind orderflow's back.
@@ -182,6 +211,23 @@ impl Sandbox {
         self.shared.drop_webhook_subscriptions(shop, |s| {
             s.get("id").and_then(serde_json::Value::as_str) == Some(gid)
         }) > 0
+    }
+
+    /// A person cancels a fulfilment in the admin (`restock`: its items go back to stock).
+    /// Refused for an unknown or already cancelled fulfilment.
+    pub fn cancel_fulfillment(
+        &self,
+        shop: &ShopDomain,
+        fulfillment_gid: &str,
+        restock: bool,
+    ) -> Result<(), CancelRefused> {
+        self.shared
+            .cancel_fulfillment(shop, fulfillment_gid, restock)
+    }
+
+    /// The order's fulfilments, oldest first, cancelled ones included.
+    pub fn fulfillments(&self, shop: &ShopDomain, order_gid: &str) -> Vec<StoredFulfillment> {
+        self.shared.fulfillments(shop, order_gid)
     }
 
     /// Subscribes the app to `topic` (the enum value, e.g. `ORDERS_CREATE`) at `uri` for one

@@ -48,6 +48,7 @@ pub use bucket::BucketConfig;
 pub use fault::Fault;
 pub use fixture::{FixtureError, load_dir};
 pub use log::{Grant, MutationRecord, TokenOutcome, TokenRequestRecord};
+pub use mutate::cancel::CancelRefused;
 pub use mutate::{MAX_HOLDS_PER_APP, MAX_METAFIELDS_PER_SET};
 pub use state::Fixture;
 

@@ -10,9 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::token::ShopTokens;
 use crate::id::ShopDomain;
-use crate::rules::enums::{FulfillmentOrderAction, FulfillmentOrderStatus, OrderFulfillmentStatus};
+use crate::rules::enums::{
+    FulfillmentOrderAction, FulfillmentOrderStatus, FulfillmentStatus, OrderFulfillmentStatus,
+};
 use crate::shopify::ops::Metafield;
-use crate::shopify::snapshot::{FulfillmentOrder, OrderSnapshot, SupportedAction};
+use crate::shopify::snapshot::{
+    Fulfillment, FulfillmentLineItem, FulfillmentOrder, LineItemRef, OrderSnapshot, SupportedAction,
+};
 
 /// One fixture file: an [`OrderSnapshot`] plus the shop it belongs to.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,7 +26,7 @@ pub struct Fixture {
     pub order: OrderSnapshot,
 }
 
-/// A fulfilment created through `fulfillmentCreate`.
+/// A fulfilment created through `fulfillmentCreate`, and cancelled perhaps since.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredFulfillment {
@@ -31,8 +35,23 @@ pub struct StoredFulfillment {
     pub notify_customer: bool,
     /// From the sandbox's clock.
     pub created_at: jiff::Timestamp,
-    /// (fulfilment order line id, quantity).
-    pub lines: Vec<(String, u32)>,
+    pub lines: Vec<FulfilledLine>,
+    /// `SUCCESS` when created; `CANCELLED` after `fulfillmentCancel` or a merchant's cancellation.
+    pub status: FulfillmentStatus,
+    /// When cancelled: whether its items went back to stock.
+    pub restocked: Option<bool>,
+    pub cancelled_at: Option<jiff::Timestamp>,
+}
+
+/// One line of a fulfilment: where it came from and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FulfilledLine {
+    pub fulfillment_order: String,
+    pub fulfillment_order_line_item: String,
+    /// The order line (`LineItem`).
+    pub line_item: String,
+    pub quantity: u32,
 }
 
 /// One order and what Shopify keeps beside it.
@@ -60,6 +79,25 @@ impl StoredOrder {
                 value: m.value.clone(),
             });
         }
+        order.fulfillments = self
+            .fulfillments
+            .iter()
+            .map(|f| Fulfillment {
+                id: f.id.clone(),
+                status: f.status,
+                fulfillment_line_items: f
+                    .lines
+                    .iter()
+                    .map(|l| FulfillmentLineItem {
+                        quantity: Some(l.quantity),
+                        line_item: LineItemRef {
+                            id: l.line_item.clone(),
+                        },
+                    })
+                    .collect(),
+            })
+            .collect();
+        order.fulfillments_truncated = false;
         order
     }
 }
@@ -120,12 +158,58 @@ impl ShopState {
     pub fn insert(&mut self, mut order: OrderSnapshot) {
         derive(&mut order);
         let updated_at = order.created_at;
+        // A snapshot's fulfilments become stored ones, each line drawn from the first
+        // fulfilment-order line of its order line.
+        let fulfillments = std::mem::take(&mut order.fulfillments)
+            .into_iter()
+            .map(|f| StoredFulfillment {
+                order_id: order.id.clone(),
+                notify_customer: false,
+                created_at: order.created_at,
+                lines: f
+                    .fulfillment_line_items
+                    .iter()
+                    .map(|l| {
+                        let from = order.fulfillment_orders.iter().find_map(|fo| {
+                            let x = fo
+                                .line_items
+                                .iter()
+                                .find(|x| x.line_item.id == l.line_item.id)?;
+                            Some((fo.id.clone(), x.id.clone()))
+                        });
+                        let (fo, fo_line) = from.unwrap_or_default();
+                        FulfilledLine {
+                            fulfillment_order: fo,
+                            fulfillment_order_line_item: fo_line,
+                            line_item: l.line_item.id.clone(),
+                            quantity: l.quantity.unwrap_or(0),
+                        }
+                    })
+                    .collect(),
+                restocked: None,
+                cancelled_at: None,
+                status: f.status,
+                id: f.id,
+            })
+            .collect();
+        order.fulfillments_truncated = false;
+        // A snapshot's decision is the metafield Shopify stores.
+        let metafields = match order.decision.take() {
+            Some(d) => vec![Metafield {
+                id: self.new_gid("Metafield"),
+                namespace: crate::rules::decision::METAFIELD_NAMESPACE.to_owned(),
+                key: crate::rules::decision::METAFIELD_KEY.to_owned(),
+                kind: crate::rules::decision::METAFIELD_TYPE.to_owned(),
+                value: d.value,
+            }],
+            None => Vec::new(),
+        };
         self.orders.insert(
             order.id.clone(),
             StoredOrder {
                 order,
-                metafields: Vec::new(),
-                fulfillments: Vec::new(),
+                metafields,
+                fulfillments,
                 updated_at,
             },
         );

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::state::{ShopState, StoredOrder};
+use super::state::{ShopState, StoredFulfillment, StoredOrder};
+use crate::rules::enums::FulfillmentStatus;
 use crate::shopify::ops::Metafield;
 use crate::shopify::snapshot::{FulfillmentHold, FulfillmentOrder, LineItem};
 
@@ -56,6 +57,34 @@ pub fn order(stored: &StoredOrder) -> Value {
         })).collect::<Vec<_>>(),
         "lineItems": o.line_items.iter().map(line_item).collect::<Vec<_>>(),
         "fulfillmentOrders": o.fulfillment_orders.iter().map(|fo| fulfillment_order(fo, stored)).collect::<Vec<_>>(),
+        "fulfillments": stored.fulfillments.iter().map(|f| fulfillment(f, stored)).collect::<Vec<_>>(),
+    })
+}
+
+/// A fulfilment, cancelled or not, with its lines.
+pub fn fulfillment(f: &StoredFulfillment, stored: &StoredOrder) -> Value {
+    let o = &stored.order;
+    let cancelled = f.status == FulfillmentStatus::Cancelled;
+    json!({
+        "__typename": "Fulfillment",
+        "id": f.id,
+        "legacyResourceId": f.id.rsplit('/').next().unwrap_or_default(),
+        "name": format!("{}-F", o.name),
+        "status": f.status,
+        "displayStatus": if cancelled { "CANCELED" } else { "FULFILLED" },
+        "createdAt": f.created_at,
+        "updatedAt": f.cancelled_at.unwrap_or(f.created_at),
+        "requiresShipping": true,
+        "totalQuantity": f.lines.iter().map(|l| l.quantity).sum::<u32>(),
+        "trackingInfo": [],
+        "fulfillmentLineItems": f.lines.iter().enumerate().map(|(i, l)| json!({
+            "__typename": "FulfillmentLineItem",
+            "id": format!("gid://shopify/FulfillmentLineItem/{}{i}", f.id.rsplit('/').next().unwrap_or_default()),
+            "quantity": l.quantity,
+            "lineItem": o.line_item(&l.line_item).map(line_item)
+                .unwrap_or_else(|| json!({"__typename": "LineItem", "id": l.line_item})),
+        })).collect::<Vec<_>>(),
+        "order": {"__typename": "Order", "id": o.id, "name": o.name},
     })
 }
 
@@ -154,6 +183,12 @@ pub fn node(shop: &ShopState, id: &str) -> Option<Value> {
                 .find(|fo| fo.id == id)?;
             Some(fulfillment_order(fo, stored))
         }
+        "Fulfillment" => shop.orders.values().find_map(|o| {
+            o.fulfillments
+                .iter()
+                .find(|f| f.id == id)
+                .map(|f| fulfillment(f, o))
+        }),
         "LineItem" => shop
             .orders
             .values()

@@ -39,6 +39,23 @@ impl OrderSnapshot {
                 .map(fulfillment_order)
                 .collect(),
             decision_metafield: self.decision.as_ref().map(|d| d.value.clone()),
+            fulfillments: self
+                .fulfillments
+                .iter()
+                .map(|f| m::Fulfillment {
+                    id: f.id.clone(),
+                    status: f.status,
+                    lines: f
+                        .fulfillment_line_items
+                        .iter()
+                        .map(|l| m::FulfillmentLine {
+                            line_item_id: l.line_item.id.clone(),
+                            quantity: l.quantity.unwrap_or(0),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            fulfillments_truncated: self.fulfillments_truncated,
         }
     }
 }
@@ -185,6 +202,13 @@ mod tests {
         assert!(cancelled.cancelled);
         let high = fixture("high-risk").to_rules_order();
         assert!(high.risk.assessments.contains(&r::RiskLevel::High));
+        let taken = fixture("taken-back").to_rules_order();
+        assert_eq!(taken.fulfillments.len(), 1);
+        assert!(taken.fulfillments[0].is_cancelled());
+        assert_eq!(
+            taken.fulfillments[0].lines[0].line_item_id,
+            taken.lines[0].id
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `fetch_snapshot`: one [`OrderSnapshot`] from the `OrderSnapshot` query plus the follow-up
-//! pages (lines past 50, fulfilment orders past 5, fulfilment order lines past 50) and the
-//! selling plan look-up, merged. Every query stays under Shopify's 1,000-point cap.
+//! pages (lines past 50, fulfilment orders past 5, fulfilment order lines past 50, fulfilment
+//! lines past 10) and the selling plan look-up, merged. Every query stays under Shopify's 1,000-point cap.
 
 use std::collections::BTreeMap;
 
@@ -11,14 +11,17 @@ use super::client::Client;
 use super::documents;
 use super::error::ShopifyError;
 use super::snapshot::{
-    FulfillmentHold, FulfillmentOrder, FulfillmentOrderLineItem, LineItem, MetafieldValue,
-    MoneyBag, OrderSnapshot, Risk, ShippingAddress, SupportedAction,
+    Fulfillment, FulfillmentHold, FulfillmentLineItem, FulfillmentOrder, FulfillmentOrderLineItem,
+    LineItem, MetafieldValue, MoneyBag, OrderSnapshot, Risk, ShippingAddress, SupportedAction,
 };
 use crate::id::{OrderId, ShopDomain};
 use crate::rules::enums::{
     FinancialStatus, FulfillmentOrderRequestStatus, FulfillmentOrderStatus, OrderFulfillmentStatus,
     SellingPlanCategory,
 };
+
+/// `fulfillments(first:)` in `order_snapshot.graphql`: a full list may hide more.
+const FULFILLMENTS_READ: usize = 10;
 
 /// Input lists hold at most 250 items.
 const MAX_IDS_PER_QUERY: usize = 250;
@@ -64,6 +67,28 @@ struct OrderHead {
     transactions: Vec<super::snapshot::Transaction>,
     line_items: Connection<LineItem>,
     fulfillment_orders: Connection<FulfillmentOrderPage>,
+    #[serde(default)]
+    fulfillments: Vec<FulfillmentPage>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FulfillmentPage {
+    id: String,
+    status: crate::rules::enums::FulfillmentStatus,
+    fulfillment_line_items: Connection<FulfillmentLineItem>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FulfillmentData {
+    fulfillment: Option<FulfillmentLinesOnly>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FulfillmentLinesOnly {
+    fulfillment_line_items: Connection<FulfillmentLineItem>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,6 +220,33 @@ impl Client {
             });
         }
 
+        let fulfillments_truncated = head.fulfillments.len() >= FULFILLMENTS_READ;
+        let mut fulfillments = Vec::with_capacity(head.fulfillments.len());
+        for f in head.fulfillments {
+            let mut lines = f.fulfillment_line_items.nodes;
+            let mut page = f.fulfillment_line_items.page_info;
+            while let Some(after) = next(&page) {
+                let more: FulfillmentData = self
+                    .execute(
+                        shop,
+                        &documents::FULFILLMENT_LINE_ITEMS_PAGE,
+                        json!({ "id": f.id, "after": after }),
+                    )
+                    .await?;
+                let more = more.fulfillment.ok_or_else(|| ShopifyError::NotFound {
+                    shop: shop.clone(),
+                    what: format!("fulfillment {}", f.id),
+                })?;
+                lines.extend(more.fulfillment_line_items.nodes);
+                page = more.fulfillment_line_items.page_info;
+            }
+            fulfillments.push(Fulfillment {
+                id: f.id,
+                status: f.status,
+                fulfillment_line_items: lines,
+            });
+        }
+
         self.resolve_selling_plans(shop, &mut line_items).await?;
 
         Ok(OrderSnapshot {
@@ -216,6 +268,8 @@ impl Client {
             transactions: head.transactions,
             line_items,
             fulfillment_orders,
+            fulfillments,
+            fulfillments_truncated,
         })
     }
 

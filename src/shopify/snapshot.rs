@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 /// a newer API adds) and written back with the schema's spelling.
 pub use crate::rules::enums::{
     DeliveryMethodType, FinancialStatus, FulfillmentHoldReason, FulfillmentOrderAction,
-    FulfillmentOrderRequestStatus, FulfillmentOrderStatus, OrderFulfillmentStatus, RiskLevel,
-    RiskRecommendation, SellingPlanCategory,
+    FulfillmentOrderRequestStatus, FulfillmentOrderStatus, FulfillmentStatus,
+    OrderFulfillmentStatus, RiskLevel, RiskRecommendation, SellingPlanCategory,
 };
 
 /// One order as Shopify answers for it (the rules see it as [`crate::rules::model::Order`]).
@@ -63,6 +63,35 @@ pub struct OrderSnapshot {
     pub line_items: Vec<LineItem>,
     /// Every fulfilment order of the order (all pages), each with all its lines.
     pub fulfillment_orders: Vec<FulfillmentOrder>,
+    /// The order's first fulfilments (`Order.fulfillments` is a list, not paginated), cancelled
+    /// ones included, each with all its lines.
+    #[serde(default)]
+    pub fulfillments: Vec<Fulfillment>,
+    /// The list came back full: the order may have more fulfilments than were read.
+    #[serde(default)]
+    pub fulfillments_truncated: bool,
+}
+
+/// `Fulfillment`: what was fulfilled, by anyone, and whether it was cancelled since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fulfillment {
+    /// `gid://shopify/Fulfillment/<id>`.
+    pub id: String,
+    pub status: FulfillmentStatus,
+    /// Every line of the fulfilment (all pages).
+    #[serde(default)]
+    pub fulfillment_line_items: Vec<FulfillmentLineItem>,
+}
+
+/// `FulfillmentLineItem`: an order line and how many of it the fulfilment holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FulfillmentLineItem {
+    /// `null` in the schema's type; read as 0.
+    #[serde(default)]
+    pub quantity: Option<u32>,
+    pub line_item: LineItemRef,
 }
 
 /// `MoneyBag`: the shop-currency amount is what rules compare.

@@ -299,15 +299,15 @@ async fn a_permanent_error_dead_letters_once_and_replay_applies_after_the_fix() 
 async fn a_worker_cut_off_between_its_mutations_and_the_ack_does_nothing_twice() {
     let (proxy, shop) = Shop::start_behind_proxy("e2ecrash").await;
     let want = planned_changes(&shop, "digital");
-    assert_eq!(want, 2, "fulfil, then record the decision");
-    // Requests: 1 snapshot, 2 fulfillmentCreate, 3 metafieldsSet (held back 3 s).
+    assert_eq!(want, 2, "record the decision, then fulfil");
+    // Requests: 1 snapshot, 2 metafieldsSet, 3 fulfillmentCreate (held back 3 s).
     shop.sandbox.inject(Fault::Delay { millis: 0 }, 2);
     shop.sandbox.inject(Fault::Delay { millis: 3000 }, 1);
     shop.send("digital", "orders/create", "wh-crash").await;
-    eventually(Duration::from_secs(20), "the fulfilment", || async {
+    eventually(Duration::from_secs(20), "the decision", || async {
         shop.mutations_of("digital")
             .iter()
-            .any(|m| m.fields.iter().any(|f| f == "fulfillmentCreate"))
+            .any(|m| m.fields.iter().any(|f| f == "metafieldsSet"))
             .then_some(())
     })
     .await;

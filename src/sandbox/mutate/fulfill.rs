@@ -3,8 +3,9 @@
 use serde_json::{Value, json};
 
 use super::{line_quantities, str_arg};
-use crate::rules::enums::{FulfillmentOrderAction, FulfillmentOrderStatus};
-use crate::sandbox::state::{ShopState, StoredFulfillment, derive};
+use crate::rules::enums::{FulfillmentOrderAction, FulfillmentOrderStatus, FulfillmentStatus};
+use crate::sandbox::state::{FulfilledLine, ShopState, StoredFulfillment, derive};
+use crate::sandbox::view;
 
 /// `fulfillmentCreate`: only OPEN/IN_PROGRESS fulfilment orders that support CREATE_FULFILLMENT;
 /// lowers `remainingQuantity`, never below zero; closes a fulfilment order with nothing left.
@@ -108,7 +109,7 @@ pub(super) fn fulfill(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) 
     let Some(stored) = shop.orders.get_mut(&order_id) else {
         return refuse("Order does not exist.".to_owned());
     };
-    let mut all_lines = Vec::new();
+    let mut all_lines: Vec<FulfilledLine> = Vec::new();
     for (fo_id, lines) in plan {
         if let Some(fo) = stored
             .order
@@ -119,6 +120,12 @@ pub(super) fn fulfill(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) 
             for (id, qty) in &lines {
                 if let Some(l) = fo.line_items.iter_mut().find(|l| &l.id == id) {
                     l.remaining_quantity = l.remaining_quantity.saturating_sub(*qty);
+                    all_lines.push(FulfilledLine {
+                        fulfillment_order: fo_id.clone(),
+                        fulfillment_order_line_item: id.clone(),
+                        line_item: l.line_item.id.clone(),
+                        quantity: *qty,
+                    });
                 }
             }
             fo.status = if fo.line_items.iter().all(|l| l.remaining_quantity == 0) {
@@ -127,28 +134,26 @@ pub(super) fn fulfill(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) 
                 FulfillmentOrderStatus::InProgress
             };
         }
-        all_lines.extend(lines);
     }
-    stored.fulfillments.push(StoredFulfillment {
+    let fulfillment = StoredFulfillment {
         id: fulfillment_id.clone(),
         order_id: order_id.clone(),
         notify_customer,
         created_at: now,
-        lines: all_lines.clone(),
-    });
+        lines: all_lines,
+        status: FulfillmentStatus::Success,
+        restocked: None,
+        cancelled_at: None,
+    };
+    stored.fulfillments.push(fulfillment);
     derive(&mut stored.order);
+    let answer = stored
+        .fulfillments
+        .last()
+        .map(|f| view::fulfillment(f, stored));
     json!({
         "__typename": "FulfillmentCreatePayload",
-        "fulfillment": {
-            "__typename": "Fulfillment",
-            "id": fulfillment_id,
-            "status": "SUCCESS",
-            "createdAt": now,
-            "displayStatus": "FULFILLED",
-            "totalQuantity": all_lines.iter().map(|(_, q)| q).sum::<u32>(),
-            "name": order_id,
-            "trackingInfo": [],
-        },
+        "fulfillment": answer,
         "userErrors": [],
     })
 }

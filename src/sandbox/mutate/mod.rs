@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::state::ShopState;
 use crate::clock::Clock;
 
+pub(super) mod cancel;
 mod fulfill;
 mod hold;
 mod resource;
@@ -23,6 +24,7 @@ pub fn apply(shop: &mut ShopState, field: &str, args: &Value, clock: &dyn Clock)
         "fulfillmentOrderHold" => hold::hold(shop, args),
         "fulfillmentOrderReleaseHold" => hold::release(shop, args),
         "fulfillmentCreate" => fulfill::fulfill(shop, args, clock.now()),
+        "fulfillmentCancel" => cancel::mutation(shop, args, clock.now()),
         "tagsAdd" => resource::tags(shop, args, true),
         "tagsRemove" => resource::tags(shop, args, false),
         "metafieldsSet" => resource::metafields_set(shop, args),

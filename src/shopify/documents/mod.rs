@@ -66,6 +66,11 @@ document!(
     "fulfillment_order_line_items_page.graphql"
 );
 document!(
+    FULFILLMENT_LINE_ITEMS_PAGE,
+    "FulfillmentLineItemsPage",
+    "fulfillment_line_items_page.graphql"
+);
+document!(
     SELLING_PLAN_CATEGORIES,
     "SellingPlanCategories",
     "selling_plan_categories.graphql"
@@ -116,6 +121,7 @@ pub const ALL: &[Document] = &[
     ORDER_LINE_ITEMS_PAGE,
     ORDER_FULFILLMENT_ORDERS_PAGE,
     FULFILLMENT_ORDER_LINE_ITEMS_PAGE,
+    FULFILLMENT_LINE_ITEMS_PAGE,
     SELLING_PLAN_CATEGORIES,
     FULFILLMENT_ORDER_FOR_ORDER,
     FULFILLMENT_ORDER_HOLD,

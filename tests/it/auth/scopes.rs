@@ -76,6 +76,22 @@ const REQUIRED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "FulfillmentLineItem",
+        &["read_orders", "read_marketplace_orders"],
+    ),
+    (
+        "QueryRoot.fulfillment",
+        &[
+            "read_orders",
+            "read_marketplace_orders",
+            "read_assigned_fulfillment_orders",
+            "read_merchant_managed_fulfillment_orders",
+            "read_third_party_fulfillment_orders",
+            "read_marketplace_fulfillment_orders",
+        ],
+    ),
+    ("FulfillmentLineItemConnection", &[]),
+    (
         "Mutation.fulfillmentCreate",
         &[
             "write_assigned_fulfillment_orders",

@@ -11,7 +11,7 @@ fn high_risk_is_held_for_fraud_and_nothing_ships() {
         .line(digital("E-book"))
         .build();
     let p = plan(&o, &shop(), now());
-    assert_eq!(kinds(&p), ["hold", "tags_add", "set_decision"], "{p}");
+    assert_eq!(kinds(&p), ["hold", "set_decision", "tags_add"], "{p}");
     let (_, handle, reason, notes, notify) = hold_step(&p);
     assert_eq!(
         (handle, reason, notify),
@@ -51,7 +51,7 @@ fn investigate_holds_only_when_configured() {
     assert_eq!(hold_step(&plan(&o, &shop(), now())).1, "orderflow-fraud");
     let lenient = rules(&SHOP.replace("[\"CANCEL\", \"INVESTIGATE\"]", "[\"CANCEL\"]"));
     let p = plan(&o, &lenient, now());
-    assert_eq!(kinds(&p), ["fulfill", "set_decision"], "{p}");
+    assert_eq!(kinds(&p), ["set_decision", "fulfill"], "{p}");
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn accept_after_our_fraud_hold_releases_it_and_looks_again() {
     let p = plan(&o, &shop(), now());
     assert_eq!(
         kinds(&p),
-        ["release", "tags_remove", "set_decision", "wake_up"],
+        ["release", "set_decision", "tags_remove", "wake_up"],
         "{p}"
     );
     assert_eq!(released(&p), ["gid://shopify/FulfillmentHold/7"]);
@@ -181,6 +181,8 @@ fn decision_with_hold(fo: &str, handle: &str, rule: &str) -> String {
         released_by_person: vec![],
         rules: vec![],
         planned_at: ts("2026-11-23T09:00:00Z"),
+        fulfilments: vec![],
+        taken_back_by_person: vec![],
     }
     .to_json()
 }

@@ -3,10 +3,12 @@
 //! tests live here and not inside `rules`), and a model of Shopify applying a plan (for
 //! idempotence tests).
 
+mod example;
 mod holds;
 mod matchers;
 mod properties;
 mod scenarios;
+mod taken_back;
 mod unknown;
 
 use jiff::Timestamp;
@@ -61,6 +63,8 @@ pub(super) fn order() -> OrderBuilder {
         lines: vec![],
         fulfillment_orders: vec![],
         decision_metafield: None,
+        fulfillments: vec![],
+        fulfillments_truncated: false,
     })
 }
 
@@ -251,11 +255,27 @@ pub(super) fn apply(order: &Order, plan: &Plan) -> Order {
                     .iter_mut()
                     .find(|f| &f.id == fulfillment_order)
                     .unwrap();
+                let mut fulfilled = Vec::new();
                 for l in lines {
                     let item = fo.line_items.iter_mut().find(|i| i.id == l.id).unwrap();
                     assert!(l.quantity <= item.remaining_quantity, "over-fulfilment");
                     item.remaining_quantity -= l.quantity;
+                    fulfilled.push(FulfillmentLine {
+                        line_item_id: item.line_item_id.clone(),
+                        quantity: l.quantity,
+                    });
                 }
+                let n = o.fulfillments.len() + 1;
+                o.fulfillments.push(Fulfillment {
+                    id: format!("gid://shopify/Fulfillment/{n}"),
+                    status: FulfillmentStatus::Success,
+                    lines: fulfilled,
+                });
+                let fo = o
+                    .fulfillment_orders
+                    .iter_mut()
+                    .find(|f| &f.id == fulfillment_order)
+                    .unwrap();
                 if fo.line_items.iter().all(|i| i.remaining_quantity == 0) {
                     fo.status = FulfillmentOrderStatus::Closed;
                     fo.supported_actions = vec![];

@@ -7,11 +7,11 @@ use super::*;
 fn digital_line_is_fulfilled_at_once() {
     let o = order().line(digital("E-book")).build();
     let p = plan(&o, &shop(), now());
-    assert_eq!(kinds(&p), ["fulfill", "set_decision"], "{p}");
+    assert_eq!(kinds(&p), ["set_decision", "fulfill"], "{p}");
     assert_eq!(fulfilled(&p), [fo_line(1)]);
     assert_eq!(p.lines[0].action_rule, "digital goods");
     assert!(matches!(
-        &p.steps[0].action,
+        &p.steps[1].action,
         Action::Fulfill {
             notify_customer: true,
             ..
@@ -26,7 +26,7 @@ fn mixed_order_fulfils_only_the_digital_lines_and_tags_the_rest_manual() {
         .line(tagged("Vase", "made-to-order"))
         .build();
     let p = plan(&o, &shop(), now());
-    assert_eq!(kinds(&p), ["fulfill", "tags_add", "set_decision"], "{p}");
+    assert_eq!(kinds(&p), ["set_decision", "fulfill", "tags_add"], "{p}");
     assert_eq!(fulfilled(&p), [fo_line(1)], "partial fulfilment");
     assert_eq!(tags_added(&p), ["orderflow:manual"]);
     assert_eq!(p.lines[1].action_rule, "made to order");
@@ -268,7 +268,7 @@ fn actions_come_in_the_safe_apply_order() {
     let p = plan(&o, &shop(), ts("2026-11-23T12:30:00Z"));
     assert_eq!(
         kinds(&p),
-        ["release", "fulfill", "tags_add", "set_decision", "wake_up"],
+        ["release", "set_decision", "fulfill", "tags_add", "wake_up"],
         "{p}"
     );
     let held = order()
@@ -280,7 +280,7 @@ fn actions_come_in_the_safe_apply_order() {
     let p = plan(&held, &shop(), now());
     assert_eq!(
         kinds(&p),
-        ["release", "hold", "fulfill", "set_decision", "wake_up"],
+        ["release", "hold", "set_decision", "fulfill", "wake_up"],
         "{p}"
     );
 }
