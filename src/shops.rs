@@ -190,6 +190,18 @@ impl Shops {
         self.get(shop).filter(|k| !k.uninstalled).map(|k| k.config)
     }
 
+    /// Every known shop not uninstalled, sorted: what the sweep goes through.
+    pub fn active_domains(&self) -> Vec<ShopDomain> {
+        let mut domains: Vec<_> = self
+            .read()
+            .iter()
+            .filter(|(_, k)| !k.uninstalled)
+            .map(|(d, _)| d.clone())
+            .collect();
+        domains.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+        domains
+    }
+
     /// Replaces what the store said with `rows` (every row, uninstalled ones included). A
     /// configured shop without a row keeps the uninstall this process saw, as in [`Shops::set`].
     pub fn load(&self, rows: &[StoredShop]) {

@@ -10,6 +10,10 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
+mod sweep;
+
+pub use sweep::{ShopLabels, SweepMetrics};
+
 /// Installs the global subscriber. Call once, from `main`.
 pub fn init_logging() {
     init_logging_with("info,lapin=warn,amq_protocol=warn");
@@ -84,6 +88,8 @@ pub struct Metrics {
     pub shopify_throttle_wait_ms: Gauge,
     pub shopify_retries: Gauge,
     pub shopify_throttled: Gauge,
+    /// The periodic sweep's (`orderflow_sweep_*`).
+    pub sweep: SweepMetrics,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -185,7 +191,9 @@ impl Metrics {
             "THROTTLED or 429 answers the Shopify client absorbed by waiting, since start",
             shopify_throttled.clone(),
         );
+        let sweep = SweepMetrics::register(&mut registry);
         Self {
+            sweep,
             registry,
             messages,
             actions,

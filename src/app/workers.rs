@@ -50,6 +50,7 @@ impl Workers {
                 shops: shared.shops.clone(),
                 clock: clock.clone(),
                 metrics,
+                witness: Arc::default(),
             }),
             observer: observer.clone(),
             clock: clock.clone(),

@@ -16,6 +16,7 @@ mod raw;
 mod render;
 pub mod rules;
 mod store;
+mod sweep;
 mod validate;
 
 use std::net::SocketAddr;
@@ -31,6 +32,7 @@ pub use error::{ConfigError, ConfigIssue};
 use raw::RawConfig;
 use render::redact_url;
 pub use store::{ENCRYPTION_KEY_BYTES, StoreConfig, decode_encryption_key};
+pub use sweep::{SweepConfig, render_duration};
 
 use crate::id::ShopDomain;
 use crate::rules::Rules;
@@ -70,6 +72,8 @@ pub struct Config {
     /// shop served without a `[[shops]]` entry (installed through oauth), once put in its zone.
     pub global_rules: Arc<Rules>,
     pub worker: WorkerConfig,
+    /// The periodic reconciliation sweep (`[sweep]`).
+    pub sweep: SweepConfig,
     /// The token store, when `[store]` is given (`auth = "oauth"` needs it).
     pub store: Option<StoreConfig>,
     /// How each shop's Admin API token is obtained (`[shopify] auth` and its keys).

@@ -19,6 +19,8 @@ pub struct RawConfig {
     pub shops: Vec<RawShop>,
     #[serde(default)]
     pub worker: RawWorker,
+    #[serde(default)]
+    pub sweep: super::sweep::RawSweep,
     /// The token store (`auth = "oauth"` only); absent: no database.
     pub store: Option<super::store::RawStore>,
     /// Rules sections: kept as tables here; `rules::resolve` types them per shop, so

@@ -58,6 +58,20 @@ pub(super) fn redacted(config: &Config) -> String {
         "max_delay_hop_ms = {}",
         c.worker.max_delay_hop.as_millis()
     );
+    let _ = writeln!(out, "\n[sweep]");
+    match c.sweep.every {
+        Some(every) => {
+            let _ = writeln!(out, "every = \"{}\"", super::render_duration(every));
+        }
+        None => {
+            let _ = writeln!(out, "every = \"off\"");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "overlap = \"{}\"",
+        super::render_duration(c.sweep.overlap)
+    );
     if let Some(store) = &c.store {
         let _ = writeln!(out, "\n[store]");
         let _ = writeln!(out, "url = \"{}\"", store.redacted_url());

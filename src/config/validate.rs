@@ -184,6 +184,7 @@ impl TryFrom<RawConfig> for Config {
             &mut issues,
         );
         let worker = validate_worker(&raw.worker, &mut issues);
+        let sweep = super::sweep::validate(&raw.sweep, &mut issues);
         let store = super::store::validate(raw.store, &mut issues);
 
         if !issues.is_empty() {
@@ -222,6 +223,7 @@ impl TryFrom<RawConfig> for Config {
             shops,
             global_rules: Arc::new(global.unwrap_or_default()),
             worker,
+            sweep,
             store,
             auth,
         })
