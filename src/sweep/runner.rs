@@ -99,6 +99,7 @@ impl Sweeper {
             if connected.is_ok() {
                 match Lease::open(&self.publisher).await {
                     Ok(lease) => {
+                        tracing::info!("consuming the sweep queue; offering a seed");
                         let seed = SweepState::default().to_json();
                         if let Err(e) = lease::offer(&self.publisher, &seed).await {
                             tracing::warn!(error = %e, "cannot offer the sweep seed");

@@ -50,6 +50,10 @@ pub struct E2eOptions {
     /// The shop's `dry_run`.
     pub dry_run: bool,
     pub max_attempts: Option<u32>,
+    /// The keys of `[sweep]` (off by default).
+    pub sweep_toml: Option<String>,
+    /// Join an existing prefix.
+    pub prefix: Option<String>,
 }
 
 impl Shop {
@@ -82,6 +86,8 @@ impl Shop {
                 admin_api_url: Some(sandbox.base_url()),
                 shop_toml: format!("dry_run = {}", opts.dry_run),
                 clock: Some(Arc::new(clock.clone())),
+                sweep_toml: opts.sweep_toml,
+                prefix: opts.prefix,
                 ..Default::default()
             },
         )
