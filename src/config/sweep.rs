@@ -141,4 +141,56 @@ mod tests {
         assert_eq!(render_duration(Duration::from_secs(600)), "10m");
         assert_eq!(render_duration(Duration::from_millis(1500)), "1s 500ms");
     }
+
+    const FILE: &str = r#"
+[shopify]
+client_secrets = ["s"]
+[[shops]]
+domain = "acme.myshopify.com"
+access_token = "shpat_x"
+timezone = "Europe/Amsterdam"
+"#;
+
+    fn load(
+        extra: &str,
+        env: &crate::config::Env,
+    ) -> Result<crate::config::Config, crate::config::ConfigError> {
+        crate::config::Config::from_toml(
+            &format!("{FILE}{extra}"),
+            std::path::Path::new("o.toml"),
+            env,
+        )
+    }
+
+    #[test]
+    fn a_file_without_the_section_sweeps_and_check_shows_it() {
+        let c = load("", &crate::config::Env::default()).expect("valid");
+        assert_eq!(c.sweep, SweepConfig::default());
+        let shown = c.redacted();
+        assert!(
+            shown.contains("[sweep]\nevery = \"10m\"\noverlap = \"5m\""),
+            "{shown}"
+        );
+        let c = load("[sweep]\nevery = \"off\"\n", &crate::config::Env::default()).expect("valid");
+        assert!(c.redacted().contains("[sweep]\nevery = \"off\""));
+    }
+
+    #[test]
+    fn the_file_and_the_environment_set_it_and_mistakes_name_their_key() {
+        let env = crate::config::Env::from_pairs([("ORDERFLOW_SWEEP__EVERY", "30m")]);
+        let c = load("[sweep]\noverlap = \"90s\"\n", &env).expect("valid");
+        assert_eq!(c.sweep.every, Some(Duration::from_secs(1800)));
+        assert_eq!(c.sweep.overlap, Duration::from_secs(90));
+        let err = load(
+            "[sweep]\nevery = \"1m\"\noverlap = \"2m\"\n",
+            &crate::config::Env::default(),
+        )
+        .expect_err("overlap too long");
+        let keys: Vec<_> = err.issues().iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["sweep.overlap"]);
+        let err =
+            load("[sweep]\nevry = \"1m\"\n", &crate::config::Env::default()).expect_err("misspelt");
+        let text = err.to_string();
+        assert!(text.contains("sweep.evry"), "{text}");
+    }
 }
