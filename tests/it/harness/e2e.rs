@@ -215,11 +215,14 @@ impl Shop {
 
     /// Waits until the workers have settled at least `n` messages.
     pub async fn wait_settled(&self, n: u64) {
-        eventually(
-            Duration::from_secs(30),
-            &format!("{n} settled messages"),
-            || async { (self.settled() >= n).then_some(()) },
-        )
+        self.wait_settled_within(n, Duration::from_secs(30)).await;
+    }
+
+    /// The same, with a deadline of `within` (for measurements).
+    pub async fn wait_settled_within(&self, n: u64, within: Duration) {
+        eventually(within, &format!("{n} settled messages"), || async {
+            (self.settled() >= n).then_some(())
+        })
         .await;
     }
 
