@@ -160,14 +160,15 @@ impl Sweeper {
                             absorb(&mut state, &body);
                         }
                         state.swept(shop.as_str(), &window);
+                        if let Err(e) = lease.commit(&state.to_json()).await {
+                            tracing::warn!(error = %e, "cannot commit the sweep state; reopening the lease");
+                            return;
+                        }
+                        // Shown once stored: what a takeover would resume from.
                         if let Some(w) = state.shops.get(shop.as_str()) {
                             self.metrics
                                 .sweep
                                 .watermark_at(shop.as_str(), w.as_second());
-                        }
-                        if let Err(e) = lease.commit(&state.to_json()).await {
-                            tracing::warn!(error = %e, "cannot commit the sweep state; reopening the lease");
-                            return;
                         }
                         committed = Instant::now();
                         retry_at.remove(shop);

@@ -232,10 +232,20 @@ async fn an_order_whose_webhook_was_lost_is_swept_to_the_rules_state_and_counted
         || async { (planned(&shop.snapshot(lost).await, now(&shop)) == 0).then_some(()) },
     )
     .await;
-    let text = eventually(Duration::from_secs(10), "the miss counted", || async {
-        let text = scrape(&shop.app).await;
-        metric(&text, &shop_metric("orderflow_sweep_missed_total")).map(|_| text)
-    })
+    let text = eventually(
+        Duration::from_secs(10),
+        "the miss and the sweep counted",
+        || async {
+            let text = scrape(&shop.app).await;
+            let missed = metric(&text, &shop_metric("orderflow_sweep_missed_total"));
+            let swept = metric(
+                &text,
+                &shop_metric("orderflow_sweep_watermark_timestamp_seconds"),
+            );
+            (missed.is_some() && swept == Some(at("2026-11-23T09:10:00Z").as_second() as f64))
+                .then_some(text)
+        },
+    )
     .await;
     assert_eq!(
         metric(&text, &shop_metric("orderflow_sweep_missed_total")),
@@ -280,7 +290,12 @@ async fn two_processes_never_sweep_a_shop_at_once_and_the_survivor_resumes_from_
         shop.clock.advance(minutes(10));
         wait_windows(&shop.sandbox, round + 1).await;
     }
-    let (a, b) = (sweeps_run(&shop.app), sweeps_run(&other));
+    // The query is logged before the sweep is counted: wait for the count.
+    let (a, b) = eventually(Duration::from_secs(10), "four sweeps counted", || async {
+        let (a, b) = (sweeps_run(&shop.app), sweeps_run(&other));
+        (a + b >= 4.0).then_some((a, b))
+    })
+    .await;
     assert_eq!(a + b, 4.0, "four sweeps in all: {a} and {b}");
     assert!(a == 0.0 || b == 0.0, "one process swept: {a} and {b}");
     let (active, standby) = if a > 0.0 {
@@ -292,7 +307,12 @@ async fn two_processes_never_sweep_a_shop_at_once_and_the_survivor_resumes_from_
     // The standby receives the state the stopped one held and sweeps from its watermark.
     shop.clock.advance(minutes(10));
     let all = wait_windows(&shop.sandbox, 5).await;
-    assert!(sweeps_run(&standby) >= 1.0, "the standby took over");
+    eventually(
+        Duration::from_secs(10),
+        "the standby's sweep counted",
+        || async { (sweeps_run(&standby) >= 1.0).then_some(()) },
+    )
+    .await;
     let start = start_instant();
     let expected: Vec<_> = (0..5)
         .map(|i| {
@@ -317,6 +337,67 @@ async fn two_processes_never_sweep_a_shop_at_once_and_the_survivor_resumes_from_
     assert_eq!(running, Some(0.0));
     standby.stop().await;
     shop.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_holder_cut_off_from_the_broker_stops_and_the_other_resumes_from_its_watermark() {
+    let proxy = crate::harness::proxy::Proxy::start("127.0.0.1:5672".parse().expect("addr")).await;
+    let shop = Shop::start_with(
+        "sweepcut",
+        E2eOptions {
+            amqp_url: Some(proxy.amqp_url()),
+            sweep_toml: Some(SWEEP.to_owned()),
+            ..Default::default()
+        },
+    )
+    .await;
+    // The first process sweeps first (it holds the lease) before the second one starts.
+    wait_windows(&shop.sandbox, 1).await;
+    let other = replica(&shop, "sweepcut2").await;
+    shop.clock.advance(minutes(10));
+    wait_windows(&shop.sandbox, 2).await;
+    eventually(
+        Duration::from_secs(10),
+        "the second sweep counted",
+        || async { (sweeps_run(&shop.app) == 2.0).then_some(()) },
+    )
+    .await;
+    assert_eq!(sweeps_run(&other), 0.0, "the second process waits");
+    // Its watermark is stored once the gauge shows it.
+    let stored = at("2026-11-23T09:10:00Z").as_second() as f64;
+    eventually(
+        Duration::from_secs(10),
+        "the 09:10 watermark stored",
+        || async {
+            let text = shop.app.metrics.encode();
+            let w = metric(
+                &text,
+                &shop_metric("orderflow_sweep_watermark_timestamp_seconds"),
+            );
+            (w == Some(stored)).then_some(())
+        },
+    )
+    .await;
+    // A crash, as the broker sees it: the connection is gone, nothing more is acked.
+    proxy.cut();
+    shop.clock.advance(minutes(30));
+    let all = wait_windows(&shop.sandbox, 3).await;
+    // From the stored watermark minus the overlap: 09:05, or 08:55 if the cut came between
+    // the new state's confirm and the old one's ack (both come back; the earlier wins). Never
+    // one interval back from now (09:25), which would leave 09:10 to 09:25 unswept.
+    let resumed = [at("2026-11-23T09:05:00Z"), at("2026-11-23T08:55:00Z")];
+    assert!(resumed.contains(&all[2].0), "{:?}", all[2]);
+    assert_eq!(all[2].1, at("2026-11-23T09:40:00Z"));
+    eventually(
+        Duration::from_secs(10),
+        "the survivor's sweep counted",
+        || async { (sweeps_run(&other) == 1.0).then_some(()) },
+    )
+    .await;
+    assert_eq!(sweeps_run(&shop.app), 2.0, "the cut-off one did not sweep");
+    other.stop_keeping_queues().await;
+    proxy.restore();
+    shop.stop().await;
 }
 
 #[tokio::test]
