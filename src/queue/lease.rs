@@ -152,7 +152,7 @@ impl Lease {
     }
 
     /// Closes the channel; what it still holds goes back to the queue.
-    pub async fn close(self) {
+    pub async fn close(&mut self) {
         self.lost.cancel();
         let _ = self.channel.close(200, "sweeper stopping".into()).await;
     }

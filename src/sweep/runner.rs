@@ -98,13 +98,16 @@ impl Sweeper {
             };
             if connected.is_ok() {
                 match Lease::open(&self.publisher).await {
-                    Ok(lease) => {
+                    Ok(mut lease) => {
                         tracing::info!("consuming the sweep queue; offering a seed");
                         let seed = SweepState::default().to_json();
                         if let Err(e) = lease::offer(&self.publisher, &seed).await {
                             tracing::warn!(error = %e, "cannot offer the sweep seed");
                         }
-                        self.hold(lease, &stop).await;
+                        self.hold(&mut lease, &stop).await;
+                        // Closed on every way out: an open channel would keep the state (and
+                        // the single-active-consumer slot) from everyone else.
+                        lease.close().await;
                     }
                     Err(e) => tracing::warn!(error = %e, "cannot consume the sweep queue"),
                 }
@@ -118,10 +121,10 @@ impl Sweeper {
 
     /// Waits for the state (the lease), then sweeps what is due until the lease is lost or
     /// `stop` fires.
-    async fn hold(&self, mut lease: Lease, stop: &CancellationToken) {
+    async fn hold(&self, lease: &mut Lease, stop: &CancellationToken) {
         let lost = lease.lost();
         let first = tokio::select! {
-            _ = stop.cancelled() => return lease.close().await,
+            _ = stop.cancelled() => return,
             m = lease.recv() => m,
         };
         let Some(first) = first else { return };
@@ -147,7 +150,7 @@ impl Sweeper {
                     continue;
                 };
                 let outcome = tokio::select! {
-                    _ = stop.cancelled() => return lease.close().await,
+                    _ = stop.cancelled() => return,
                     _ = lost.cancelled() => {
                         tracing::warn!(shop = %shop, "lost the sweep lease during a sweep; stopping it");
                         return;
@@ -198,7 +201,7 @@ impl Sweeper {
                 .min(REFRESH.saturating_sub(committed.elapsed()))
                 .max(Duration::from_millis(10));
             tokio::select! {
-                _ = stop.cancelled() => return lease.close().await,
+                _ = stop.cancelled() => return,
                 m = lease.recv() => match m {
                     Some(body) => absorb(&mut state, &body),
                     None => {
