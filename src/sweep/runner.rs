@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::state::{SweepState, Window};
-use super::wake::{SWEEP_TOPIC, Waker, wake};
+use super::wake::{SWEEP_TOPIC, Waker, tick, wake};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::id::ShopDomain;
@@ -141,14 +141,18 @@ impl Sweeper {
                 absorb(&mut state, &body);
             }
             let shops = self.shops.active_domains();
-            for shop in &shops {
-                let now = self.clock.now();
-                if retry_at.get(shop).is_some_and(|t| *t > now) {
-                    continue;
-                }
-                let Some(window) = state.due(shop.as_str(), now, self.every, self.overlap) else {
-                    continue;
-                };
+            let now = self.clock.now();
+            let due: Vec<(&ShopDomain, Window)> = shops
+                .iter()
+                .filter(|s| retry_at.get(*s).is_none_or(|t| *t <= now))
+                .filter_map(|s| Some((s, state.due(s.as_str(), now, self.every, self.overlap)?)))
+                .collect();
+            if !due.is_empty()
+                && let Err(e) = tick(&self.publisher, self.partitions, now).await
+            {
+                tracing::warn!(error = %e, "cannot tick the partitions; sweeping all the same");
+            }
+            for (shop, window) in due {
                 let outcome = tokio::select! {
                     _ = stop.cancelled() => return,
                     _ = lost.cancelled() => {
@@ -192,8 +196,14 @@ impl Sweeper {
                 committed = Instant::now();
             }
             let now = self.clock.now();
-            let until_due = state
-                .next_due(shops.iter().map(ShopDomain::as_str), now, self.every)
+            // A shop waiting to retry is due at its retry, not at once.
+            let until_due = shops
+                .iter()
+                .map(|s| {
+                    let due = state.due_at(s.as_str(), now, self.every);
+                    retry_at.get(s).map_or(due, |r| due.max(*r))
+                })
+                .min()
                 .map(|t| Duration::try_from(t.duration_since(now)).unwrap_or(Duration::ZERO))
                 .unwrap_or(POLL);
             let wait = until_due

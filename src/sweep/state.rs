@@ -151,16 +151,6 @@ impl SweepState {
             }
         }
     }
-
-    /// The earliest instant any of `shops` is due, for the sweeper's sleep.
-    pub fn next_due<'s>(
-        &self,
-        shops: impl IntoIterator<Item = &'s str>,
-        now: Timestamp,
-        every: Duration,
-    ) -> Option<Timestamp> {
-        shops.into_iter().map(|s| self.due_at(s, now, every)).min()
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use crate::event::{Event, Subject, WebhookMeta, header};
+use crate::event::{Destination, Event, Kind, Subject, VERSION, WebhookMeta, header};
 use crate::queue::{Outgoing, Publisher, QueueError};
 use crate::shopify::orders::UpdatedOrder;
 
@@ -13,6 +13,8 @@ use crate::shopify::orders::UpdatedOrder;
 pub const RECONCILE_TOPIC: &str = "orderflow/reconcile";
 /// The topic the periodic sweep's wake-ups carry.
 pub const SWEEP_TOPIC: &str = "orderflow/sweep";
+/// The topic of the sweep's ticks on every partition.
+pub const WATCH_TOPIC: &str = "orderflow/watch";
 
 /// Who woke an order, and what the worker should judge.
 #[derive(Debug, Clone, Copy)]
@@ -73,4 +75,33 @@ pub async fn wake(
         .publish(event.destination(waker.partitions), &outgoing)
         .await
         .map(|_| ())
+}
+
+/// Publishes one tick to every partition, confirmed. A worker judges a sweep's wake-up only if
+/// it was already watching the order's partition before the update, and it starts watching at
+/// its first delivery there; on a quiet partition that could be never. Ticks, one per partition
+/// per sweep, make sure every active worker starts watching within one interval.
+pub async fn tick(
+    publisher: &Publisher,
+    partitions: u16,
+    now: Timestamp,
+) -> Result<(), QueueError> {
+    for p in 0..partitions {
+        let id = format!("watch:{now}:{p}");
+        let outgoing = Outgoing {
+            message_id: &id,
+            kind: WATCH_TOPIC,
+            headers: vec![
+                (header::VERSION.into(), VERSION.to_owned()),
+                (header::TOPIC.into(), WATCH_TOPIC.to_owned()),
+                (header::KIND.into(), Kind::Watch.as_str().to_owned()),
+                (header::RECEIVED_AT.into(), now.to_string()),
+            ],
+            body: b"{}",
+        };
+        publisher
+            .publish(Destination::Partition(p), &outgoing)
+            .await?;
+    }
+    Ok(())
 }

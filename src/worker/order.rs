@@ -32,6 +32,10 @@ pub struct OrderHandler {
 
 impl Handler for OrderHandler {
     async fn handle(&self, msg: &Incoming) -> Disposition {
+        // The sweep's tick: its delivery already started this worker's watch (`received`).
+        if msg.message_kind() == Some(Kind::Watch) {
+            return Disposition::Done { wake_up: None };
+        }
         let raw_shop = msg.shop().unwrap_or_default();
         let known = ShopDomain::parse(raw_shop)
             .ok()
