@@ -123,9 +123,18 @@ impl Sweeper {
     /// `stop` fires.
     async fn hold(&self, lease: &mut Lease, stop: &CancellationToken) {
         let lost = lease.lost();
-        let first = tokio::select! {
-            _ = stop.cancelled() => return,
-            m = lease.recv() => m,
+        // A standby waits here. It offers its seed again now and then: if the first offer was
+        // lost and the queue is empty, nobody would ever hold the lease.
+        let first = loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                m = lease.recv() => break m,
+                _ = tokio::time::sleep(REFRESH) => {
+                    if let Err(e) = lease::offer(&self.publisher, &SweepState::default().to_json()).await {
+                        tracing::warn!(error = %e, "cannot offer the sweep seed");
+                    }
+                }
+            }
         };
         let Some(first) = first else { return };
         let mut state = SweepState::default();
