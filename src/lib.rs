@@ -27,6 +27,7 @@ pub mod sandbox;
 pub mod shopify;
 pub mod shops;
 pub mod store;
+pub mod sweep;
 pub mod telemetry;
 pub mod webhook;
 pub mod worker;

@@ -145,7 +145,7 @@ impl Shops {
     }
 
     /// Every known shop that is not uninstalled (configured and installed), sorted: what
-    /// `--shop all` and the worker's subscription check go through.
+    /// `--shop all`, the worker's subscription check and the sweep go through.
     pub fn active_domains(&self) -> Vec<ShopDomain> {
         let mut domains: Vec<_> = self
             .read()

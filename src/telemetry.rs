@@ -10,6 +10,10 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
+mod sweep;
+
+pub use sweep::{ShopLabels, SweepMetrics};
+
 /// Installs the global subscriber. Call once, from `main`.
 pub fn init_logging() {
     init_logging_with("info,lapin=warn,amq_protocol=warn");
@@ -58,11 +62,6 @@ pub struct WebhookLabels {
     pub outcome: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ShopLabels {
-    pub shop: String,
-}
-
 /// Every metric the process exports.
 pub struct Metrics {
     registry: Registry,
@@ -94,6 +93,8 @@ pub struct Metrics {
     pub webhook_subscriptions_missing: Family<ShopLabels, Gauge>,
     /// Per shop, when its last verified webhook arrived (the app's clock, Unix seconds).
     pub webhook_last_received: Family<ShopLabels, Gauge>,
+    /// The periodic sweep's (`orderflow_sweep_*`).
+    pub sweep: SweepMetrics,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -207,7 +208,9 @@ impl Metrics {
             "When the shop's last verified webhook was received (Unix seconds)",
             webhook_last_received.clone(),
         );
+        let sweep = SweepMetrics::register(&mut registry);
         Self {
+            sweep,
             registry,
             webhook_subscriptions_missing,
             webhook_last_received,

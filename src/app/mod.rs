@@ -24,6 +24,7 @@ use crate::shops::{Follower, Shops};
 /// The token store when `[store]` is set; see [`crate::store::open_store`].
 pub use crate::store::open_store;
 use crate::store::{LazyStore, StoreError};
+use crate::sweep::Sweeper;
 use crate::telemetry::Metrics;
 use crate::webhook::Receiver;
 
@@ -82,6 +83,8 @@ pub struct App {
     metrics: Arc<Metrics>,
     config: Arc<Config>,
     workers: Option<Workers>,
+    /// The periodic sweep, in a process that works with `[sweep]` on.
+    sweeper: Option<Sweeper>,
     store: Option<LazyStore>,
     /// Keeps the known shops current from the store, while the app runs.
     follower: Option<Follower>,
@@ -158,6 +161,16 @@ impl App {
         } else {
             (None, None)
         };
+        let sweeper = client.clone().and_then(|client| {
+            Sweeper::for_config(
+                &config,
+                publisher.clone(),
+                client,
+                shops.clone(),
+                clock.clone(),
+                metrics.clone(),
+            )
+        });
         let probes = Probes {
             broker: broker.clone(),
             metrics: metrics.clone(),
@@ -185,6 +198,7 @@ impl App {
             metrics,
             config,
             workers,
+            sweeper,
             follower,
             subscription_check,
             store,
@@ -240,6 +254,9 @@ impl App {
         }
         if let Some(check) = self.subscription_check {
             tasks.spawn(check.run(shutdown.clone()));
+        }
+        if let Some(sweeper) = self.sweeper {
+            tasks.spawn(sweeper.run(shutdown.clone()));
         }
         tasks.close();
         shutdown.cancelled().await;

@@ -50,6 +50,7 @@ impl Workers {
                 shops: shared.shops.clone(),
                 clock: clock.clone(),
                 metrics,
+                witness: Arc::default(),
             }),
             observer: observer.clone(),
             clock: clock.clone(),
@@ -89,6 +90,11 @@ pub struct MetricsObserver {
 impl Observer for MetricsObserver {
     fn settled(&self, msg: &Incoming, disposition: &str, _settled: &Settled) {
         self.metrics.message(disposition);
+        // The lag of webhooks only: a sweep's or reconcile's wake-up carries the order's
+        // `updatedAt` as its trigger, minutes old by design.
+        if msg.topic().starts_with("orderflow/") {
+            return;
+        }
         if let Some(triggered) = msg
             .header(crate::event::header::TRIGGERED_AT)
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
@@ -98,5 +104,54 @@ impl Observer for MetricsObserver {
                 .event_lag_seconds
                 .observe(lag.as_secs_f64().max(0.0));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::event::header;
+
+    fn msg(topic: &str) -> Incoming {
+        Incoming {
+            headers: [
+                (header::TOPIC.to_owned(), topic.to_owned()),
+                (
+                    header::TRIGGERED_AT.to_owned(),
+                    "2026-11-23T09:00:00Z".to_owned(),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+            body: Vec::new(),
+            message_id: None,
+            kind: None,
+            redelivered: false,
+        }
+    }
+
+    #[test]
+    fn the_event_lag_counts_webhooks_not_the_sweeps_or_reconciles_wake_ups() {
+        let metrics = Arc::new(Metrics::new());
+        let clock = ManualClock::new("2026-11-23T09:10:00Z".parse().expect("instant"));
+        let observer = MetricsObserver {
+            metrics: metrics.clone(),
+            clock: Arc::new(clock),
+        };
+        for topic in ["orders/updated", "orderflow/sweep", "orderflow/reconcile"] {
+            observer.settled(&msg(topic), "done", &Settled::Acked);
+        }
+        let text = metrics.encode();
+        assert!(
+            text.lines()
+                .any(|l| l == "orderflow_event_lag_seconds_count 1"),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l == "orderflow_messages_total{disposition=\"done\"} 3"),
+            "{text}"
+        );
     }
 }

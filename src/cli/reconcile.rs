@@ -11,13 +11,11 @@ use tokio_util::sync::CancellationToken;
 use super::ReconcileArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::event::{Event, Subject, WebhookMeta};
-use crate::queue::{Broker, Outgoing, Publisher, Topology};
-use crate::shopify::orders::UpdatedOrder;
+use crate::queue::{Broker, Publisher, Topology};
+use crate::sweep::wake::{Waker, wake};
 
-/// The topic reconciliation wake-ups carry (AMQP `type` and the topic header). Not a Shopify
-/// topic: it tells a reader of the queue or the logs where the message came from.
-pub const TOPIC: &str = "orderflow/reconcile";
+/// The topic reconciliation wake-ups carry (AMQP `type` and the topic header).
+pub use crate::sweep::wake::RECONCILE_TOPIC as TOPIC;
 
 pub async fn run(args: ReconcileArgs) -> anyhow::Result<i32> {
     let Some(config) = super::load_config_or_report(&args.config.config) else {
@@ -64,7 +62,15 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<i32> {
                     "{} {} {} updated {}",
                     shop, order.name, order.id.0, order.updated_at
                 ),
-                Some(p) => match wake(p, shop.as_str(), order, config.amqp.partitions).await {
+                Some(p) => match wake(
+                    p,
+                    waker(config.amqp.partitions),
+                    shop.as_str(),
+                    order,
+                    false,
+                )
+                .await
+                {
                     Ok(()) => woken += 1,
                     Err(e) => {
                         eprintln!("{} {}: not woken: {e}", shop, order.name);
@@ -129,42 +135,10 @@ async fn connect(config: &Config, stop: CancellationToken) -> Option<Publisher> 
     Some(Publisher::new(broker, names, config.amqp.confirm_timeout))
 }
 
-/// Publishes the order's wake-up to its partition, as the receiver would an order webhook.
-async fn wake(
-    publisher: &Publisher,
-    shop: &str,
-    order: &UpdatedOrder,
-    partitions: u16,
-) -> Result<(), crate::queue::QueueError> {
-    // The same order in the same state gets the same id, whichever run woke it.
-    let id = format!("reconcile:{shop}:{}:{}", order.id.0, order.updated_at);
-    let event = Event {
-        meta: WebhookMeta {
-            topic: TOPIC.to_owned(),
-            shop: shop.to_owned(),
-            webhook_id: id.clone(),
-            api_version: None,
-            triggered_at: Some(order.updated_at.to_string()),
-            event_id: None,
-        },
-        subject: Subject::Order(order.id),
-        received_at: SystemClock.now().to_string(),
-    };
-    let body = serde_json::json!({
-        "id": order.id.0,
-        "admin_graphql_api_id": format!("gid://shopify/Order/{}", order.id.0),
-        "name": order.name,
-        "updated_at": order.updated_at.to_string(),
-    })
-    .to_string();
-    let outgoing = Outgoing {
-        message_id: &id,
-        kind: TOPIC,
-        headers: event.headers(),
-        body: body.as_bytes(),
-    };
-    publisher
-        .publish(event.destination(partitions), &outgoing)
-        .await
-        .map(|_| ())
+fn waker(partitions: u16) -> Waker<'static> {
+    Waker {
+        topic: TOPIC,
+        partitions,
+        now: SystemClock.now(),
+    }
 }

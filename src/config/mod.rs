@@ -16,6 +16,7 @@ mod raw;
 mod render;
 pub mod rules;
 mod store;
+mod sweep;
 mod validate;
 
 use std::net::SocketAddr;
@@ -31,6 +32,7 @@ pub use error::{ConfigError, ConfigIssue};
 use raw::RawConfig;
 use render::redact_url;
 pub use store::{ENCRYPTION_KEY_BYTES, StoreConfig, decode_encryption_key};
+pub use sweep::{SweepConfig, render_duration};
 
 use crate::id::ShopDomain;
 use crate::rules::Rules;
@@ -72,6 +74,8 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// `[webhooks]`: whether a working process checks each shop's subscriptions.
     pub webhooks: WebhooksConfig,
+    /// The periodic reconciliation sweep (`[sweep]`).
+    pub sweep: SweepConfig,
     /// The token store, when `[store]` is given (`auth = "oauth"` needs it).
     pub store: Option<StoreConfig>,
     /// How each shop's Admin API token is obtained (`[shopify] auth` and its keys).

@@ -60,6 +60,20 @@ pub(super) fn redacted(config: &Config) -> String {
     );
     let _ = writeln!(out, "\n[webhooks]");
     let _ = writeln!(out, "check = {}", c.webhooks.check);
+    let _ = writeln!(out, "\n[sweep]");
+    match c.sweep.every {
+        Some(every) => {
+            let _ = writeln!(out, "every = \"{}\"", super::render_duration(every));
+        }
+        None => {
+            let _ = writeln!(out, "every = \"off\"");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "overlap = \"{}\"",
+        super::render_duration(c.sweep.overlap)
+    );
     if let Some(store) = &c.store {
         let _ = writeln!(out, "\n[store]");
         let _ = writeln!(out, "url = \"{}\"", store.redacted_url());

@@ -184,6 +184,7 @@ impl TryFrom<RawConfig> for Config {
             &mut issues,
         );
         let worker = validate_worker(&raw.worker, &mut issues);
+        let sweep = super::sweep::validate(&raw.sweep, &mut issues);
         let store = super::store::validate(raw.store, &mut issues);
 
         if !issues.is_empty() {
@@ -225,6 +226,7 @@ impl TryFrom<RawConfig> for Config {
             webhooks: WebhooksConfig {
                 check: raw.webhooks.check.unwrap_or(true),
             },
+            sweep,
             store,
             auth,
         })

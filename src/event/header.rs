@@ -29,6 +29,11 @@ pub const REPLAYED: &str = "orderflow-replayed";
 /// The broker's own reason for a message it dead-lettered (`delivery_limit`, ...).
 pub const FIRST_DEATH_REASON: &str = "x-first-death-reason";
 
+/// On a sweep's wake-up it wants judged for a missed webhook: the order's `updatedAt` (RFC 3339)
+/// the sweep found. The worker that handles the order's partition counts it as missed when no
+/// webhook of that order announced that update.
+pub const SWEPT_UPDATED_AT: &str = "orderflow-swept-updated-at";
+
 /// Headers orderflow adds when a message is delayed (a retry or a wake-up).
 pub mod delay {
     /// RFC 3339: the message is not handled before this instant (by the worker's clock).

@@ -72,6 +72,9 @@ pub enum Kind {
     FulfillmentOrder,
     Compliance,
     Unusable,
+    /// The sweep's tick on a partition: about no order. The worker settles it at once; its
+    /// delivery starts the worker's watch of that partition (missed-webhook evidence).
+    Watch,
 }
 
 impl Kind {
@@ -81,6 +84,7 @@ impl Kind {
             Kind::FulfillmentOrder => "fulfillment_order",
             Kind::Compliance => "compliance",
             Kind::Unusable => "unusable",
+            Kind::Watch => "watch",
         }
     }
 
@@ -90,6 +94,7 @@ impl Kind {
             Kind::FulfillmentOrder,
             Kind::Compliance,
             Kind::Unusable,
+            Kind::Watch,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

@@ -43,6 +43,7 @@ impl Admin {
         let mut queues: Vec<String> = (0..partitions).map(|p| names.partition_queue(p)).collect();
         queues.push(names.dead_queue());
         queues.push(names.compliance_queue());
+        queues.push(names.sweep_queue());
         queues.extend(Tier::all().map(|t| names.delay_queue(t)));
         for q in queues {
             ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default())

@@ -74,6 +74,10 @@ impl Delivery {
 /// Handles and settles one delivery. An error ends this consumer's loop (the channel is
 /// suspect); it starts again on the next session.
 pub trait Consume: Send + Sync + 'static {
+    /// The consumer of `queue` (re)started on a new channel: deliveries before this may have
+    /// gone to another consumer.
+    fn consuming(&self, _queue: &str) {}
+
     fn consume(
         &self,
         queue: &str,
@@ -148,6 +152,7 @@ async fn consume<C: Consume>(
             FieldTable::default(),
         )
         .await?;
+    consumer.consuming(queue);
     loop {
         let next = tokio::select! {
             _ = stop.cancelled() => break,

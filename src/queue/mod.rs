@@ -1,6 +1,6 @@
 //! RabbitMQ, and the only module that speaks to it: topology, a supervised connection, a
 //! publisher that counts a message as sent only when it is confirmed and routed, the consume
-//! loops with deliveries settled by value, the dead-letter queue's reading passes, and an admin
+//! loops with deliveries settled by value, the dead-letter queue's reading passes, the sweep's lease, and an admin
 //! connection for tools. Knows nothing about orders: messages are `event`'s.
 
 pub mod admin;
@@ -8,6 +8,7 @@ pub mod connection;
 pub mod consumer;
 pub mod dead_letter;
 pub mod delay;
+pub mod lease;
 pub mod names;
 pub mod publisher;
 pub mod topology;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 pub use admin::Admin;
 pub use connection::{Broker, Session};
+pub use lease::Lease;
 pub use names::Names;
 pub use publisher::{Outgoing, Publisher};
 pub use topology::Topology;

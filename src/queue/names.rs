@@ -36,6 +36,11 @@ impl Names {
         format!("{}.compliance", self.prefix)
     }
 
+    /// The sweep's state and lock: one message, consumed by a single active consumer.
+    pub fn sweep_queue(&self) -> String {
+        format!("{}.sweep", self.prefix)
+    }
+
     /// One fanout exchange per tier, so a delayed message keeps its final routing key.
     pub fn delay_exchange(&self, tier: Tier) -> String {
         format!("{}.delay.{}", self.prefix, tier.name())
@@ -53,4 +58,5 @@ pub mod key {
     }
     pub const COMPLIANCE: &str = "compliance";
     pub const DEAD: &str = "dead";
+    pub const SWEEP: &str = "sweep";
 }

@@ -102,7 +102,7 @@ impl Publisher {
         Ok(tier)
     }
 
-    async fn publish_raw(
+    pub(super) async fn publish_raw(
         &self,
         exchange: &str,
         routing_key: &str,

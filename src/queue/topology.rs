@@ -82,6 +82,19 @@ impl Topology {
         .await?;
         self.bind(ch, &compliance, &events, key::COMPLIANCE).await?;
 
+        // The sweep's state and lock. Single active consumer: only one process receives the
+        // state, so only one sweeps. No delivery limit and no dead-lettering: the message is
+        // state, held unacked by the sweeper and returned at every failover; it must never be
+        // dropped or dead-lettered however often it comes back.
+        let sweep = n.sweep_queue();
+        ch.queue_declare(
+            sweep.as_str().into(),
+            durable(),
+            durable_quorum(vec![("x-single-active-consumer", AMQPValue::Boolean(true))]),
+        )
+        .await?;
+        self.bind(ch, &sweep, &events, key::SWEEP).await?;
+
         for p in 0..self.partitions {
             let q = n.partition_queue(p);
             let args = durable_quorum(vec![

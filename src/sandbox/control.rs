@@ -50,12 +50,14 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_sandbox/requests", get(requests))
         .route("/_sandbox/mutations", get(mutations))
+        .route("/_sandbox/queries", get(queries))
         .route("/_sandbox/faults", post(add_faults).delete(clear_faults))
         .route("/_sandbox/latency", put(set_latency))
         .route("/_sandbox/bucket", put(set_bucket))
         .route("/_sandbox/shops/{shop}/orders", get(list_orders))
         .route("/_sandbox/shops/{shop}/orders/{id}", get(get_order))
         .route("/_sandbox/shops/{shop}/orders/{id}/risk", post(set_risk))
+        .route("/_sandbox/shops/{shop}/orders/{id}/touch", post(touch))
         .route(
             "/_sandbox/shops/{shop}/fulfillment-orders/{id}/hold",
             post(hold),
@@ -102,6 +104,30 @@ async fn requests(State(s): State<Arc<Shared>>) -> Response {
 
 async fn mutations(State(s): State<Arc<Shared>>) -> Response {
     Json(lock(&s.log).clone()).into_response()
+}
+
+async fn queries(State(s): State<Arc<Shared>>) -> Response {
+    Json(lock(&s.queries).clone()).into_response()
+}
+
+/// A merchant edit whose webhook is lost: the order's `updatedAt` becomes the sandbox's now and
+/// nothing is delivered; the next sweep finds it.
+async fn touch(State(s): State<Arc<Shared>>, Path((raw, id)): Path<(String, u64)>) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    let now = s.clock.now();
+    match s
+        .lock_shops()
+        .get_mut(&domain)
+        .and_then(|shop| shop.orders.get_mut(&format!("gid://shopify/Order/{id}")))
+    {
+        Some(order) => {
+            order.updated_at = now;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => not_found("order"),
+    }
 }
 
 #[derive(Deserialize)]

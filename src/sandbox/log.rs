@@ -1,4 +1,4 @@
-//! The records tests and the demo read: every mutation the sandbox received, and every request
+//! The records tests and the demo read: every mutation and query the sandbox executed, and every request
 //! to its token endpoint (never a token).
 
 use serde::Serialize;
@@ -13,6 +13,19 @@ pub struct MutationRecord {
     pub operation_name: Option<String>,
     /// The root mutation fields it ran, e.g. `["fulfillmentOrderHold"]`.
     pub fields: Vec<String>,
+    pub variables: serde_json::Value,
+    /// From the sandbox's clock.
+    pub at: jiff::Timestamp,
+}
+
+/// A query (not a mutation) the sandbox executed: what tests of the sweep read to see which
+/// windows of orders were asked for, and when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryRecord {
+    pub shop: ShopDomain,
+    /// The operation's name, e.g. `OrdersUpdatedPage`.
+    pub operation_name: Option<String>,
     pub variables: serde_json::Value,
     /// From the sandbox's clock.
     pub at: jiff::Timestamp,

@@ -47,7 +47,7 @@ use tokio_util::sync::CancellationToken;
 pub use bucket::BucketConfig;
 pub use fault::Fault;
 pub use fixture::{FixtureError, load_dir};
-pub use log::{Grant, MutationRecord, TokenOutcome, TokenRequestRecord};
+pub use log::{Grant, MutationRecord, QueryRecord, TokenOutcome, TokenRequestRecord};
 pub use mutate::cancel::CancelRefused;
 pub use mutate::{MAX_HOLDS_PER_APP, MAX_METAFIELDS_PER_SET};
 pub use state::Fixture;
@@ -99,6 +99,7 @@ pub(crate) struct Shared {
     buckets: Mutex<(BucketConfig, HashMap<ShopDomain, bucket::Bucket>)>,
     faults: Mutex<fault::Faults>,
     log: Mutex<Vec<MutationRecord>>,
+    queries: Mutex<Vec<QueryRecord>>,
     requests: AtomicU64,
     /// THROTTLED answers sent (the bucket was short, or a fault forced one).
     throttled: AtomicU64,
@@ -165,6 +166,10 @@ impl Shared {
     fn record(&self, record: MutationRecord) {
         lock(&self.log).push(record);
     }
+
+    fn record_query(&self, record: QueryRecord) {
+        lock(&self.queries).push(record);
+    }
 }
 
 /// A running sandbox shop. Dropping it stops the server.
@@ -191,6 +196,7 @@ impl Sandbox {
             buckets: Mutex::new((config.bucket, HashMap::new())),
             faults: Mutex::new(fault::Faults::default()),
             log: Mutex::new(Vec::new()),
+            queries: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             actual_cost: AtomicU64::new(0),
@@ -289,6 +295,11 @@ impl Sandbox {
     /// Every mutation received so far, in order.
     pub fn mutations(&self) -> Vec<MutationRecord> {
         lock(&self.shared.log).clone()
+    }
+
+    /// Every query executed so far (mutations are in [`Sandbox::mutations`]), in order.
+    pub fn queries(&self) -> Vec<QueryRecord> {
+        lock(&self.shared.queries).clone()
     }
 
     /// Requests received on the Admin API endpoint (whatever their outcome).

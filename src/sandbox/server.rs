@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::execute::{MutationRoot, QueryRoot};
 use super::fault::Fault;
-use super::log::MutationRecord;
+use super::log::{MutationRecord, QueryRecord};
 use crate::id::ShopDomain;
 use crate::shopify::{cost, schema};
 
@@ -239,6 +239,12 @@ fn answer(
             };
             execution.execute_sync(&root)
         } else {
+            shared.record_query(QueryRecord {
+                shop: shop.clone(),
+                operation_name: operation.name.as_ref().map(|n| n.to_string()),
+                variables: serde_json::to_value(&variables).unwrap_or(Value::Null),
+                at: shared.clock.now(),
+            });
             execution.execute_sync(&QueryRoot { shop: state })
         }
     };

@@ -19,6 +19,12 @@ use crate::queue::consumer::{self, Consume, ConsumeError, Delivery};
 /// again after a crash, and other events of the same order may follow it.
 pub trait Handler: Send + Sync + 'static {
     fn handle(&self, msg: &Incoming) -> impl Future<Output = Disposition> + Send;
+
+    /// The consumer of `queue` (re)started.
+    fn consuming(&self, _queue: &str) {}
+
+    /// Every delivery from `queue`, before it is handled (due or not).
+    fn received(&self, _queue: &str, _msg: &Incoming) {}
 }
 
 /// Called after each settled message (metrics, tests).
@@ -50,6 +56,10 @@ impl<H: Handler, O: Observer> Consumers<H, O> {
 }
 
 impl<H: Handler, O: Observer> Consume for Consumers<H, O> {
+    fn consuming(&self, queue: &str) {
+        self.handler.consuming(queue);
+    }
+
     async fn consume(&self, queue: &str, delivery: Delivery) -> Result<(), ConsumeError> {
         let msg = delivery.message();
         let span = tracing::info_span!(
@@ -63,6 +73,7 @@ impl<H: Handler, O: Observer> Consume for Consumers<H, O> {
         );
         async move {
             let msg = delivery.message();
+            self.handler.received(queue, msg);
             let now = self.clock.now();
             // Never early: an early plan would still see the order as not due, cost a
             // snapshot and schedule itself again. A hop lands within a second after.

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::missed::{Verdict, Witness};
 use super::{Disposition, Handler, Incoming};
 use crate::clock::Clock;
 use crate::config::ShopConfig;
@@ -25,10 +26,16 @@ pub struct OrderHandler {
     pub shops: Shops,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
+    /// The webhooks seen, to judge the sweep's wake-ups (`orderflow_sweep_missed_total`).
+    pub witness: Arc<Witness>,
 }
 
 impl Handler for OrderHandler {
     async fn handle(&self, msg: &Incoming) -> Disposition {
+        // The sweep's tick: its delivery already started this worker's watch (`received`).
+        if msg.message_kind() == Some(Kind::Watch) {
+            return Disposition::Done { wake_up: None };
+        }
         let raw_shop = msg.shop().unwrap_or_default();
         let known = ShopDomain::parse(raw_shop)
             .ok()
@@ -74,6 +81,26 @@ impl Handler for OrderHandler {
                     msg.event_kind()
                 ),
             },
+        }
+    }
+
+    fn consuming(&self, queue: &str) {
+        self.witness.consuming(queue);
+    }
+
+    fn received(&self, queue: &str, msg: &Incoming) {
+        let Some(judged) = self.witness.received(queue, msg, self.clock.now()) else {
+            return;
+        };
+        if judged.verdict == Verdict::Missed {
+            self.metrics.sweep.missed(&judged.shop);
+            tracing::warn!(
+                shop = %judged.shop,
+                order_id = judged.order_id,
+                order = %judged.name,
+                updated_at = msg.header(crate::event::header::SWEPT_UPDATED_AT).unwrap_or(""),
+                "the sweep found an order update no webhook announced"
+            );
         }
     }
 }

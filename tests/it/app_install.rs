@@ -63,6 +63,8 @@ admin_url = "{admin}"
 [store]
 url = "{db}"
 encryption_key = "{KEY}"
+[sweep]
+every = "off"
 {rules}
 "#,
         amqp = harness::AMQP_URL,

@@ -27,6 +27,7 @@ mod shopify;
 mod shops;
 mod shutdown;
 mod store;
+mod sweep;
 mod tokens_cli;
 mod webhooks;
 mod worker_loop;

@@ -215,6 +215,52 @@ async fn the_control_api_injects_faults_acts_as_the_merchant_and_lists_mutations
 }
 
 #[tokio::test]
+async fn the_control_api_touches_an_order_without_a_webhook_and_lists_the_queries() {
+    let h = harness().await;
+    let http = reqwest::Client::new();
+    let control = |path: &str| format!("{}/_sandbox{path}", h.sandbox.base_url());
+    let order = 820_982_911_946_154_508u64 + 4;
+    let touched = http
+        .post(control(&format!("/shops/{SHOP}/orders/{order}/touch")))
+        .send()
+        .await
+        .expect("control");
+    assert_eq!(touched.status().as_u16(), 204);
+    let missing = http
+        .post(control(&format!("/shops/{SHOP}/orders/1/touch")))
+        .send()
+        .await
+        .expect("control");
+    assert_eq!(missing.status().as_u16(), 404);
+    // Its updatedAt is now the sandbox's clock: the search for the last hour finds it alone.
+    let now = orderflow::clock::Clock::now(&orderflow::clock::SystemClock);
+    let found = h
+        .client
+        .orders_updated(&h.shop, now - jiff::SignedDuration::from_hours(1), now)
+        .await
+        .expect("orders");
+    let ids: Vec<u64> = found.iter().map(|o| o.id.0).collect();
+    assert_eq!(ids, [order]);
+    let log: Value = http
+        .get(control("/queries"))
+        .send()
+        .await
+        .expect("log")
+        .json()
+        .await
+        .expect("json");
+    let last = log.as_array().expect("a list").last().expect("one query");
+    assert_eq!(last["operationName"], "OrdersUpdatedPage");
+    assert_eq!(last["shop"], SHOP);
+    assert!(
+        last["variables"]["query"]
+            .as_str()
+            .expect("search")
+            .starts_with("updated_at:>=")
+    );
+}
+
+#[tokio::test]
 async fn order_snapshot_costs_stay_under_the_cap_for_a_typical_and_a_300_line_order() {
     let h = harness().await;
     for (label, n) in [("typical (#1002, 2 lines)", 2), ("300 lines (#1010)", 10)] {

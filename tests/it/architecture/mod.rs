@@ -31,7 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "clock",
         ],
     ),
-    ("composition", &["worker", "dlq", "app", "cli"]),
+    ("composition", &["worker", "sweep", "dlq", "app", "cli"]),
 ];
 
 /// The shipped dev commands (`orderflow sandbox`, `orderflow demo`) live in `cli`; no other

@@ -50,6 +50,10 @@ pub struct E2eOptions {
     /// The shop's `dry_run`.
     pub dry_run: bool,
     pub max_attempts: Option<u32>,
+    /// The keys of `[sweep]` (off by default).
+    pub sweep_toml: Option<String>,
+    /// Join an existing prefix.
+    pub prefix: Option<String>,
 }
 
 impl Shop {
@@ -82,6 +86,8 @@ impl Shop {
                 admin_api_url: Some(sandbox.base_url()),
                 shop_toml: format!("dry_run = {}", opts.dry_run),
                 clock: Some(Arc::new(clock.clone())),
+                sweep_toml: opts.sweep_toml,
+                prefix: opts.prefix,
                 ..Default::default()
             },
         )
@@ -209,11 +215,14 @@ impl Shop {
 
     /// Waits until the workers have settled at least `n` messages.
     pub async fn wait_settled(&self, n: u64) {
-        eventually(
-            Duration::from_secs(30),
-            &format!("{n} settled messages"),
-            || async { (self.settled() >= n).then_some(()) },
-        )
+        self.wait_settled_within(n, Duration::from_secs(30)).await;
+    }
+
+    /// The same, with a deadline of `within` (for measurements).
+    pub async fn wait_settled_within(&self, n: u64, within: Duration) {
+        eventually(within, &format!("{n} settled messages"), || async {
+            (self.settled() >= n).then_some(())
+        })
         .await;
     }
 

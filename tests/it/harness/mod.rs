@@ -70,6 +70,9 @@ pub struct Options {
     pub shutdown_grace_ms: Option<u64>,
     /// More keys of the `[shopify]` table (e.g. `auth`, `client_id`, `app_url`).
     pub shopify_toml: String,
+    /// The keys of `[sweep]`; `every = "off"` unless a test asks for a sweep, so a sweep's
+    /// wake-ups never mix into another test's counts.
+    pub sweep_toml: Option<String>,
 }
 
 impl TestApp {
@@ -173,13 +176,20 @@ impl TestApp {
     }
 
     pub async fn stop(self) {
+        let (prefix, partitions) = (self.prefix.clone(), self.partitions);
+        self.stop_keeping_queues().await;
+        broker::delete_prefix(&prefix, partitions).await;
+    }
+
+    /// Stops the app and leaves its queues (and their messages) to the next process on the
+    /// prefix, as a deploy or a crashed replica would.
+    pub async fn stop_keeping_queues(self) {
         self.shutdown.cancel();
         tokio::time::timeout(Duration::from_secs(15), self.stopped)
             .await
             .expect("stops within the grace period")
             .expect("task joins")
             .expect("stops cleanly");
-        broker::delete_prefix(&self.prefix, self.partitions).await;
     }
 }
 
@@ -201,6 +211,8 @@ confirm_timeout_ms = {confirm}
 [shopify]
 client_secrets = ["{SECRET_NEW}", "{SECRET_OLD}"]
 {shopify_extra}
+[sweep]
+{sweep}
 [[shops]]
 domain = "{SHOP}"
 access_token = "{TOKEN}"
@@ -215,6 +227,7 @@ timezone = "Europe/Amsterdam"
         extra = opts.extra_toml,
         shop_extra = opts.shop_toml,
         shopify_extra = opts.shopify_toml,
+        sweep = opts.sweep_toml.as_deref().unwrap_or(r#"every = "off""#),
         admin = opts
             .admin_api_url
             .as_ref()
