@@ -21,6 +21,7 @@ pub struct RawConfig {
     pub worker: RawWorker,
     #[serde(default)]
     pub webhooks: RawWebhooks,
+    #[serde(default)]
     pub sweep: super::sweep::RawSweep,
     /// The token store (`auth = "oauth"` only); absent: no database.
     pub store: Option<super::store::RawStore>,

@@ -57,7 +57,6 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_sandbox/shops/{shop}/orders", get(list_orders))
         .route("/_sandbox/shops/{shop}/orders/{id}", get(get_order))
         .route("/_sandbox/shops/{shop}/orders/{id}/risk", post(set_risk))
-        .route("/_sandbox/shops/{shop}/orders/{id}/touch", post(touch))
         .route(
             "/_sandbox/shops/{shop}/fulfillment-orders/{id}/hold",
             post(hold),
@@ -108,26 +107,6 @@ async fn mutations(State(s): State<Arc<Shared>>) -> Response {
 
 async fn queries(State(s): State<Arc<Shared>>) -> Response {
     Json(lock(&s.queries).clone()).into_response()
-}
-
-/// A merchant edit whose webhook is lost: the order's `updatedAt` becomes the sandbox's now and
-/// nothing is delivered; the next sweep finds it.
-async fn touch(State(s): State<Arc<Shared>>, Path((raw, id)): Path<(String, u64)>) -> Response {
-    let Ok(domain) = ShopDomain::parse(&raw) else {
-        return bad_shop(&raw);
-    };
-    let now = s.clock.now();
-    match s
-        .lock_shops()
-        .get_mut(&domain)
-        .and_then(|shop| shop.orders.get_mut(&format!("gid://shopify/Order/{id}")))
-    {
-        Some(order) => {
-            order.updated_at = now;
-            StatusCode::NO_CONTENT.into_response()
-        }
-        None => not_found("order"),
-    }
 }
 
 #[derive(Deserialize)]
