@@ -57,9 +57,12 @@ pub struct Window {
 impl Window {
     /// Whether the sweep judges an update at `updated_at` for a missed webhook: only within
     /// `[watermark - grace, start - grace)`, so consecutive sweeps judge each update once and a
-    /// webhook still in flight has `GRACE` to arrive.
+    /// webhook still in flight has `GRACE` to arrive. The grace is never more than the overlap:
+    /// the next sweep lists from `start - overlap`, so an update it is left to judge must lie
+    /// in that listing.
     pub fn judges(&self, updated_at: Timestamp) -> bool {
-        let grace = signed(GRACE);
+        let overlap = self.watermark.duration_since(self.since);
+        let grace = signed(GRACE).min(overlap).max(SignedDuration::ZERO);
         let from = self
             .watermark
             .saturating_sub(grace)

@@ -118,6 +118,37 @@ fn judges_each_update_once_across_consecutive_sweeps_leaving_a_minute_of_grace()
     }
 }
 
+#[test]
+fn an_overlap_shorter_than_the_grace_shortens_the_grace_so_no_update_escapes_judgement() {
+    // every = 15s, overlap = 5s: with a minute of grace the update at 10:00:20 would be left to
+    // a sweep whose listing starts at 10:00:25, and never judged.
+    let first = Window {
+        watermark: t("2026-11-23T10:00:15Z"),
+        start: t("2026-11-23T10:00:30Z"),
+        since: t("2026-11-23T10:00:10Z"),
+    };
+    let second = Window {
+        watermark: first.start,
+        start: t("2026-11-23T10:00:45Z"),
+        since: t("2026-11-23T10:00:25Z"),
+    };
+    let u = t("2026-11-23T10:00:26Z");
+    assert!(!first.judges(u) && second.judges(u));
+    assert!(first.judges(t("2026-11-23T10:00:24Z")));
+    for s in 0..60 {
+        let u = t("2026-11-23T10:00:10Z")
+            .checked_add(SignedDuration::from_secs(s))
+            .expect("ts");
+        let judged_by = [first, second]
+            .iter()
+            .filter(|w| w.judges(u) && u >= w.since && u <= w.start)
+            .count();
+        if u >= t("2026-11-23T10:00:10Z") && u < t("2026-11-23T10:00:40Z") {
+            assert_eq!(judged_by, 1, "{u} judged once, inside a listing");
+        }
+    }
+}
+
 fn arb_state() -> impl Strategy<Value = SweepState> {
     prop::collection::btree_map(
         prop::sample::select(vec!["a", "b", "c", "d"]).prop_map(str::to_owned),
