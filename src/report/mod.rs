@@ -81,7 +81,10 @@ pub fn build(shop: &str, since: Timestamp, until: Timestamp, orders: &[PlacedOrd
             holds.entry(h.handle.clone()).or_default().on += 1;
         }
         for h in &d.released_by_person {
-            holds.entry(h.handle.clone()).or_default().released_by_person += 1;
+            holds
+                .entry(h.handle.clone())
+                .or_default()
+                .released_by_person += 1;
         }
     }
     let late_open = rows

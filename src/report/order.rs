@@ -117,7 +117,9 @@ pub fn judge(order: &PlacedOrder, as_of: Timestamp) -> Row {
         paid: order.paid,
         cancelled: order.cancelled,
         fulfilled,
-        by: (!live.is_empty() && fulfilled.is_some()).then_some(by).flatten(),
+        by: (!live.is_empty() && fulfilled.is_some())
+            .then_some(by)
+            .flatten(),
         rule,
         ship_by,
         on_time,

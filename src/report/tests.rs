@@ -56,7 +56,10 @@ fn a_recorded_fulfilment_is_orderflows_and_files_its_time_under_its_rule() {
     assert_eq!(r.fulfilled_by_orderflow, 1);
     assert_eq!(r.orders[0].by, Some(By::Orderflow));
     assert_eq!(r.orders[0].rule.as_deref(), Some("digital goods"));
-    assert_eq!(r.paid_to_fulfilled_by_rule["digital goods"].max_seconds, Some(7200));
+    assert_eq!(
+        r.paid_to_fulfilled_by_rule["digital goods"].max_seconds,
+        Some(7200)
+    );
     assert_eq!(r.on_time, 1);
 }
 

@@ -105,7 +105,8 @@ fn placed(shop: &ShopDomain, node: Node) -> Result<PlacedOrder, ShopifyError> {
         operation: ORDERS_PLACED_PAGE.operation(),
         message: format!("`{}` is not an order id", node.id),
     })?;
-    let paid = paid_after_checkout(node.processed_at, &node.transactions).unwrap_or(node.processed_at);
+    let paid =
+        paid_after_checkout(node.processed_at, &node.transactions).unwrap_or(node.processed_at);
     let decision = Previous::read(node.decision.as_ref().map(|m| m.value.as_str()))
         .decision()
         .cloned();

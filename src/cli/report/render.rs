@@ -47,7 +47,11 @@ fn quote(field: &str) -> String {
 
 pub fn table(r: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}: orders placed from {} to {}", r.shop, r.since, r.until);
+    let _ = writeln!(
+        out,
+        "{}: orders placed from {} to {}",
+        r.shop, r.since, r.until
+    );
     let _ = writeln!(out);
     let rate = r
         .fulfilment_rate
@@ -89,12 +93,20 @@ pub fn table(r: &Report) -> String {
         );
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:<28}{:>6} {:>18}", "holds by reason", "on", "released by person");
+    let _ = writeln!(
+        out,
+        "{:<28}{:>6} {:>18}",
+        "holds by reason", "on", "released by person"
+    );
     if r.holds.is_empty() {
         let _ = writeln!(out, "  none");
     }
     for (handle, c) in &r.holds {
-        let _ = writeln!(out, "  {handle:<26}{:>6} {:>18}", c.on, c.released_by_person);
+        let _ = writeln!(
+            out,
+            "  {handle:<26}{:>6} {:>18}",
+            c.on, c.released_by_person
+        );
     }
     let _ = writeln!(
         out,
@@ -114,7 +126,6 @@ fn durations_line(out: &mut String, label: &str, d: &Durations) {
         h(d.max_seconds)
     );
 }
-
 
 #[cfg(test)]
 mod tests {
