@@ -262,6 +262,61 @@ async fn the_report_counts_who_fulfilled_how_fast_what_is_late_and_the_holds() {
     .await;
     assert_eq!(code, 0, "{stderr}");
     let r: Value = serde_json::from_str(&json).expect("one JSON object");
+    // The documented fields, no more and no fewer: renaming one breaks readers of `--json`.
+    let keys: Vec<&str> = r
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut documented = vec![
+        "shop",
+        "since",
+        "until",
+        "placed",
+        "cancelled",
+        "fulfilled",
+        "fulfilled_by_orderflow",
+        "fulfilled_by_person",
+        "fulfilled_by_both",
+        "fulfilment_rate",
+        "paid_to_fulfilled",
+        "paid_to_fulfilled_by_rule",
+        "on_time",
+        "late",
+        "without_ship_by",
+        "late_open",
+        "holds",
+        "orders",
+    ];
+    documented.sort();
+    let mut keys = keys;
+    keys.sort();
+    assert_eq!(keys, documented);
+    let mut row: Vec<&str> = r["orders"][0]
+        .as_object()
+        .expect("row")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    row.sort();
+    assert_eq!(
+        row,
+        [
+            "by",
+            "cancelled",
+            "fulfilled",
+            "holds",
+            "id",
+            "late_by_seconds",
+            "name",
+            "on_time",
+            "paid",
+            "placed",
+            "rule",
+            "ship_by"
+        ]
+    );
 
     // Worked out from the scenario: 6 placed in the window, 4 fulfilled (a, b by orderflow;
     // c, g by a person); paid to fulfilled a 2 h, b 6 h, c 1 h, g 1 h (from the payment).
