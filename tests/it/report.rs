@@ -9,7 +9,7 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use orderflow::clock::ManualClock;
 use orderflow::id::ShopDomain;
-use orderflow::rules::decision::{self, Decision, FulfilmentRecord, HoldKey, HoldRecord};
+use orderflow::rules::decision::{self, Decision, FulfilmentRecord, HoldKey, HoldRecord, Previous};
 use orderflow::sandbox::{Sandbox, SandboxConfig};
 use orderflow::shopify::Client;
 use orderflow::shopify::ops::{FulfillmentOrderLines, FulfillmentRequest, MetafieldInput};
@@ -473,4 +473,46 @@ async fn bad_arguments_and_unknown_shops_exit_1_naming_the_flag() {
         err.contains("shop `other.myshopify.com` is not known"),
         "{err}"
     );
+}
+
+/// The decision the real workers write is the one the report reads: the digital order fulfilled
+/// by the pipeline counts as orderflow's, under the rule its decision names, timed from its
+/// payment to the fulfilment the sandbox recorded. The record has no fulfilment id yet (it is
+/// written before the mutation), so this is the id-less attribution at work.
+#[tokio::test]
+async fn an_order_fulfilled_by_the_pipeline_counts_as_orderflows() {
+    let shop = crate::harness::e2e::Shop::start("report-e2e").await;
+    let fixture = crate::harness::e2e::Shop::fixture("digital");
+    let settled = shop.settled();
+    shop.send("digital", "orders/create", "wh-report-1").await;
+    shop.wait_settled(settled + 1).await;
+    let made = shop.sandbox.fulfillments(&shop.shop, &fixture.id);
+    assert_eq!(made.len(), 1, "the pipeline fulfilled the digital order");
+    let held = shop.sandbox.order(&shop.shop, &fixture.id).expect("order");
+    let written = Previous::read(held.decision.as_ref().map(|d| d.value.as_str()));
+    let written = written.decision().expect("a decision was written");
+    assert_eq!(written.fulfilments.len(), 1);
+
+    let until = orderflow::clock::Clock::now(&shop.clock);
+    let since = fixture.created_at;
+    let placed = shop
+        .client
+        .orders_placed(&shop.shop, since, until)
+        .await
+        .expect("orders");
+    let r = orderflow::report::build(SHOP, since, until, &placed);
+    let row = r
+        .orders
+        .iter()
+        .find(|o| o.name == fixture.name)
+        .expect("the digital order is in the window");
+    assert_eq!(row.by, Some(orderflow::report::By::Orderflow));
+    assert_eq!(
+        row.rule.as_deref(),
+        Some(written.fulfilments[0].rule.as_str())
+    );
+    assert_eq!(row.fulfilled, Some(made[0].created_at));
+    assert_eq!(row.paid, fixture.processed_at);
+    assert!(r.fulfilled_by_orderflow >= 1);
+    shop.stop().await;
 }
