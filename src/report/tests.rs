@@ -149,3 +149,20 @@ fn one_of_ours_and_one_by_hand_is_both() {
     assert_eq!(r.fulfilled_by_both, 1);
     assert_eq!(r.orders[0].fulfilled, Some(at(5)), "the last fulfilment");
 }
+
+#[test]
+fn an_empty_window_has_no_rate_and_no_times() {
+    let r = build("s", at(0), at(1), &[]);
+    assert_eq!(r.placed, 0);
+    assert_eq!(r.fulfilment_rate, None);
+    assert_eq!(r.paid_to_fulfilled.p50_seconds, None);
+    assert!(r.paid_to_fulfilled_by_rule.is_empty());
+}
+
+#[test]
+fn paid_later_counts_from_the_payment() {
+    let mut o = order(1, Some(30), None);
+    o.paid = at(29);
+    let r = build("s", at(0), at(100), &[o]);
+    assert_eq!(r.paid_to_fulfilled.max_seconds, Some(3600));
+}

@@ -110,7 +110,7 @@ pub fn table(r: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "  (how long holds lasted is not known: the decision records no placement or release time)"
+        "  (holds orderflow released itself, and how long any hold lasted, are not recorded)"
     );
     out
 }
