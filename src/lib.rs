@@ -22,6 +22,7 @@ pub mod event;
 pub mod id;
 pub mod install;
 pub mod queue;
+pub mod report;
 pub mod rules;
 pub mod sandbox;
 pub mod shopify;

@@ -14,6 +14,7 @@ pub mod demo;
 mod dlq;
 mod explain;
 mod reconcile;
+mod report;
 mod shop_arg;
 mod tokens;
 mod webhooks;
@@ -50,6 +51,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Wake every order updated in a window (orders whose webhook was lost), or list them.
     Reconcile(ReconcileArgs),
+    /// How fast orders placed in a window were fulfilled, by whom, and what is late (read-only).
+    Report(ReportArgs),
     /// List, replay or purge dead letters.
     Dlq {
         /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
@@ -136,6 +139,29 @@ pub struct ReconcileArgs {
     /// List the orders found and publish nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `orderflow report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// A known shop (configured, or installed in the store), e.g. acme.myshopify.com.
+    #[arg(long)]
+    pub shop: String,
+    /// Orders placed at or after this instant (RFC 3339, e.g. 2026-11-23T00:00:00Z).
+    #[arg(long)]
+    pub since: String,
+    /// Orders placed at or before this instant (RFC 3339); default now. Lateness of open
+    /// orders is measured as of this instant.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Also write one row per order to FILE (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Print the report as one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `orderflow sandbox`.
@@ -297,6 +323,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         },
         Command::Explain(args) => explain::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
+        Command::Report(args) => report::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Sandbox(args) => {
             let options = crate::sandbox::standalone::Options {

@@ -68,14 +68,22 @@ impl OrderSnapshot {
     /// When the order was paid, if that was after checkout: the latest successful sale or
     /// capture. `None` means processing time counts from `processedAt`.
     fn paid_at(&self) -> Option<jiff::Timestamp> {
-        let paid = self
-            .transactions
-            .iter()
-            .filter(|t| t.status == "SUCCESS" && matches!(t.kind.as_str(), "SALE" | "CAPTURE"))
-            .filter_map(|t| t.processed_at)
-            .max()?;
-        (paid.duration_since(self.processed_at) > PAID_AT_CHECKOUT).then_some(paid)
+        paid_after_checkout(self.processed_at, &self.transactions)
     }
+}
+
+/// The paid-later rule, also for the report (which reads the same fields without a snapshot):
+/// the latest successful sale or capture when it came more than a minute after `processed_at`.
+pub(crate) fn paid_after_checkout(
+    processed_at: jiff::Timestamp,
+    transactions: &[snap::Transaction],
+) -> Option<jiff::Timestamp> {
+    let paid = transactions
+        .iter()
+        .filter(|t| t.status == "SUCCESS" && matches!(t.kind.as_str(), "SALE" | "CAPTURE"))
+        .filter_map(|t| t.processed_at)
+        .max()?;
+    (paid.duration_since(processed_at) > PAID_AT_CHECKOUT).then_some(paid)
 }
 
 fn line(l: &snap::LineItem) -> m::LineItem {

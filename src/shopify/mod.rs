@@ -13,6 +13,7 @@ pub mod error;
 mod fetch;
 pub mod ops;
 pub mod orders;
+pub mod report;
 pub mod retry;
 pub mod schema;
 pub mod shop;

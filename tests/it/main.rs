@@ -17,6 +17,7 @@ mod oauth;
 mod receiver;
 mod reconcile;
 mod reconcile_bucket;
+mod report;
 mod rules;
 mod sandbox;
 mod sandbox_cancel;

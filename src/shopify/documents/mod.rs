@@ -105,6 +105,11 @@ document!(
     "orders_updated_page.graphql"
 );
 document!(
+    ORDERS_PLACED_PAGE,
+    "OrdersPlacedPage",
+    "orders_placed_page.graphql"
+);
+document!(
     WEBHOOK_SUBSCRIPTIONS_PAGE,
     "WebhookSubscriptionsPage",
     "webhook_subscriptions_page.graphql"
@@ -132,6 +137,7 @@ pub const ALL: &[Document] = &[
     METAFIELDS_SET,
     SHOP_TIME_ZONE,
     ORDERS_UPDATED_PAGE,
+    ORDERS_PLACED_PAGE,
     WEBHOOK_SUBSCRIPTIONS_PAGE,
     WEBHOOK_SUBSCRIPTION_CREATE,
 ];
