@@ -274,6 +274,13 @@ impl Metrics {
             .set(missing as i64);
     }
 
+    /// `shop` is no longer checked (uninstalled): its gauge goes, rather than keep an alert on.
+    pub fn forget_subscriptions(&self, shop: &str) {
+        self.webhook_subscriptions_missing.remove(&ShopLabels {
+            shop: shop.to_owned(),
+        });
+    }
+
     /// A verified webhook of `shop` arrived at `unix_seconds`.
     pub fn webhook_received(&self, shop: &str, unix_seconds: i64) {
         self.webhook_last_received

@@ -249,14 +249,17 @@ impl App {
                 ]
             })
             .collect();
+        // Tasks beside the serving and the working: they stop on the token, and whatever of
+        // them is still running at the deadline is aborted like a worker.
+        let mut background = Vec::new();
         if let Some(follower) = self.follower {
-            tasks.spawn(follower.run(shutdown.clone()));
+            background.push(tasks.spawn(follower.run(shutdown.clone())));
         }
         if let Some(check) = self.subscription_check {
-            tasks.spawn(check.run(shutdown.clone()));
+            background.push(tasks.spawn(check.run(shutdown.clone())));
         }
         if let Some(sweeper) = self.sweeper {
-            tasks.spawn(sweeper.run(shutdown.clone()));
+            background.push(tasks.spawn(sweeper.run(shutdown.clone())));
         }
         tasks.close();
         shutdown.cancelled().await;
@@ -289,6 +292,15 @@ impl App {
                 "workers did not finish their messages within the grace period; they will be redelivered"
             );
             workers.iter().for_each(JoinHandle::abort);
+        }
+        if tokio::time::timeout_at(deadline, tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "background tasks (sweep, subscription check) did not stop within the grace period"
+            );
+            background.iter().for_each(JoinHandle::abort);
         }
         // Everything is finished or aborted; an aborted task ends at its next await point.
         tasks.wait().await;

@@ -1,6 +1,7 @@
 //! The working process's check of each shop's shop-specific webhook subscriptions: at start,
 //! and for every shop that becomes known later (an install, seen by the registry), it lists the
-//! shop's subscriptions once and compares them with the topics orderflow routes. The result is
+//! shop's subscriptions and compares them with the topics orderflow routes, and again every
+//! hour. The result is
 //! the gauge `orderflow_webhook_subscriptions_missing{shop}` and, when topics are missing, a
 //! warning naming them and the fix. Shopify deletes an API subscription after 8 failed
 //! deliveries; this is how a deployment notices without waiting for orders to go unhandled.
@@ -26,6 +27,10 @@ use crate::telemetry::Metrics;
 /// registry says when it changes).
 const ROUND: Duration = Duration::from_secs(30);
 
+/// How often a shop checked fine is checked again: Shopify deletes a subscription after 8
+/// failed deliveries at any time, not only before a restart. One query per shop per hour.
+const RECHECK: Duration = Duration::from_secs(3600);
+
 pub(super) struct SubscriptionCheck {
     client: Client,
     shops: Shops,
@@ -35,7 +40,8 @@ pub(super) struct SubscriptionCheck {
 
 /// What became of a shop's last check.
 enum Checked {
-    Done,
+    /// Checked at this instant (the monotonic clock); checked again after [`RECHECK`].
+    Done(tokio::time::Instant),
     /// Failed this many times in a row; tried again next round, warned about only once.
     Failed(u32),
 }
@@ -76,9 +82,16 @@ impl SubscriptionCheck {
         loop {
             changed.mark_unchanged();
             let active = self.shops.active_domains();
-            seen.retain(|d, _| active.contains(d));
+            seen.retain(|d, _| {
+                let keep = active.contains(d);
+                if !keep {
+                    // A shop no longer installed has no subscriptions to miss.
+                    self.metrics.forget_subscriptions(d.as_str());
+                }
+                keep
+            });
             for shop in active {
-                if matches!(seen.get(&shop), Some(Checked::Done)) {
+                if matches!(seen.get(&shop), Some(Checked::Done(at)) if at.elapsed() < RECHECK) {
                     continue;
                 }
                 let failures = match seen.get(&shop) {
@@ -135,6 +148,6 @@ impl SubscriptionCheck {
                  (or set [webhooks] check = false if the app declares them in shopify.app.toml)"
             );
         }
-        Checked::Done
+        Checked::Done(tokio::time::Instant::now())
     }
 }

@@ -22,6 +22,9 @@ use super::publisher::{Outgoing, Publisher};
 /// it starts, and the holder acks them all at its next commit.
 const PREFETCH: u16 = 16;
 
+/// Held deliveries at which a holder should commit (and so ack them) before the prefetch fills.
+pub const PREFETCH_HALF: usize = PREFETCH as usize / 2;
+
 /// The AMQP `type` of a state message.
 pub const STATE_KIND: &str = "orderflow/sweep-state";
 

@@ -23,7 +23,7 @@ use crate::queue::lease::{self, Lease};
 use crate::queue::{Publisher, QueueError};
 use crate::shopify::{Client, ShopifyError};
 use crate::shops::Shops;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, ShopLabels};
 
 /// The holder commits at least this often, well inside RabbitMQ's 30-minute consumer timeout.
 const REFRESH: Duration = Duration::from_secs(300);
@@ -105,6 +105,9 @@ impl Sweeper {
                             tracing::warn!(error = %e, "cannot offer the sweep seed");
                         }
                         self.hold(&mut lease, &stop).await;
+                        // Only the holder's watermarks are news; a former holder's would look
+                        // stuck to an alert on their age.
+                        self.metrics.sweep.watermark.clear();
                         // Closed on every way out: an open channel would keep the state (and
                         // the single-active-consumer slot) from everyone else.
                         lease.close().await;
@@ -162,13 +165,31 @@ impl Sweeper {
                 tracing::warn!(error = %e, "cannot tick the partitions; sweeping all the same");
             }
             for (shop, window) in due {
-                let outcome = tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = lost.cancelled() => {
-                        tracing::warn!(shop = %shop, "lost the sweep lease during a sweep; stopping it");
-                        return;
+                let sweep = self.sweep_shop(shop, &window);
+                tokio::pin!(sweep);
+                // A long sweep (a week-old watermark, a large shop) keeps the lease: the state
+                // is republished as it would be between sweeps, or RabbitMQ's consumer_timeout
+                // would close the channel and the sweep would start over at every takeover.
+                let outcome = loop {
+                    let refresh = REFRESH.saturating_sub(committed.elapsed());
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = lost.cancelled() => {
+                            tracing::warn!(shop = %shop, "lost the sweep lease during a sweep; stopping it");
+                            return;
+                        }
+                        r = &mut sweep => break r,
+                        _ = tokio::time::sleep(refresh) => {
+                            while let Some(body) = lease.try_recv() {
+                                absorb(&mut state, &body);
+                            }
+                            if let Err(e) = lease.commit(&state.to_json()).await {
+                                tracing::warn!(error = %e, "cannot refresh the sweep state; reopening the lease");
+                                return;
+                            }
+                            committed = Instant::now();
+                        }
                     }
-                    r = self.sweep_shop(shop, &window) => r,
                 };
                 match outcome {
                     Ok(()) => {
@@ -197,7 +218,10 @@ impl Sweeper {
                     }
                 }
             }
-            if committed.elapsed() >= REFRESH {
+            self.forget_uninstalled(&mut state);
+            // Seeds from standbys pile up in what this holder keeps unacked: commit before
+            // the prefetch fills, so the holder's own last state is never stuck behind them.
+            if committed.elapsed() >= REFRESH || lease.held() >= lease::PREFETCH_HALF {
                 if let Err(e) = lease.commit(&state.to_json()).await {
                     tracing::warn!(error = %e, "cannot refresh the sweep state; reopening the lease");
                     return;
@@ -231,6 +255,25 @@ impl Sweeper {
                 _ = tokio::time::sleep(wait) => {}
             }
         }
+    }
+
+    /// Drops the watermarks of shops the registry knows as uninstalled: a shop installed again
+    /// starts one interval back like a new one, not from months ago (no webhook could reach
+    /// orderflow meanwhile, and a months-long window would be swept and judged as missed).
+    fn forget_uninstalled(&self, state: &mut SweepState) {
+        state.shops.retain(|shop, _| {
+            let uninstalled = ShopDomain::parse(shop)
+                .ok()
+                .and_then(|d| self.shops.get(&d))
+                .is_some_and(|k| k.uninstalled);
+            if uninstalled {
+                self.metrics
+                    .sweep
+                    .watermark
+                    .remove(&ShopLabels { shop: shop.clone() });
+            }
+            !uninstalled
+        });
     }
 
     /// One shop's sweep: its orders updated in the window, each woken on its partition.

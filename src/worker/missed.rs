@@ -70,6 +70,10 @@ pub struct Witness {
 
 struct Inner {
     seen: LruCache<(String, u64), Timestamp>,
+    /// Per shop and order, the latest update already judged: a sweep retried after a failure,
+    /// or one that starts from a lowered watermark, wakes an order again with the same update,
+    /// and one miss must count once.
+    judged: LruCache<(String, u64), Timestamp>,
     /// Per queue: `None` after the consumer (re)started, until its first delivery.
     watching: HashMap<String, Option<Timestamp>>,
 }
@@ -100,6 +104,7 @@ impl Witness {
         Self {
             inner: Mutex::new(Inner {
                 seen: LruCache::new(capacity),
+                judged: LruCache::new(capacity),
                 watching: HashMap::new(),
             }),
         }
@@ -148,7 +153,12 @@ impl Witness {
             .header(header::SWEPT_UPDATED_AT)?
             .parse::<Timestamp>()
             .ok()?;
-        let latest = inner.seen.get(&(shop.clone(), order)).copied();
+        let key = (shop.clone(), order);
+        if inner.judged.get(&key).is_some_and(|done| *done >= updated) {
+            return None;
+        }
+        inner.judged.put(key.clone(), updated);
+        let latest = inner.seen.get(&key).copied();
         let name = serde_json::from_slice::<serde_json::Value>(&msg.body)
             .ok()
             .and_then(|b| b.get("name")?.as_str().map(str::to_owned))

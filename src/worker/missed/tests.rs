@@ -123,8 +123,33 @@ fn a_restarted_consumer_cannot_tell_until_it_watched_before_the_update() {
         Verdict::Unknown,
         "the watch restarted at 10:31"
     );
+    let again = msg(
+        "orderflow/sweep",
+        &[(header::SWEPT_UPDATED_AT, "2026-11-23T10:30:30Z")],
+    );
     let judged = w
-        .received("q", &later, t("2026-11-23T10:32:00Z"))
+        .received("q", &again, t("2026-11-23T10:32:00Z"))
         .expect("judged");
     assert_eq!(judged.verdict, Verdict::Unknown, "still since 10:31");
+}
+
+#[test]
+fn one_update_is_judged_once_however_often_sweeps_wake_its_order() {
+    let w = Witness::default();
+    w.consuming("q");
+    let start = t("2026-11-23T09:00:00Z");
+    let other = msg(
+        "orders/updated",
+        &[(header::TRIGGERED_AT, "2026-11-23T08:00:00Z")],
+    );
+    assert_eq!(w.received("q", &other, start), None);
+    let swept = |u: &str| msg("orderflow/sweep", &[(header::SWEPT_UPDATED_AT, u)]);
+    let first = w.received("q", &swept("2026-11-23T10:00:00Z"), start);
+    assert_eq!(first.map(|j| j.verdict), Some(Verdict::Missed));
+    // A retried sweep, or one from a lowered watermark, wakes it again for the same update.
+    assert_eq!(w.received("q", &swept("2026-11-23T10:00:00Z"), start), None);
+    assert_eq!(w.received("q", &swept("2026-11-23T09:59:00Z"), start), None);
+    // A later update of the order is judged again.
+    let later = w.received("q", &swept("2026-11-23T10:20:00Z"), start);
+    assert_eq!(later.map(|j| j.verdict), Some(Verdict::Missed));
 }
