@@ -61,6 +61,7 @@ fn rules() -> Rules {
         fulfilment: section("fulfilment"),
         processing: section("processing"),
         fraud: section("fraud"),
+        archive: section("archive"),
     };
     resolve(&[layer], TimeZone::get("Europe/Amsterdam").unwrap()).unwrap()
 }
@@ -105,6 +106,7 @@ fn order(lines: usize) -> Order {
                     FulfillmentOrderAction::Move,
                 ],
                 line_items: vec![],
+                fulfill_by: None,
             });
         }
         let kind = i % 5;

@@ -167,6 +167,10 @@ pub(super) fn rules_toml(rules: &Rules, prefix: &str) -> String {
         "pending_recheck_minutes = {}",
         r.pending_recheck.as_mins()
     );
+    let a = &rules.archive;
+    let _ = writeln!(o, "[{prefix}archive]");
+    let _ = writeln!(o, "when_fulfilled = {}", a.when_fulfilled);
+    let _ = writeln!(o, "after = \"{:#}\"", a.after);
     o
 }
 

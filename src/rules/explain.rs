@@ -144,6 +144,14 @@ impl fmt::Display for Plan {
                         "record the decision on the order (ship by {})",
                         decision.ship_by.map_or("-".to_owned(), day)
                     ),
+                    Action::SetDeadline {
+                        fulfillment_orders,
+                        at,
+                    } => format!(
+                        "set Shopify's fulfil-by deadline of {} to {}",
+                        fulfillment_orders.join(", "),
+                        when(*at, &self.zone)
+                    ),
                     Action::WakeUp { .. } => unreachable!("changes() leaves the wake-up out"),
                 };
                 writeln!(f, "  {}. {what}: {} (rule {})", i + 1, s.reason, s.rule)?;

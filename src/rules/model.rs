@@ -102,6 +102,10 @@ pub struct FulfillmentOrder {
     pub holds: Vec<Hold>,
     pub supported_actions: Vec<FulfillmentOrderAction>,
     pub line_items: Vec<FulfillmentOrderLineItem>,
+    /// `FulfillmentOrder.fulfillBy`: Shopify's deadline for it, which orderflow sets to the
+    /// order's ship-by instant (see [`super::deadline`]).
+    #[serde(default)]
+    pub fulfill_by: Option<Timestamp>,
 }
 
 impl FulfillmentOrder {
@@ -169,6 +173,9 @@ pub struct Fulfillment {
     pub status: FulfillmentStatus,
     /// Which order lines it fulfilled, and how many of each.
     pub lines: Vec<FulfillmentLine>,
+    /// When it was created (`Fulfillment.createdAt`), if read.
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
 }
 
 impl Fulfillment {

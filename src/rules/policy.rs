@@ -39,6 +39,16 @@ pub struct Rules {
     pub fulfilment: FulfilmentRules,
     pub processing: ProcessingRules,
     pub fraud: FraudRules,
+    pub archive: ArchiveRules,
+}
+
+/// `[archive]`: closing (`orderClose`) finished orders, see [`super::archive`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArchiveRules {
+    /// Close a paid, fully fulfilled order; off by default.
+    pub when_fulfilled: bool,
+    /// How long after it was fully fulfilled.
+    pub after: SignedDuration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -133,6 +143,10 @@ impl Rules {
                 notify_merchant: defaults::NOTIFY_MERCHANT,
                 tag: Some(defaults::FRAUD_TAG.to_owned()),
                 pending_recheck: SignedDuration::from_mins(defaults::PENDING_RECHECK_MINUTES),
+            },
+            archive: ArchiveRules {
+                when_fulfilled: false,
+                after: SignedDuration::ZERO,
             },
         }
     }

@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 
+use super::deadline::deadline_step;
 use super::decision::{self, Decision, Previous};
 use super::fraud::Fraud;
 use super::fulfil::plan_fulfilment;
@@ -171,6 +172,11 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         });
     }
     // After the decision: it records the fulfilments about to be created (see `taken_back`).
+    if let Some(at) = p.ship_by.as_ref().map(|s| s.at)
+        && let Some(step) = deadline_step(order, at, &w.fulfils)
+    {
+        w.fulfils.push(step);
+    }
     p.steps.append(&mut w.fulfils);
     tag_steps(order, rules, &lines, &w.after_holds, &mut p);
     if let Some((at, rule, reason)) = w.wake.take() {

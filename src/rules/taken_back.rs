@@ -208,6 +208,7 @@ mod tests {
                 line_item_id: line.into(),
                 quantity,
             }],
+            created_at: None,
         }
     }
 

@@ -45,6 +45,7 @@ impl OrderSnapshot {
                 .map(|f| m::Fulfillment {
                     id: f.id.clone(),
                     status: f.status,
+                    created_at: f.created_at,
                     lines: f
                         .fulfillment_line_items
                         .iter()
@@ -132,6 +133,7 @@ fn fulfillment_order(fo: &snap::FulfillmentOrder) -> m::FulfillmentOrder {
                 remaining_quantity: li.remaining_quantity,
             })
             .collect(),
+        fulfill_by: fo.fulfill_by,
     }
 }
 

@@ -190,6 +190,17 @@ impl OrderHandler {
                 self.call("metafields_set", self.client.set_metafields(d, &[input]))
                     .await?;
             }
+            Action::SetDeadline {
+                fulfillment_orders,
+                at,
+            } => {
+                self.call(
+                    "set_deadline",
+                    self.client
+                        .set_fulfillment_deadline(d, fulfillment_orders, *at),
+                )
+                .await?;
+            }
             Action::WakeUp { .. } => {}
         }
         Ok(())

@@ -11,6 +11,7 @@ mod cli;
 mod demo;
 mod dlq;
 mod e2e;
+mod e2e_archive;
 mod e2e_cancel;
 mod install;
 mod oauth;

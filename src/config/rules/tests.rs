@@ -17,6 +17,7 @@ fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
         fulfilment: section("fulfilment"),
         processing: section("processing"),
         fraud: section("fraud"),
+        archive: section("archive"),
     };
     super::resolve(&[layer], TimeZone::UTC)
 }

@@ -37,6 +37,7 @@ pub(super) fn rules_in(text: &str, zone: &str) -> Rules {
         fulfilment: section("fulfilment"),
         processing: section("processing"),
         fraud: section("fraud"),
+        archive: section("archive"),
     };
     resolve(&[layer], TimeZone::get(zone).unwrap()).unwrap_or_else(|issues| panic!("{issues:#?}"))
 }
@@ -78,6 +79,7 @@ pub(super) fn fo(n: u32) -> FulfillmentOrder {
         holds: vec![],
         supported_actions: open_actions(),
         line_items: vec![],
+        fulfill_by: None,
     }
 }
 
@@ -270,6 +272,7 @@ pub(super) fn apply(order: &Order, plan: &Plan) -> Order {
                     id: format!("gid://shopify/Fulfillment/{n}"),
                     status: FulfillmentStatus::Success,
                     lines: fulfilled,
+                    created_at: None,
                 });
                 let fo = o
                     .fulfillment_orders
@@ -284,6 +287,18 @@ pub(super) fn apply(order: &Order, plan: &Plan) -> Order {
             Action::TagsAdd { tags } => o.tags.extend(tags.iter().cloned()),
             Action::TagsRemove { tags } => o.tags.retain(|t| !tags.contains(t)),
             Action::SetDecision { decision } => o.decision_metafield = Some(decision.to_json()),
+            Action::SetDeadline {
+                fulfillment_orders,
+                at,
+            } => {
+                for fo in o
+                    .fulfillment_orders
+                    .iter_mut()
+                    .filter(|f| fulfillment_orders.contains(&f.id))
+                {
+                    fo.fulfill_by = Some(*at);
+                }
+            }
             Action::WakeUp { .. } => unreachable!("not a change"),
         }
     }
