@@ -75,6 +75,8 @@ fn order(lines: usize) -> Order {
         tags: vec!["vip".into(), "newsletter".into()],
         cancelled: false,
         closed: false,
+        closed_at: None,
+        fulfillment_status: None,
         test: false,
         processed_at: "2026-11-23T09:00:00Z".parse().unwrap(),
         paid_at: None,

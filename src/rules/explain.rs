@@ -152,6 +152,7 @@ impl fmt::Display for Plan {
                         fulfillment_orders.join(", "),
                         when(*at, &self.zone)
                     ),
+                    Action::Close => "close (archive) the order".to_owned(),
                     Action::WakeUp { .. } => unreachable!("changes() leaves the wake-up out"),
                 };
                 writeln!(f, "  {}. {what}: {} (rule {})", i + 1, s.reason, s.rule)?;

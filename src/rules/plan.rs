@@ -126,6 +126,8 @@ pub enum Action {
         fulfillment_orders: Vec<String>,
         at: Timestamp,
     },
+    /// `orderClose`: archive the finished order.
+    Close,
     /// Plan this order again at `at` (not a change: a plan with only this is empty).
     WakeUp {
         at: Timestamp,
@@ -143,6 +145,7 @@ impl Action {
             Action::TagsRemove { .. } => "tags_remove",
             Action::SetDecision { .. } => "set_decision",
             Action::SetDeadline { .. } => "set_deadline",
+            Action::Close => "close",
             Action::WakeUp { .. } => "wake_up",
         }
     }

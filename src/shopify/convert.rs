@@ -17,10 +17,12 @@ impl OrderSnapshot {
             tags: self.tags.clone(),
             cancelled: self.cancelled_at.is_some(),
             closed: self.closed,
+            closed_at: self.closed_at,
             test: self.test,
             processed_at: self.processed_at,
             paid_at: self.paid_at(),
             financial_status: self.display_financial_status,
+            fulfillment_status: Some(self.display_fulfillment_status),
             total_price: self.total_price_set.shop_money.amount,
             source_name: self.source_name.clone(),
             shipping_country: self

@@ -201,6 +201,10 @@ impl OrderHandler {
                 )
                 .await?;
             }
+            Action::Close => {
+                self.call("close", self.client.close_order(d, &plan.order_id))
+                    .await?;
+            }
             Action::WakeUp { .. } => {}
         }
         Ok(())

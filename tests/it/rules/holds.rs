@@ -197,6 +197,7 @@ fn decision_with_hold(fo: &str, handle: &str, rule: &str) -> String {
         planned_at: ts("2026-11-23T09:00:00Z"),
         fulfilments: vec![],
         taken_back_by_person: vec![],
+        closed_by_orderflow_at: None,
     }
     .to_json()
 }

@@ -53,6 +53,8 @@ pub(super) fn order() -> OrderBuilder {
         tags: vec![],
         cancelled: false,
         closed: false,
+        closed_at: None,
+        fulfillment_status: None,
         test: false,
         processed_at: ts("2026-11-23T09:00:00Z"),
         paid_at: None,
@@ -298,6 +300,10 @@ pub(super) fn apply(order: &Order, plan: &Plan) -> Order {
                 {
                     fo.fulfill_by = Some(*at);
                 }
+            }
+            Action::Close => {
+                o.closed = true;
+                o.closed_at = Some(plan.planned_at);
             }
             Action::WakeUp { .. } => unreachable!("not a change"),
         }
