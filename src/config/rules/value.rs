@@ -284,12 +284,15 @@ pub(super) fn duration(key: &str, v: &Value, issues: &mut Issues) -> Option<jiff
         Some(_) => {
             issues.push(ConfigIssue::new(
                 key,
-                format!("`{s}` is out of range: between \"0h\" and \"365d\""),
+                format!("`{s}` is out of range: write a duration between \"0h\" and \"365d\""),
             ));
             None
         }
         None => {
-            issues.push(ConfigIssue::new(key, format!("`{s}` is not {HINT}")));
+            issues.push(ConfigIssue::new(
+                key,
+                format!("`{s}` is not a duration: write {HINT}"),
+            ));
             None
         }
     }
