@@ -21,6 +21,7 @@ mod reconcile_bucket;
 mod rules;
 mod sandbox;
 mod sandbox_cancel;
+mod sandbox_close;
 mod sandbox_oauth;
 mod schema;
 mod secrets;
