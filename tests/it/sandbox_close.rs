@@ -65,7 +65,11 @@ async fn close_sets_closed_at_reopening_clears_it_and_an_unknown_order_is_refuse
     assert!(closed.closed);
     let at = closed.closed_at.expect("closedAt");
     let again = h.client.close_order(&h.shop, &order_gid(1)).await.unwrap();
-    assert_eq!(again.closed_at, Some(at), "closing a closed order changes nothing");
+    assert_eq!(
+        again.closed_at,
+        Some(at),
+        "closing a closed order changes nothing"
+    );
     let snap = h.client.fetch_snapshot(&h.shop, order_id(1)).await.unwrap();
     assert!(snap.closed);
     assert_eq!(snap.closed_at, Some(at));

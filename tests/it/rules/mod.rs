@@ -3,6 +3,7 @@
 //! tests live here and not inside `rules`), and a model of Shopify applying a plan (for
 //! idempotence tests).
 
+mod archive;
 mod example;
 mod holds;
 mod matchers;
