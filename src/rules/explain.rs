@@ -40,6 +40,14 @@ impl fmt::Display for Plan {
             self.time_zone
         )?;
         if let Some(why) = &self.skipped {
+            // A closed order may still get the record of our close (see `archive`).
+            if let Some(s) = self.changes().next() {
+                return writeln!(
+                    f,
+                    "Nothing to do but record: {why}; {} (rule {}).",
+                    s.reason, s.rule
+                );
+            }
             return writeln!(f, "Nothing to do: {why}, so no rule applies.");
         }
         let risk = match &self.fraud {

@@ -59,6 +59,10 @@ fn a_lost_record_is_restored_from_the_closed_order() {
     closed.closed_at = Some(now());
     let p = plan(&closed, &r, now());
     assert_eq!(kinds(&p), ["set_decision"], "{p}");
+    assert!(
+        p.to_string().contains("so a reopening is a person's"),
+        "{p}"
+    );
     let recorded = apply(&closed, &p);
     assert!(plan(&recorded, &r, now()).is_empty());
 }
