@@ -136,6 +136,7 @@ pub(super) fn rules_toml(rules: &Rules, prefix: &str) -> String {
     );
     let _ = writeln!(o, "default_days = {}", p.default_days);
     let _ = writeln!(o, "hold = {}", p.hold);
+    let _ = writeln!(o, "set_deadline = {}", p.set_deadline);
     let _ = writeln!(o, "# time zone: {}", rules.zone_name());
     for rule in &p.rules {
         let _ = writeln!(o, "[[{prefix}processing.rule]]");

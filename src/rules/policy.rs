@@ -91,6 +91,9 @@ pub struct ProcessingRules {
     pub calendar: Calendar,
     pub default_days: u32,
     pub hold: bool,
+    /// Write the ship-by instant to Shopify's fulfil-by deadline ([`super::deadline`]); off for
+    /// a shop whose fulfilment app sets its own deadlines, which orderflow would overwrite.
+    pub set_deadline: bool,
     pub rules: Vec<ProcessingRule>,
 }
 
@@ -134,6 +137,7 @@ impl Rules {
                 calendar: Calendar::weekdays(zone),
                 default_days: 0,
                 hold: defaults::HOLD,
+                set_deadline: true,
                 rules: Vec::new(),
             },
             fraud: FraudRules {

@@ -196,6 +196,7 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
     }
     // After the decision: it records the fulfilments about to be created (see `taken_back`).
     if let Some(at) = p.ship_by.as_ref().map(|s| s.at)
+        && rules.processing.set_deadline
         && let Some(step) = deadline_step(order, at, &w.fulfils)
     {
         w.fulfils.push(step);

@@ -62,6 +62,7 @@ const PROCESSING_KEYS: &[&str] = &[
     "holidays",
     "default_days",
     "hold",
+    "set_deadline",
     "rule",
 ];
 const PROCESSING_RULE_KEYS: &[&str] = &["name", "when", "days"];
@@ -177,6 +178,8 @@ pub fn resolve(layers: &[RulesLayer<'_>], zone: TimeZone) -> Result<Rules, Vec<C
         calendar,
         default_days: read(&processing, "default_days", i, days).unwrap_or(0),
         hold: read(&processing, "hold", i, boolean).unwrap_or(d.processing.hold),
+        set_deadline: read(&processing, "set_deadline", i, boolean)
+            .unwrap_or(d.processing.set_deadline),
         rules: read(&processing, "rule", i, |k, v, i| {
             rule_list(k, v, i, PROCESSING_RULE_KEYS, |k, t, i| {
                 let days = match t.get("days") {

@@ -26,6 +26,11 @@ fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
 const INVALID: &[(&str, &str, &str)] = &[
     ("[archive]\nafter = \"soon\"", "archive.after", "duration"),
     (
+        "[processing]\nset_deadline = 1",
+        "processing.set_deadline",
+        "true or false",
+    ),
+    (
         "[archive]\nafter = \"-2h\"",
         "archive.after",
         "out of range",

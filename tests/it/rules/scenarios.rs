@@ -399,3 +399,12 @@ fn the_deadline_is_set_once_and_a_settled_order_asks_for_nothing_more() {
     let again = plan(&settled, &shop(), now());
     assert!(again.is_empty(), "nothing more to send:\n{again}");
 }
+
+#[test]
+fn set_deadline_false_leaves_shopify_s_deadline_alone() {
+    let r = rules(&SHOP.replace("hold = true", "hold = true\nset_deadline = false"));
+    assert!(!r.processing.set_deadline);
+    let o = order().line(tagged("Mug", "handmade")).build();
+    let p = plan(&o, &r, now());
+    assert!(!kinds(&p).contains(&"set_deadline"), "{p}");
+}
