@@ -61,6 +61,7 @@ fn rules() -> Rules {
         fulfilment: section("fulfilment"),
         processing: section("processing"),
         fraud: section("fraud"),
+        archive: section("archive"),
     };
     resolve(&[layer], TimeZone::get("Europe/Amsterdam").unwrap()).unwrap()
 }
@@ -74,6 +75,8 @@ fn order(lines: usize) -> Order {
         tags: vec!["vip".into(), "newsletter".into()],
         cancelled: false,
         closed: false,
+        closed_at: None,
+        fulfillment_status: None,
         test: false,
         processed_at: "2026-11-23T09:00:00Z".parse().unwrap(),
         paid_at: None,
@@ -105,6 +108,7 @@ fn order(lines: usize) -> Order {
                     FulfillmentOrderAction::Move,
                 ],
                 line_items: vec![],
+                fulfill_by: None,
             });
         }
         let kind = i % 5;

@@ -30,6 +30,8 @@ pub struct RawConfig {
     pub fulfilment: Option<toml::Table>,
     pub processing: Option<toml::Table>,
     pub fraud: Option<toml::Table>,
+    /// `[archive]`: closing finished orders (default off).
+    pub archive: Option<toml::Table>,
     /// Not a key: the folder of the config file, which shops' `rules` files are relative to.
     /// `load` sets it after reading the file.
     #[serde(skip)]
@@ -99,4 +101,6 @@ pub struct RawShop {
     pub fulfilment: Option<toml::Table>,
     pub processing: Option<toml::Table>,
     pub fraud: Option<toml::Table>,
+    /// `[archive]`: closing finished orders (default off).
+    pub archive: Option<toml::Table>,
 }

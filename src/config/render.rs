@@ -150,6 +150,7 @@ pub(super) fn rules_toml(rules: &Rules, prefix: &str) -> String {
     );
     let _ = writeln!(o, "default_days = {}", p.default_days);
     let _ = writeln!(o, "hold = {}", p.hold);
+    let _ = writeln!(o, "set_deadline = {}", p.set_deadline);
     let _ = writeln!(o, "# time zone: {}", rules.zone_name());
     for rule in &p.rules {
         let _ = writeln!(o, "[[{prefix}processing.rule]]");
@@ -181,6 +182,10 @@ pub(super) fn rules_toml(rules: &Rules, prefix: &str) -> String {
         "pending_recheck_minutes = {}",
         r.pending_recheck.as_mins()
     );
+    let a = &rules.archive;
+    let _ = writeln!(o, "[{prefix}archive]");
+    let _ = writeln!(o, "when_fulfilled = {}", a.when_fulfilled);
+    let _ = writeln!(o, "after = \"{:#}\"", a.after);
     o
 }
 

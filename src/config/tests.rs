@@ -264,6 +264,20 @@ fn shop_rules_merge_over_the_global_sections() {
 }
 
 #[test]
+fn a_shop_overrides_the_global_archive_section_and_its_mistakes_name_its_key() {
+    let text = format!(
+        "[archive]\nwhen_fulfilled = true\nafter = \"2h\"\n{MINIMAL}\n[shops.archive]\nafter = \"0h\"\n"
+    );
+    let c = load(&text, &env()).unwrap();
+    let a = &c.shops[0].rules.archive;
+    assert!(a.when_fulfilled, "inherited from the global section");
+    assert_eq!(a.after, jiff::SignedDuration::ZERO, "the shop's own");
+    let bad = format!("{MINIMAL}\n[shops.archive]\nafter = \"later\"\n");
+    let err = load(&bad, &env()).unwrap_err();
+    assert_eq!(issue_keys(&err), ["shops[0].archive.after"], "{err}");
+}
+
+#[test]
 fn rules_issues_name_the_global_or_the_shop_key() {
     let text = format!(
         "[fraud]\nhold_on_risk = [\"HIHG\"]\n{MINIMAL}\n[shops.processing]\nbusiness_days = [\"monday\"]\n\n[[shops]]\ndomain = \"b.myshopify.com\"\naccess_token = \"t\"\n"

@@ -144,6 +144,7 @@ impl TryFrom<RawConfig> for Config {
             fulfilment: raw.fulfilment.as_ref(),
             processing: raw.processing.as_ref(),
             fraud: raw.fraud.as_ref(),
+            archive: raw.archive.as_ref(),
         };
         let mut shops = Vec::new();
         for (i, mut raw_shop) in raw.shops.into_iter().enumerate() {
@@ -320,6 +321,7 @@ fn validate_shop(
         fulfilment: raw.fulfilment.as_ref(),
         processing: raw.processing.as_ref(),
         fraud: raw.fraud.as_ref(),
+        archive: raw.archive.as_ref(),
     };
     let rules = resolve_rules(
         i,
@@ -357,8 +359,10 @@ fn resolve_rules(
     timezone: Option<jiff::tz::TimeZone>,
     issues: &mut Vec<ConfigIssue>,
 ) -> Option<Rules> {
-    let has_inline =
-        inline.fulfilment.is_some() || inline.processing.is_some() || inline.fraud.is_some();
+    let has_inline = inline.fulfilment.is_some()
+        || inline.processing.is_some()
+        || inline.fraud.is_some()
+        || inline.archive.is_some();
     let file = match rules_file {
         Some(path) if has_inline => {
             issues.push(ConfigIssue::new(

@@ -16,6 +16,7 @@ fn decision() -> Decision {
         planned_at: at(0),
         fulfilments: Vec::new(),
         taken_back_by_person: Vec::new(),
+        closed_by_orderflow_at: None,
     }
 }
 

@@ -57,6 +57,10 @@ pub struct Decision {
     /// orderflow.
     #[serde(default)]
     pub taken_back_by_person: Vec<TakenBack>,
+    /// When orderflow closed (archived) the order (`[archive]`); an order with this that is
+    /// open again was reopened by a person, and is never closed again ([`super::archive`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by_orderflow_at: Option<Timestamp>,
 }
 
 /// One `fulfillmentCreate` of ours. Written *before* the mutation is sent (see
@@ -220,6 +224,7 @@ mod tests {
                 rule: "digital goods".into(),
             }],
             taken_back_by_person: vec![],
+            closed_by_orderflow_at: None,
         };
         let json = d.to_json();
         assert!(json.contains("\"ship_by\":\"2026-11-26\""), "{json}");

@@ -40,6 +40,14 @@ impl fmt::Display for Plan {
             self.time_zone
         )?;
         if let Some(why) = &self.skipped {
+            // A closed order may still get the record of our close (see `archive`).
+            if let Some(s) = self.changes().next() {
+                return writeln!(
+                    f,
+                    "Nothing to do but record: {why}; {} (rule {}).",
+                    s.reason, s.rule
+                );
+            }
             return writeln!(f, "Nothing to do: {why}, so no rule applies.");
         }
         let risk = match &self.fraud {
@@ -144,6 +152,15 @@ impl fmt::Display for Plan {
                         "record the decision on the order (ship by {})",
                         decision.ship_by.map_or("-".to_owned(), day)
                     ),
+                    Action::SetDeadline {
+                        fulfillment_orders,
+                        at,
+                    } => format!(
+                        "set Shopify's fulfil-by deadline of {} to {}",
+                        fulfillment_orders.join(", "),
+                        when(*at, &self.zone)
+                    ),
+                    Action::Close => "close (archive) the order".to_owned(),
                     Action::WakeUp { .. } => unreachable!("changes() leaves the wake-up out"),
                 };
                 writeln!(f, "  {}. {what}: {} (rule {})", i + 1, s.reason, s.rule)?;

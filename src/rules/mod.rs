@@ -9,9 +9,13 @@
 //! - [`policy`], [`matcher`]: the merchant's rules, typed (config's loader validates them);
 //! - [`plan`](mod@plan) and [`reconcile`]: the desired state diffed against the order;
 //! - [`decision`]: what we record on the order and read back next time;
+//! - [`archive`]: closing finished orders, and a person's reopening winning;
+//! - [`deadline`]: Shopify's fulfil-by deadline kept equal to our ship-by instant;
 //! - [`taken_back`]: our fulfilments, and the lines a person took back by cancelling one;
 //! - [`explain`](mod@explain): the plan in words.
 
+pub mod archive;
+pub mod deadline;
 pub mod decision;
 pub mod enums;
 pub mod explain;

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::enums::{
     DeliveryMethodType, FinancialStatus, FulfillmentHoldReason, FulfillmentOrderAction,
-    FulfillmentOrderRequestStatus, FulfillmentOrderStatus, FulfillmentStatus, RiskLevel,
-    RiskRecommendation,
+    FulfillmentOrderRequestStatus, FulfillmentOrderStatus, FulfillmentStatus,
+    OrderFulfillmentStatus, RiskLevel, RiskRecommendation,
 };
 
 /// Every hold handle orderflow places starts with this; holds without it are never touched.
@@ -25,6 +25,9 @@ pub struct Order {
     pub tags: Vec<String>,
     pub cancelled: bool,
     pub closed: bool,
+    /// `Order.closedAt`: when it was closed (archived), if it is.
+    #[serde(default)]
+    pub closed_at: Option<Timestamp>,
     pub test: bool,
     pub processed_at: Timestamp,
     /// When the order was paid, if that was after it was created. `None` means the processing
@@ -32,6 +35,9 @@ pub struct Order {
     /// on delivery: gating on payment is Shopify's `AWAITING_PAYMENT` hold, which we leave alone).
     pub paid_at: Option<Timestamp>,
     pub financial_status: Option<FinancialStatus>,
+    /// `Order.displayFulfillmentStatus`: FULFILLED is one condition of archiving.
+    #[serde(default)]
+    pub fulfillment_status: Option<OrderFulfillmentStatus>,
     pub total_price: Decimal,
     pub source_name: Option<String>,
     /// ISO 3166-1 alpha-2 code of the shipping address, upper-case.
@@ -102,6 +108,10 @@ pub struct FulfillmentOrder {
     pub holds: Vec<Hold>,
     pub supported_actions: Vec<FulfillmentOrderAction>,
     pub line_items: Vec<FulfillmentOrderLineItem>,
+    /// `FulfillmentOrder.fulfillBy`: Shopify's deadline for it, which orderflow sets to the
+    /// order's ship-by instant (see [`super::deadline`]).
+    #[serde(default)]
+    pub fulfill_by: Option<Timestamp>,
 }
 
 impl FulfillmentOrder {
@@ -169,6 +179,9 @@ pub struct Fulfillment {
     pub status: FulfillmentStatus,
     /// Which order lines it fulfilled, and how many of each.
     pub lines: Vec<FulfillmentLine>,
+    /// When it was created (`Fulfillment.createdAt`), if read.
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
 }
 
 impl Fulfillment {

@@ -33,8 +33,8 @@ pub struct Plan {
     /// Things a merchant should know that are not actions (a hold a person released, a
     /// fulfilment order held by another app, an unreadable previous decision).
     pub notes: Vec<String>,
-    /// In the order they must be applied: releases, holds, decision, fulfilments, tags, wake-up
-    /// (the decision before the fulfilments: it records them, see [`super::taken_back`]).
+    /// In the order they must be applied: releases, holds, decision, fulfilments, deadline, tags,
+    /// wake-up (the decision before the fulfilments: it records them, see [`super::taken_back`]).
     pub steps: Vec<Step>,
 }
 
@@ -120,6 +120,14 @@ pub enum Action {
     SetDecision {
         decision: Decision,
     },
+    /// `fulfillmentOrdersSetFulfillmentDeadline`: Shopify's own deadline (`fulfillBy`) on these
+    /// fulfilment orders becomes the order's ship-by instant, so the admin and other apps see it.
+    SetDeadline {
+        fulfillment_orders: Vec<String>,
+        at: Timestamp,
+    },
+    /// `orderClose`: archive the finished order.
+    Close,
     /// Plan this order again at `at` (not a change: a plan with only this is empty).
     WakeUp {
         at: Timestamp,
@@ -136,6 +144,8 @@ impl Action {
             Action::TagsAdd { .. } => "tags_add",
             Action::TagsRemove { .. } => "tags_remove",
             Action::SetDecision { .. } => "set_decision",
+            Action::SetDeadline { .. } => "set_deadline",
+            Action::Close => "close",
             Action::WakeUp { .. } => "wake_up",
         }
     }

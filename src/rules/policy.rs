@@ -39,6 +39,16 @@ pub struct Rules {
     pub fulfilment: FulfilmentRules,
     pub processing: ProcessingRules,
     pub fraud: FraudRules,
+    pub archive: ArchiveRules,
+}
+
+/// `[archive]`: closing (`orderClose`) finished orders, see [`super::archive`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArchiveRules {
+    /// Close a paid, fully fulfilled order; off by default.
+    pub when_fulfilled: bool,
+    /// How long after it was fully fulfilled.
+    pub after: SignedDuration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,6 +91,9 @@ pub struct ProcessingRules {
     pub calendar: Calendar,
     pub default_days: u32,
     pub hold: bool,
+    /// Write the ship-by instant to Shopify's fulfil-by deadline ([`super::deadline`]); off for
+    /// a shop whose fulfilment app sets its own deadlines, which orderflow would overwrite.
+    pub set_deadline: bool,
     pub rules: Vec<ProcessingRule>,
 }
 
@@ -124,6 +137,7 @@ impl Rules {
                 calendar: Calendar::weekdays(zone),
                 default_days: 0,
                 hold: defaults::HOLD,
+                set_deadline: true,
                 rules: Vec::new(),
             },
             fraud: FraudRules {
@@ -133,6 +147,10 @@ impl Rules {
                 notify_merchant: defaults::NOTIFY_MERCHANT,
                 tag: Some(defaults::FRAUD_TAG.to_owned()),
                 pending_recheck: SignedDuration::from_mins(defaults::PENDING_RECHECK_MINUTES),
+            },
+            archive: ArchiveRules {
+                when_fulfilled: false,
+                after: SignedDuration::ZERO,
             },
         }
     }

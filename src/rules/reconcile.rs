@@ -18,6 +18,8 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 
+use super::archive::{self, ARCHIVE_RULE, Verdict};
+use super::deadline::deadline_step;
 use super::decision::{self, Decision, Previous};
 use super::fraud::Fraud;
 use super::fulfil::plan_fulfilment;
@@ -46,6 +48,9 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         steps: Vec::new(),
     };
     if p.skipped.is_some() {
+        if order.closed && !order.cancelled {
+            record_close(order, rules, now, &mut p);
+        }
         return p;
     }
     let previous = Previous::read(order.decision_metafield.as_deref());
@@ -125,6 +130,19 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         plan_fulfilment(&cx, fo, &fo_lines, &held, &mut w);
     }
 
+    let verdict = archive::judge(order, &rules.archive, prev, now);
+    let mut closed_by_orderflow_at = prev.and_then(|d| d.closed_by_orderflow_at);
+    match &verdict {
+        Verdict::ReopenedByPerson(at) => w.notes.push(format!(
+            "a person reopened the order orderflow closed on {at}: the person's decision wins, it is not closed again"
+        )),
+        Verdict::Wait(at) => w.wake_at(*at, "archive.after", || {
+            "the order is finished: close it once archive.after has passed".to_owned()
+        }),
+        Verdict::Close => closed_by_orderflow_at = Some(now),
+        Verdict::Off | Verdict::NotFinished(_) => {}
+    }
+
     p.steps.append(&mut w.releases);
     p.steps.append(&mut w.holds);
     for k in &w.released_by_person {
@@ -159,9 +177,12 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
             .chain(std::mem::take(&mut w.fulfil_records))
             .collect(),
         taken_back_by_person: resolved.taken_back.into_iter().collect(),
+        closed_by_orderflow_at,
     };
+    // A plan that closes the order records it after the close (see `archive`).
+    let mut decision_step = None;
     if prev.is_none_or(|d| !d.same_as(&decision)) {
-        p.steps.push(Step {
+        decision_step = Some(Step {
             action: Action::SetDecision { decision },
             rule: "decision".to_owned(),
             reason: match prev {
@@ -170,9 +191,29 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
             },
         });
     }
+    if verdict != Verdict::Close {
+        p.steps.extend(decision_step.take());
+    }
     // After the decision: it records the fulfilments about to be created (see `taken_back`).
+    if let Some(at) = p.ship_by.as_ref().map(|s| s.at)
+        && rules.processing.set_deadline
+        && let Some(step) = deadline_step(order, at, &w.fulfils)
+    {
+        w.fulfils.push(step);
+    }
     p.steps.append(&mut w.fulfils);
     tag_steps(order, rules, &lines, &w.after_holds, &mut p);
+    if verdict == Verdict::Close {
+        p.steps.push(Step {
+            action: Action::Close,
+            rule: ARCHIVE_RULE.to_owned(),
+            reason: format!(
+                "paid, fully fulfilled, nothing held, and archive.after ({:#}) has passed",
+                rules.archive.after
+            ),
+        });
+        p.steps.extend(decision_step.take());
+    }
     if let Some((at, rule, reason)) = w.wake.take() {
         p.steps.push(Step {
             action: Action::WakeUp { at },
@@ -190,6 +231,30 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         })
         .collect();
     p
+}
+
+/// A closed order whose decision lacks our close, which the policy would have closed: record
+/// it (our close whose record a crash lost), so a later reopening is seen as a person's.
+fn record_close(order: &Order, rules: &Rules, now: Timestamp, p: &mut Plan) {
+    let previous = Previous::read(order.decision_metafield.as_deref());
+    let Some(prev) = previous.decision() else {
+        return;
+    };
+    if let Some(at) = archive::record_for_closed(order, &rules.archive, Some(prev), now) {
+        p.steps.push(Step {
+            action: Action::SetDecision {
+                decision: Decision {
+                    closed_by_orderflow_at: Some(at),
+                    planned_at: now,
+                    ..prev.clone()
+                },
+            },
+            rule: ARCHIVE_RULE.to_owned(),
+            reason:
+                "the order is closed as archive wants it: record that, so a reopening is a person's"
+                    .to_owned(),
+        });
+    }
 }
 
 fn skip_reason(order: &Order, rules: &Rules) -> Option<String> {

@@ -184,6 +184,8 @@ mod tests {
             tags: vec![],
             cancelled: false,
             closed: false,
+            closed_at: None,
+            fulfillment_status: None,
             test: false,
             processed_at: "2026-11-23T09:00:00Z".parse().unwrap(),
             paid_at: None,
@@ -208,6 +210,7 @@ mod tests {
                 line_item_id: line.into(),
                 quantity,
             }],
+            created_at: None,
         }
     }
 
@@ -234,6 +237,7 @@ mod tests {
             planned_at: "2026-11-23T09:00:00Z".parse().unwrap(),
             fulfilments: records,
             taken_back_by_person: vec![],
+            closed_by_orderflow_at: None,
         }
     }
 

@@ -24,6 +24,7 @@
 //! | `DELETE /_sandbox/token-faults` | | clear the token faults |
 //! | `GET /_sandbox/shops/{shop}/webhook-subscriptions` | | the shop's shop-specific subscriptions (see [`super::control_subscriptions`]) |
 //! | `DELETE /_sandbox/shops/{shop}/webhook-subscriptions/{id}` | | delete one, as Shopify does after 8 failed deliveries |
+//! | `POST /_sandbox/shops/{shop}/orders/{id}/open` | | a person reopens a closed order (`orderOpen`: `closed` false, `closedAt` null); 404 unknown |
 //! | `POST /_sandbox/shops/{shop}/orders/{id}/touch` | `{"at": "2026-11-23T10:00:00Z"}` or none | a merchant edit whose webhook is lost: `updatedAt` becomes `at` (default the sandbox clock's now) |
 //!
 //! `{id}` is the numeric id (the tail of the GID).

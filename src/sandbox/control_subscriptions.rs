@@ -1,6 +1,7 @@
 //! The control API's merchant actions on subscriptions and lost webhooks (the table is in
 //! [`super::control`]): list a shop's shop-specific subscriptions, delete one as Shopify does
-//! after 8 consecutive failed deliveries, and change an order without its webhook, so a user
+//! after 8 consecutive failed deliveries, change an order without its webhook, and reopen a
+//! closed order as a person would, so a user
 //! of `orderflow sandbox` can do with curl what the tests do with the handle.
 
 use std::sync::Arc;
@@ -27,6 +28,19 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             delete(drop_one),
         )
         .route("/_sandbox/shops/{shop}/orders/{id}/touch", post(touch))
+        .route("/_sandbox/shops/{shop}/orders/{id}/open", post(reopen))
+}
+
+/// A person reopens a closed order in the admin (`orderOpen`'s semantics): 204, 404 unknown.
+async fn reopen(State(s): State<Arc<Shared>>, Path((raw, id)): Path<(String, u64)>) -> Response {
+    let Ok(domain) = ShopDomain::parse(&raw) else {
+        return bad_shop(&raw);
+    };
+    if s.reopen_order(&domain, &format!("gid://shopify/Order/{id}")) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        not_found("order")
+    }
 }
 
 async fn list(State(s): State<Arc<Shared>>, Path(raw): Path<String>) -> Response {

@@ -155,6 +155,23 @@ impl Shared {
         }
     }
 
+    /// A person reopens a closed order in the admin (`orderOpen`); whether the order exists.
+    pub(super) fn reopen_order(&self, shop: &ShopDomain, order_gid: &str) -> bool {
+        let now = self.clock.now();
+        match self
+            .lock_shops()
+            .get_mut(shop)
+            .and_then(|s| s.orders.get_mut(order_gid))
+        {
+            Some(stored) => {
+                super::mutate::close::set_closed(&mut stored.order, false, now);
+                stored.updated_at = now;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A person cancels fulfilment `id` in the admin, restocking its items or not (Shopify's
     /// semantics: [`super::mutate::cancel`]).
     pub(super) fn cancel_fulfillment(
@@ -190,6 +207,11 @@ impl Sandbox {
     /// becomes `at`, and nothing is delivered. Returns whether the order exists.
     pub fn touch_order(&self, shop: &ShopDomain, order_gid: &str, at: jiff::Timestamp) -> bool {
         self.shared.touch_order(shop, order_gid, at)
+    }
+
+    /// A person reopens a closed order in the admin, as `orderOpen` does; whether it exists.
+    pub fn reopen_order(&self, shop: &ShopDomain, order_gid: &str) -> bool {
+        self.shared.reopen_order(shop, order_gid)
     }
 
     /// The shop's shop-specific subscriptions, oldest first (`id`, `topic`, `uri`, ...).

@@ -85,6 +85,7 @@ impl StoredOrder {
             .map(|f| Fulfillment {
                 id: f.id.clone(),
                 status: f.status,
+                created_at: Some(f.created_at),
                 fulfillment_line_items: f
                     .lines
                     .iter()
@@ -165,7 +166,7 @@ impl ShopState {
             .map(|f| StoredFulfillment {
                 order_id: order.id.clone(),
                 notify_customer: false,
-                created_at: order.created_at,
+                created_at: f.created_at.unwrap_or(order.created_at),
                 lines: f
                     .fulfillment_line_items
                     .iter()

@@ -25,6 +25,7 @@ pub fn order(stored: &StoredOrder) -> Value {
         "tags": o.tags,
         "cancelledAt": o.cancelled_at,
         "closed": o.closed,
+        "closedAt": o.closed_at,
         "test": o.test,
         "displayFinancialStatus": o.display_financial_status,
         "displayFulfillmentStatus": o.display_fulfillment_status,
@@ -145,6 +146,7 @@ pub fn fulfillment_order(fo: &FulfillmentOrder, stored: &StoredOrder) -> Value {
             "methodType": d.method_type,
         })),
         "fulfillAt": fo.fulfill_at,
+        "fulfillBy": fo.fulfill_by,
         "fulfillmentHolds": fo.fulfillment_holds.iter().map(hold).collect::<Vec<_>>(),
         "supportedActions": fo.supported_actions.iter().map(|a| json!({
             "__typename": "FulfillmentOrderSupportedAction",

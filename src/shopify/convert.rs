@@ -17,10 +17,12 @@ impl OrderSnapshot {
             tags: self.tags.clone(),
             cancelled: self.cancelled_at.is_some(),
             closed: self.closed,
+            closed_at: self.closed_at,
             test: self.test,
             processed_at: self.processed_at,
             paid_at: self.paid_at(),
             financial_status: self.display_financial_status,
+            fulfillment_status: Some(self.display_fulfillment_status),
             total_price: self.total_price_set.shop_money.amount,
             source_name: self.source_name.clone(),
             shipping_country: self
@@ -45,6 +47,7 @@ impl OrderSnapshot {
                 .map(|f| m::Fulfillment {
                     id: f.id.clone(),
                     status: f.status,
+                    created_at: f.created_at,
                     lines: f
                         .fulfillment_line_items
                         .iter()
@@ -140,6 +143,7 @@ fn fulfillment_order(fo: &snap::FulfillmentOrder) -> m::FulfillmentOrder {
                 remaining_quantity: li.remaining_quantity,
             })
             .collect(),
+        fulfill_by: fo.fulfill_by,
     }
 }
 

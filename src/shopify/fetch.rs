@@ -53,6 +53,8 @@ struct OrderHead {
     tags: Vec<String>,
     cancelled_at: Option<jiff::Timestamp>,
     closed: bool,
+    #[serde(default)]
+    closed_at: Option<jiff::Timestamp>,
     test: bool,
     display_financial_status: Option<FinancialStatus>,
     display_fulfillment_status: OrderFulfillmentStatus,
@@ -76,6 +78,8 @@ struct OrderHead {
 struct FulfillmentPage {
     id: String,
     status: crate::rules::enums::FulfillmentStatus,
+    #[serde(default)]
+    created_at: Option<jiff::Timestamp>,
     fulfillment_line_items: Connection<FulfillmentLineItem>,
 }
 
@@ -99,6 +103,8 @@ struct FulfillmentOrderPage {
     request_status: FulfillmentOrderRequestStatus,
     delivery_method: Option<super::snapshot::DeliveryMethod>,
     fulfill_at: Option<jiff::Timestamp>,
+    #[serde(default)]
+    fulfill_by: Option<jiff::Timestamp>,
     fulfillment_holds: Vec<FulfillmentHold>,
     supported_actions: Vec<SupportedAction>,
     line_items: Connection<FulfillmentOrderLineItem>,
@@ -214,6 +220,7 @@ impl Client {
                 request_status: fo.request_status,
                 delivery_method: fo.delivery_method,
                 fulfill_at: fo.fulfill_at,
+                fulfill_by: fo.fulfill_by,
                 fulfillment_holds: fo.fulfillment_holds,
                 supported_actions: fo.supported_actions,
                 line_items: lines,
@@ -243,6 +250,7 @@ impl Client {
             fulfillments.push(Fulfillment {
                 id: f.id,
                 status: f.status,
+                created_at: f.created_at,
                 fulfillment_line_items: lines,
             });
         }
@@ -255,6 +263,7 @@ impl Client {
             tags: head.tags,
             cancelled_at: head.cancelled_at,
             closed: head.closed,
+            closed_at: head.closed_at,
             test: head.test,
             display_financial_status: head.display_financial_status,
             display_fulfillment_status: head.display_fulfillment_status,

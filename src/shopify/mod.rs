@@ -12,6 +12,7 @@ mod endpoint;
 pub mod error;
 mod fetch;
 pub mod ops;
+pub mod order_ops;
 pub mod orders;
 pub mod report;
 pub mod retry;

@@ -335,7 +335,7 @@ impl Client {
     }
 }
 
-fn missing(shop: &ShopDomain, operation: &'static str) -> ShopifyError {
+pub(super) fn missing(shop: &ShopDomain, operation: &'static str) -> ShopifyError {
     ShopifyError::Schema {
         shop: shop.clone(),
         operation,

@@ -37,6 +37,9 @@ pub struct OrderSnapshot {
     pub cancelled_at: Option<Timestamp>,
     #[serde(default)]
     pub closed: bool,
+    /// When the order was closed (archived); `null` while open.
+    #[serde(default)]
+    pub closed_at: Option<Timestamp>,
     #[serde(default)]
     pub test: bool,
     #[serde(default)]
@@ -79,6 +82,9 @@ pub struct Fulfillment {
     /// `gid://shopify/Fulfillment/<id>`.
     pub id: String,
     pub status: FulfillmentStatus,
+    /// When it was created: the latest one's is when the order became fully fulfilled.
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
     /// Every line of the fulfilment (all pages).
     #[serde(default)]
     pub fulfillment_line_items: Vec<FulfillmentLineItem>,
@@ -204,6 +210,9 @@ pub struct FulfillmentOrder {
     /// When a SCHEDULED fulfilment order becomes OPEN.
     #[serde(default)]
     pub fulfill_at: Option<Timestamp>,
+    /// Shopify's deadline for it (`fulfillBy`): orderflow sets it to the order's ship-by.
+    #[serde(default)]
+    pub fulfill_by: Option<Timestamp>,
     /// Every hold, ours and everyone else's; ours have an `orderflow-` handle.
     #[serde(default)]
     pub fulfillment_holds: Vec<FulfillmentHold>,

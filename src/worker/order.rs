@@ -217,6 +217,21 @@ impl OrderHandler {
                 self.call("metafields_set", self.client.set_metafields(d, &[input]))
                     .await?;
             }
+            Action::SetDeadline {
+                fulfillment_orders,
+                at,
+            } => {
+                self.call(
+                    "set_deadline",
+                    self.client
+                        .set_fulfillment_deadline(d, fulfillment_orders, *at),
+                )
+                .await?;
+            }
+            Action::Close => {
+                self.call("close", self.client.close_order(d, &plan.order_id))
+                    .await?;
+            }
             Action::WakeUp { .. } => {}
         }
         Ok(())

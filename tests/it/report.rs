@@ -130,6 +130,7 @@ fn decision_with(ship_by: Timestamp, rules: &[&str]) -> Decision {
         planned_at: t(0),
         fulfilments: Vec::new(),
         taken_back_by_person: Vec::new(),
+        closed_by_orderflow_at: None,
     }
 }
 

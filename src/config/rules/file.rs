@@ -7,7 +7,7 @@ use std::path::Path;
 use super::RulesLayer;
 use crate::config::ConfigIssue;
 
-const SECTIONS: &[&str] = &["fulfilment", "processing", "fraud"];
+const SECTIONS: &[&str] = &["fulfilment", "processing", "fraud", "archive"];
 
 pub(in crate::config) struct RulesFile {
     /// The path as written in the config, which names the file in issues.
@@ -23,6 +23,7 @@ impl RulesFile {
             fulfilment: section("fulfilment"),
             processing: section("processing"),
             fraud: section("fraud"),
+            archive: section("archive"),
         }
     }
 }

@@ -23,7 +23,7 @@ use toml::Value;
 
 use rule::rule_list;
 use value::{
-    action, boolean, cutoff, dates, days, enum_list, integer, missing, risk_levels, tag,
+    action, boolean, cutoff, dates, days, duration, enum_list, integer, missing, risk_levels, tag,
     unknown_key, weekdays,
 };
 
@@ -32,7 +32,8 @@ use crate::calendar::Calendar;
 use crate::rules::enums::RiskRecommendation;
 use crate::rules::matcher::When;
 use crate::rules::policy::{
-    FraudRules, FulfilmentRule, FulfilmentRules, ProcessingRule, ProcessingRules, Rules,
+    ArchiveRules, FraudRules, FulfilmentRule, FulfilmentRules, ProcessingRule, ProcessingRules,
+    Rules,
 };
 
 /// One source of rules sections, in layering order.
@@ -44,6 +45,7 @@ pub struct RulesLayer<'a> {
     pub fulfilment: Option<&'a toml::Table>,
     pub processing: Option<&'a toml::Table>,
     pub fraud: Option<&'a toml::Table>,
+    pub archive: Option<&'a toml::Table>,
 }
 
 const FULFILMENT_KEYS: &[&str] = &[
@@ -60,6 +62,7 @@ const PROCESSING_KEYS: &[&str] = &[
     "holidays",
     "default_days",
     "hold",
+    "set_deadline",
     "rule",
 ];
 const PROCESSING_RULE_KEYS: &[&str] = &["name", "when", "days"];
@@ -71,6 +74,7 @@ const FRAUD_KEYS: &[&str] = &[
     "tag",
     "pending_recheck_minutes",
 ];
+const ARCHIVE_KEYS: &[&str] = &["when_fulfilled", "after"];
 /// A processing time past a year of business days is a typo, not a plan.
 pub(super) const MAX_DAYS: i64 = 250;
 
@@ -119,10 +123,12 @@ pub fn resolve(layers: &[RulesLayer<'_>], zone: TimeZone) -> Result<Rules, Vec<C
     let fulfilment = Section::merge("fulfilment", layers, |l| l.fulfilment);
     let processing = Section::merge("processing", layers, |l| l.processing);
     let fraud = Section::merge("fraud", layers, |l| l.fraud);
+    let archive = Section::merge("archive", layers, |l| l.archive);
     let i = &mut issues;
     fulfilment.check_keys(FULFILMENT_KEYS, i);
     processing.check_keys(PROCESSING_KEYS, i);
     fraud.check_keys(FRAUD_KEYS, i);
+    archive.check_keys(ARCHIVE_KEYS, i);
 
     let fulfilment = FulfilmentRules {
         default: read(&fulfilment, "default", i, action).unwrap_or(d.fulfilment.default),
@@ -172,6 +178,8 @@ pub fn resolve(layers: &[RulesLayer<'_>], zone: TimeZone) -> Result<Rules, Vec<C
         calendar,
         default_days: read(&processing, "default_days", i, days).unwrap_or(0),
         hold: read(&processing, "hold", i, boolean).unwrap_or(d.processing.hold),
+        set_deadline: read(&processing, "set_deadline", i, boolean)
+            .unwrap_or(d.processing.set_deadline),
         rules: read(&processing, "rule", i, |k, v, i| {
             rule_list(k, v, i, PROCESSING_RULE_KEYS, |k, t, i| {
                 let days = match t.get("days") {
@@ -225,11 +233,18 @@ pub fn resolve(layers: &[RulesLayer<'_>], zone: TimeZone) -> Result<Rules, Vec<C
         .unwrap_or(d.fraud.pending_recheck),
     };
 
+    let archive = ArchiveRules {
+        when_fulfilled: read(&archive, "when_fulfilled", i, boolean)
+            .unwrap_or(d.archive.when_fulfilled),
+        after: read(&archive, "after", i, duration).unwrap_or(d.archive.after),
+    };
+
     if issues.is_empty() {
         Ok(Rules {
             fulfilment,
             processing,
             fraud,
+            archive,
         })
     } else {
         Err(issues)

@@ -17,12 +17,31 @@ fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
         fulfilment: section("fulfilment"),
         processing: section("processing"),
         fraud: section("fraud"),
+        archive: section("archive"),
     };
     super::resolve(&[layer], TimeZone::UTC)
 }
 
 /// (rules text, the key the issue names, a word the message must contain)
 const INVALID: &[(&str, &str, &str)] = &[
+    ("[archive]\nafter = \"soon\"", "archive.after", "duration"),
+    (
+        "[processing]\nset_deadline = 1",
+        "processing.set_deadline",
+        "true or false",
+    ),
+    (
+        "[archive]\nafter = \"-2h\"",
+        "archive.after",
+        "out of range",
+    ),
+    ("[archive]\nafter = 2", "archive.after", "duration"),
+    (
+        "[archive]\nwhen_fulfilled = \"yes\"",
+        "archive.when_fulfilled",
+        "true or false",
+    ),
+    ("[archive]\nwhen = true", "archive.when", "when_fulfilled"),
     (
         "[fulfilment]\ndefalt = \"auto\"",
         "fulfilment.defalt",
@@ -333,4 +352,22 @@ hold_on_recommendation = ["CANCEL", "INVESTIGATE"]
     let r = resolve(text).unwrap();
     let printed = rules_toml(&r, "");
     assert_eq!(resolve(&printed).unwrap(), r, "{printed}");
+}
+
+#[test]
+fn archive_is_off_by_default_parses_durations_and_prints_back() {
+    let d = resolve("").unwrap();
+    assert!(!d.archive.when_fulfilled);
+    assert_eq!(d.archive.after, jiff::SignedDuration::ZERO);
+    let r = resolve("[archive]\nwhen_fulfilled = true\nafter = \"2h\"").unwrap();
+    assert!(r.archive.when_fulfilled);
+    assert_eq!(r.archive.after, jiff::SignedDuration::from_hours(2));
+    let days = resolve("[archive]\nafter = \"3d\"").unwrap();
+    assert_eq!(days.archive.after, jiff::SignedDuration::from_hours(72));
+    let printed = rules_toml(&r, "");
+    assert!(
+        printed.contains("[archive]\nwhen_fulfilled = true\nafter = \"2h\""),
+        "{printed}"
+    );
+    assert_eq!(resolve(&printed).unwrap().archive, r.archive);
 }

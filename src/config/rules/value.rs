@@ -263,3 +263,37 @@ pub(super) fn unknown_key(key: String, allowed: &[&str]) -> ConfigIssue {
         format!("unknown key: use one of {}", allowed.join(", ")),
     )
 }
+
+/// A delay written like `"0h"`, `"2h"`, `"30m"`, `"1d 12h"`: not negative, at most a year.
+pub(super) fn duration(key: &str, v: &Value, issues: &mut Issues) -> Option<jiff::SignedDuration> {
+    const HINT: &str = "a duration, e.g. \"0h\", \"2h\", \"30m\" or \"3d\"";
+    let Some(s) = v.as_str() else {
+        issues.push(wrong_type(key, HINT));
+        return None;
+    };
+    // Days as 24 hours: the archive delay is a span of time, not calendar days.
+    let parsed = match s.trim().strip_suffix('d').map(str::trim) {
+        Some(days) if days.chars().all(|c| c.is_ascii_digit()) && !days.is_empty() => days
+            .parse::<i64>()
+            .ok()
+            .map(|d| jiff::SignedDuration::from_hours(d.saturating_mul(24))),
+        _ => s.parse::<jiff::SignedDuration>().ok(),
+    };
+    match parsed {
+        Some(d) if !d.is_negative() && d <= jiff::SignedDuration::from_hours(365 * 24) => Some(d),
+        Some(_) => {
+            issues.push(ConfigIssue::new(
+                key,
+                format!("`{s}` is out of range: write a duration between \"0h\" and \"365d\""),
+            ));
+            None
+        }
+        None => {
+            issues.push(ConfigIssue::new(
+                key,
+                format!("`{s}` is not a duration: write {HINT}"),
+            ));
+            None
+        }
+    }
+}

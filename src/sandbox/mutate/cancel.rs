@@ -98,6 +98,7 @@ pub fn cancel(
                             request_status: FulfillmentOrderRequestStatus::Unsubmitted,
                             delivery_method: fo.delivery_method.clone(),
                             fulfill_at: None,
+                            fulfill_by: None,
                             fulfillment_holds: Vec::new(),
                             supported_actions: Vec::new(),
                             line_items: Vec::new(),

@@ -214,6 +214,8 @@ pub(super) fn hold(shop: &mut ShopState, args: &Value) -> Value {
             request_status: fo.request_status,
             delivery_method: fo.delivery_method.clone(),
             fulfill_at: fo.fulfill_at,
+            // A split keeps the deadline of the fulfilment order it came from.
+            fulfill_by: fo.fulfill_by,
             fulfillment_holds: Vec::new(),
             supported_actions: Vec::new(),
             line_items: rest,

@@ -8,6 +8,7 @@ use super::state::ShopState;
 use crate::clock::Clock;
 
 pub(super) mod cancel;
+pub(super) mod close;
 mod fulfill;
 mod hold;
 mod resource;
@@ -25,6 +26,9 @@ pub fn apply(shop: &mut ShopState, field: &str, args: &Value, clock: &dyn Clock)
         "fulfillmentOrderReleaseHold" => hold::release(shop, args),
         "fulfillmentCreate" => fulfill::fulfill(shop, args, clock.now()),
         "fulfillmentCancel" => cancel::mutation(shop, args, clock.now()),
+        "fulfillmentOrdersSetFulfillmentDeadline" => close::set_deadline(shop, args),
+        "orderClose" => close::close_or_open(shop, args, true, clock.now()),
+        "orderOpen" => close::close_or_open(shop, args, false, clock.now()),
         "tagsAdd" => resource::tags(shop, args, true),
         "tagsRemove" => resource::tags(shop, args, false),
         "metafieldsSet" => resource::metafields_set(shop, args),

@@ -95,6 +95,12 @@ document!(
     "FulfillmentCreate",
     "fulfillment_create.graphql"
 );
+document!(
+    FULFILLMENT_ORDERS_SET_FULFILLMENT_DEADLINE,
+    "FulfillmentOrdersSetFulfillmentDeadline",
+    "fulfillment_orders_set_fulfillment_deadline.graphql"
+);
+document!(ORDER_CLOSE, "OrderClose", "order_close.graphql");
 document!(TAGS_ADD, "TagsAdd", "tags_add.graphql");
 document!(TAGS_REMOVE, "TagsRemove", "tags_remove.graphql");
 document!(METAFIELDS_SET, "MetafieldsSet", "metafields_set.graphql");
@@ -132,6 +138,8 @@ pub const ALL: &[Document] = &[
     FULFILLMENT_ORDER_HOLD,
     FULFILLMENT_ORDER_RELEASE_HOLD,
     FULFILLMENT_CREATE,
+    FULFILLMENT_ORDERS_SET_FULFILLMENT_DEADLINE,
+    ORDER_CLOSE,
     TAGS_ADD,
     TAGS_REMOVE,
     METAFIELDS_SET,
@@ -150,14 +158,14 @@ mod mutation_tests {
     use super::ALL;
 
     #[test]
-    fn exactly_the_seven_mutations_are_mutations() {
+    fn exactly_the_nine_mutations_are_mutations() {
         let mut mutations: Vec<_> = ALL
             .iter()
             .filter(|d| d.is_mutation())
             .map(|d| d.operation())
             .collect();
         mutations.sort();
-        assert_eq!(mutations.len(), 7, "{mutations:?}");
+        assert_eq!(mutations.len(), 9, "{mutations:?}");
         assert!(
             ALL.iter()
                 .any(|d| d.operation() == "OrderSnapshot" && !d.is_mutation())

@@ -114,6 +114,18 @@ const REQUIRED: &[(&str, &[&str])] = &[
             "write_marketplace_fulfillment_orders",
         ],
     ),
+    (
+        "Mutation.fulfillmentOrdersSetFulfillmentDeadline",
+        &[
+            "write_merchant_managed_fulfillment_orders",
+            "write_third_party_fulfillment_orders",
+            "write_marketplace_fulfillment_orders",
+        ],
+    ),
+    ("Mutation.orderClose", &["write_orders"]),
+    ("FulfillmentOrdersSetFulfillmentDeadlinePayload", &[]),
+    ("FulfillmentOrdersSetFulfillmentDeadlineUserError", &[]),
+    ("OrderClosePayload", &[]),
     // "the same access level needed to mutate the owner resource": orderflow sets metafields
     // and tags on orders only, and an order is mutated with `write_orders` (`orderUpdate`:
     // "`write_orders`, `write_marketplace_orders` or `write_quick_sale`"; orderflow is none of

@@ -35,6 +35,22 @@ pub fn rules_toml(max_attempts: u32) -> String {
     )
 }
 
+/// The rules with `[archive]` turned on after `after`, if given.
+fn archive(rules: String, after: Option<&str>) -> String {
+    let Some(after) = after else {
+        return rules;
+    };
+    let off = "[archive]\nwhen_fulfilled = false\nafter = \"0h\"";
+    assert!(
+        rules.contains(off),
+        "the example config's [archive] section"
+    );
+    rules.replace(
+        off,
+        &format!("[archive]\nwhen_fulfilled = true\nafter = \"{after}\""),
+    )
+}
+
 pub struct Shop {
     pub sandbox: Sandbox,
     pub app: TestApp,
@@ -54,6 +70,8 @@ pub struct E2eOptions {
     pub sweep_toml: Option<String>,
     /// Join an existing prefix.
     pub prefix: Option<String>,
+    /// `[archive]` on, with this `after` (e.g. `"0h"`); the example config has it off.
+    pub archive_after: Option<&'static str>,
 }
 
 impl Shop {
@@ -81,7 +99,10 @@ impl Shop {
             name,
             Options {
                 amqp_url: opts.amqp_url,
-                extra_toml: rules_toml(opts.max_attempts.unwrap_or(5)),
+                extra_toml: archive(
+                    rules_toml(opts.max_attempts.unwrap_or(5)),
+                    opts.archive_after,
+                ),
                 roles: Some(Roles::ALL),
                 admin_api_url: Some(sandbox.base_url()),
                 shop_toml: format!("dry_run = {}", opts.dry_run),

@@ -11,7 +11,11 @@ fn high_risk_is_held_for_fraud_and_nothing_ships() {
         .line(digital("E-book"))
         .build();
     let p = plan(&o, &shop(), now());
-    assert_eq!(kinds(&p), ["hold", "set_decision", "tags_add"], "{p}");
+    assert_eq!(
+        kinds(&p),
+        ["hold", "set_decision", "set_deadline", "tags_add"],
+        "{p}"
+    );
     let (_, handle, reason, notes, notify) = hold_step(&p);
     assert_eq!(
         (handle, reason, notify),
@@ -62,7 +66,11 @@ fn pending_risk_decides_nothing_yet_and_wakes_up_later() {
         .build();
     let p = plan(&o, &shop(), now());
     assert_eq!(p.fraud, FraudVerdict::Pending);
-    assert_eq!(kinds(&p), ["set_decision", "wake_up"], "{p}");
+    assert_eq!(
+        kinds(&p),
+        ["set_decision", "set_deadline", "wake_up"],
+        "{p}"
+    );
     assert_eq!(p.wake_up(), Some(ts("2026-11-23T09:35:00Z")));
     assert_eq!(p.lines[0].outcome, "waits for the risk assessment");
 }
@@ -92,7 +100,13 @@ fn accept_after_our_fraud_hold_releases_it_and_looks_again() {
     let p = plan(&o, &shop(), now());
     assert_eq!(
         kinds(&p),
-        ["release", "set_decision", "tags_remove", "wake_up"],
+        [
+            "release",
+            "set_decision",
+            "set_deadline",
+            "tags_remove",
+            "wake_up"
+        ],
         "{p}"
     );
     assert_eq!(released(&p), ["gid://shopify/FulfillmentHold/7"]);
@@ -183,6 +197,7 @@ fn decision_with_hold(fo: &str, handle: &str, rule: &str) -> String {
         planned_at: ts("2026-11-23T09:00:00Z"),
         fulfilments: vec![],
         taken_back_by_person: vec![],
+        closed_by_orderflow_at: None,
     }
     .to_json()
 }
@@ -267,7 +282,11 @@ fn without_hold_a_handmade_auto_line_waits_for_ship_by_unheld() {
     let r = rules(&SHOP.replace("hold = true", "hold = false"));
     let o = order().line(tagged("Mug", "handmade")).build();
     let p = plan(&o, &r, now());
-    assert_eq!(kinds(&p), ["set_decision", "wake_up"], "{p}");
+    assert_eq!(
+        kinds(&p),
+        ["set_decision", "set_deadline", "wake_up"],
+        "{p}"
+    );
     assert_eq!(p.wake_up(), Some(ts("2026-11-26T12:00:00Z")));
     let later = plan(&o, &r, ts("2026-11-26T12:00:00Z"));
     assert_eq!(fulfilled(&later), [fo_line(1)]);

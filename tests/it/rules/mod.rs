@@ -3,6 +3,7 @@
 //! tests live here and not inside `rules`), and a model of Shopify applying a plan (for
 //! idempotence tests).
 
+mod archive;
 mod example;
 mod holds;
 mod matchers;
@@ -37,6 +38,7 @@ pub(super) fn rules_in(text: &str, zone: &str) -> Rules {
         fulfilment: section("fulfilment"),
         processing: section("processing"),
         fraud: section("fraud"),
+        archive: section("archive"),
     };
     resolve(&[layer], TimeZone::get(zone).unwrap()).unwrap_or_else(|issues| panic!("{issues:#?}"))
 }
@@ -52,6 +54,8 @@ pub(super) fn order() -> OrderBuilder {
         tags: vec![],
         cancelled: false,
         closed: false,
+        closed_at: None,
+        fulfillment_status: None,
         test: false,
         processed_at: ts("2026-11-23T09:00:00Z"),
         paid_at: None,
@@ -78,6 +82,7 @@ pub(super) fn fo(n: u32) -> FulfillmentOrder {
         holds: vec![],
         supported_actions: open_actions(),
         line_items: vec![],
+        fulfill_by: None,
     }
 }
 
@@ -270,6 +275,7 @@ pub(super) fn apply(order: &Order, plan: &Plan) -> Order {
                     id: format!("gid://shopify/Fulfillment/{n}"),
                     status: FulfillmentStatus::Success,
                     lines: fulfilled,
+                    created_at: None,
                 });
                 let fo = o
                     .fulfillment_orders
@@ -284,6 +290,22 @@ pub(super) fn apply(order: &Order, plan: &Plan) -> Order {
             Action::TagsAdd { tags } => o.tags.extend(tags.iter().cloned()),
             Action::TagsRemove { tags } => o.tags.retain(|t| !tags.contains(t)),
             Action::SetDecision { decision } => o.decision_metafield = Some(decision.to_json()),
+            Action::SetDeadline {
+                fulfillment_orders,
+                at,
+            } => {
+                for fo in o
+                    .fulfillment_orders
+                    .iter_mut()
+                    .filter(|f| fulfillment_orders.contains(&f.id))
+                {
+                    fo.fulfill_by = Some(*at);
+                }
+            }
+            Action::Close => {
+                o.closed = true;
+                o.closed_at = Some(plan.planned_at);
+            }
             Action::WakeUp { .. } => unreachable!("not a change"),
         }
     }

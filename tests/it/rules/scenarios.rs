@@ -26,7 +26,11 @@ fn mixed_order_fulfils_only_the_digital_lines_and_tags_the_rest_manual() {
         .line(tagged("Vase", "made-to-order"))
         .build();
     let p = plan(&o, &shop(), now());
-    assert_eq!(kinds(&p), ["set_decision", "fulfill", "tags_add"], "{p}");
+    assert_eq!(
+        kinds(&p),
+        ["set_decision", "fulfill", "set_deadline", "tags_add"],
+        "{p}"
+    );
     assert_eq!(fulfilled(&p), [fo_line(1)], "partial fulfilment");
     assert_eq!(tags_added(&p), ["orderflow:manual"]);
     assert_eq!(p.lines[1].action_rule, "made to order");
@@ -268,7 +272,14 @@ fn actions_come_in_the_safe_apply_order() {
     let p = plan(&o, &shop(), ts("2026-11-23T12:30:00Z"));
     assert_eq!(
         kinds(&p),
-        ["release", "set_decision", "fulfill", "tags_add", "wake_up"],
+        [
+            "release",
+            "set_decision",
+            "fulfill",
+            "set_deadline",
+            "tags_add",
+            "wake_up"
+        ],
         "{p}"
     );
     let held = order()
@@ -280,7 +291,14 @@ fn actions_come_in_the_safe_apply_order() {
     let p = plan(&held, &shop(), now());
     assert_eq!(
         kinds(&p),
-        ["release", "hold", "set_decision", "fulfill", "wake_up"],
+        [
+            "release",
+            "hold",
+            "set_decision",
+            "fulfill",
+            "set_deadline",
+            "wake_up"
+        ],
         "{p}"
     );
 }
@@ -356,4 +374,37 @@ fn plan_serialises_for_json_with_action_types() {
         "{json}"
     );
     assert!(json.contains("\"state\": \"hold\""), "{json}");
+}
+
+#[test]
+fn the_deadline_is_set_once_and_a_settled_order_asks_for_nothing_more() {
+    let o = order().line(tagged("Mug", "handmade")).build();
+    let p = plan(&o, &shop(), now());
+    let at = p.ship_by.as_ref().expect("a ship-by").at;
+    let step = p
+        .steps
+        .iter()
+        .find(|s| s.action.kind() == "set_deadline")
+        .expect("a deadline step");
+    assert_eq!(
+        step.action,
+        Action::SetDeadline {
+            fulfillment_orders: vec![fo(1).id],
+            at
+        }
+    );
+    assert!(p.to_string().contains("fulfil-by deadline"), "{p}");
+    let settled = super::settle(&o, &shop(), now());
+    assert_eq!(settled.fulfillment_orders[0].fulfill_by, Some(at));
+    let again = plan(&settled, &shop(), now());
+    assert!(again.is_empty(), "nothing more to send:\n{again}");
+}
+
+#[test]
+fn set_deadline_false_leaves_shopify_s_deadline_alone() {
+    let r = rules(&SHOP.replace("hold = true", "hold = true\nset_deadline = false"));
+    assert!(!r.processing.set_deadline);
+    let o = order().line(tagged("Mug", "handmade")).build();
+    let p = plan(&o, &r, now());
+    assert!(!kinds(&p).contains(&"set_deadline"), "{p}");
 }

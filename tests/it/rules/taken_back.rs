@@ -66,7 +66,11 @@ fn a_line_a_person_took_back_is_left_for_a_person_tagged_recorded_and_explained(
     let taken = cancel(&o, 1);
     let p = plan(&taken, &shop(), now());
     assert!(fulfilled(&p).is_empty(), "the person's decision wins:\n{p}");
-    assert_eq!(kinds(&p), ["set_decision", "tags_add"], "{p}");
+    assert_eq!(
+        kinds(&p),
+        ["set_decision", "set_deadline", "tags_add"],
+        "{p}"
+    );
     assert_eq!(tags_added(&p), ["orderflow:manual"]);
     assert_eq!(p.lines[0].action_rule, TAKEN_BACK_RULE);
     let open = p
@@ -201,6 +205,7 @@ fn a_cancelled_fulfilment_that_was_never_ours_is_not_a_take_back() {
             line_item_id: "gid://shopify/LineItem/1".into(),
             quantity: 1,
         }],
+        created_at: None,
     });
     let p = plan(&o, &shop(), now());
     assert_eq!(p.lines[0].action_rule, "everything else ships", "{p}");
