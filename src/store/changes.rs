@@ -106,7 +106,14 @@ async fn next(s: &mut Listening) -> Result<ShopChange, StoreError> {
                 tokio::time::sleep(wait).await;
             }
             match listen(&s.store.pool).await {
-                Ok(l) => l,
+                // Listening again: only now can a re-read miss nothing (a change committed
+                // between the failure and this LISTEN was notified to nobody), so this is
+                // said as one more `Err`, after which the caller re-reads.
+                Ok(l) => {
+                    s.backoff = None;
+                    s.listener = Some(l);
+                    return Err(StoreError::ChangesLost);
+                }
                 Err(e) => {
                     s.backoff = Some(
                         s.backoff
@@ -117,7 +124,6 @@ async fn next(s: &mut Listening) -> Result<ShopChange, StoreError> {
             }
         }
     };
-    // A new listener that was handed over after a failure already reported it.
     let outcome = listener.try_recv().await;
     match outcome {
         Ok(Some(notification)) => {
@@ -125,9 +131,12 @@ async fn next(s: &mut Listening) -> Result<ShopChange, StoreError> {
             s.listener = Some(listener);
             ShopChange::parse(notification.payload())
         }
-        // The connection was lost; a fresh listener re-subscribes on the next poll.
+        // The connection was lost, and sqlx has already connected again and re-run LISTEN
+        // (it reconnects eagerly; had that failed, this would be an `Err`): keep listening
+        // on it, and have the caller re-read what it may have missed meanwhile.
         Ok(None) => {
-            s.backoff = Some(RELISTEN_FIRST);
+            s.backoff = None;
+            s.listener = Some(listener);
             Err(StoreError::ChangesLost)
         }
         Err(e) => {
