@@ -60,6 +60,7 @@ pub async fn run(args: ReevaluateArgs) -> anyhow::Result<i32> {
         now: SystemClock.now(),
     };
     let mut rows = Vec::new();
+    let mut found_ids = Vec::new();
     let mut failed = false;
     for shop in &shops {
         for (id, query) in selection.queries() {
@@ -71,18 +72,8 @@ pub async fn run(args: ReevaluateArgs) -> anyhow::Result<i32> {
                     continue;
                 }
             };
-            if let (Some(id), true) = (id, orders.is_empty()) {
-                // An id asked for by name and not found is a failure, not silently nothing.
-                rows.push(Row {
-                    shop: shop.to_string(),
-                    name: String::new(),
-                    id,
-                    planned: "wake",
-                    done: "failed",
-                    reason: "no such order matches the selection".into(),
-                });
-                failed = true;
-                continue;
+            if let (Some(id), false) = (id, orders.is_empty()) {
+                found_ids.push(id);
             }
             for order in orders {
                 let mut row = Row {
@@ -106,6 +97,25 @@ pub async fn run(args: ReevaluateArgs) -> anyhow::Result<i32> {
                 rows.push(row);
             }
         }
+    }
+    // An id asked for by name and found in no shop is a failure, not silently nothing.
+    let mut missing: Vec<u64> = selection
+        .queries()
+        .into_iter()
+        .filter_map(|(id, _)| id)
+        .filter(|id| !found_ids.contains(id))
+        .collect();
+    missing.dedup();
+    for id in missing {
+        rows.push(Row {
+            shop: args.selection.shop.clone(),
+            name: String::new(),
+            id,
+            planned: "wake",
+            done: "failed",
+            reason: "no such order matches the selection".into(),
+        });
+        failed = true;
     }
     stop.cancel();
     print!("{}", table(&rows, args.apply));
