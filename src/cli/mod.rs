@@ -13,6 +13,7 @@ use crate::config::{Config, Env};
 pub mod demo;
 mod dlq;
 mod explain;
+pub mod orders;
 mod reconcile;
 mod report;
 mod shop_arg;
@@ -51,6 +52,11 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Wake every order updated in a window (orders whose webhook was lost), or list them.
     Reconcile(ReconcileArgs),
+    /// Bulk operations over a selection of orders (dry run unless --apply): `reevaluate`.
+    Orders {
+        #[command(subcommand)]
+        action: orders::OrdersAction,
+    },
     /// How fast orders placed in a window were fulfilled, by whom, and what is late (read-only).
     Report(ReportArgs),
     /// List, replay or purge dead letters.
@@ -323,6 +329,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         },
         Command::Explain(args) => explain::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
+        Command::Orders { action } => orders::run(action).await,
         Command::Report(args) => report::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Sandbox(args) => {

@@ -96,15 +96,7 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<i32> {
 
 /// `--since` and `--until` (default now) as instants, reported when unreadable or reversed.
 fn window(since: &str, until: Option<&str>) -> Option<(Timestamp, Timestamp)> {
-    let parse = |flag: &str, text: &str| match text.parse::<Timestamp>() {
-        Ok(t) => Some(t),
-        Err(_) => {
-            eprintln!(
-                "{flag} `{text}` is not an instant: write RFC 3339, e.g. 2026-11-23T12:59:00+01:00"
-            );
-            None
-        }
-    };
+    let parse = instant;
     let since = parse("--since", since)?;
     let until = match until {
         Some(text) => parse("--until", text)?,
@@ -117,7 +109,21 @@ fn window(since: &str, until: Option<&str>) -> Option<(Timestamp, Timestamp)> {
     Some((since, until))
 }
 
-async fn connect(config: &Config, stop: CancellationToken) -> Option<Publisher> {
+/// `text` as an instant, or `None` after saying that `flag`'s value is not one.
+pub(super) fn instant(flag: &str, text: &str) -> Option<Timestamp> {
+    match text.parse::<Timestamp>() {
+        Ok(t) => Some(t),
+        Err(_) => {
+            eprintln!(
+                "{flag} `{text}` is not an instant: write RFC 3339, e.g. 2026-11-23T12:59:00+01:00"
+            );
+            None
+        }
+    }
+}
+
+/// A confirmed publisher, or `None` after saying RabbitMQ cannot be reached.
+pub(super) async fn connect(config: &Config, stop: CancellationToken) -> Option<Publisher> {
     let topology = Topology::for_config(&config.amqp);
     let names = topology.names.clone();
     let broker = Broker::start(config.amqp.url.clone(), topology, stop);

@@ -1,5 +1,7 @@
 //! The root `orders` connection: Shopify's search syntax for the `updated_at` and `created_at`
-//! terms (`>=`, `<=`, `>`, `<`, or equal, joined by spaces or `AND`), the sort keys
+//! terms (`>=`, `<=`, `>`, `<`, or equal), `tag:` (the order has that tag, compared without
+//! regard to case as Shopify's tags are) and `id:` (the numeric order id, equal), joined by
+//! spaces or `AND`, values bare or quoted (`tag:'gift wrap'`), the sort keys
 //! `UPDATED_AT`, `CREATED_AT`, `PROCESSED_AT` (the default) and `ID`, and `reverse`. A term or
 //! sort key it does not model is a field error, so a test never passes on a filter ignored.
 
@@ -67,6 +69,26 @@ enum Field {
     CreatedAt,
 }
 
+/// One term of the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Filter {
+    Time(Term),
+    /// `tag:X`: one of the order's tags equals X, ignoring case.
+    Tag(String),
+    /// `id:N`: the order's numeric id is N.
+    Id(u64),
+}
+
+impl Filter {
+    fn matches(&self, o: &StoredOrder) -> bool {
+        match self {
+            Filter::Time(t) => t.matches(o),
+            Filter::Tag(tag) => o.order.tags.iter().any(|t| t.eq_ignore_ascii_case(tag)),
+            Filter::Id(id) => numeric_id(o) == *id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Comparator {
     Eq,
@@ -99,20 +121,69 @@ impl Term {
     }
 }
 
-/// Parses `updated_at:>='2026-11-23T10:00:00Z' AND updated_at:<='…'`.
-fn parse(query: &str) -> Result<Vec<Term>, FieldError> {
-    query
-        .split_whitespace()
+/// Parses `updated_at:>='2026-11-23T10:00:00Z' AND tag:'gift wrap' AND id:1001`.
+fn parse(query: &str) -> Result<Vec<Filter>, FieldError> {
+    words(query)?
+        .iter()
         .filter(|word| *word != "AND")
-        .map(parse_term)
+        .map(|w| parse_term(w))
         .collect()
 }
 
-fn parse_term(word: &str) -> Result<Term, FieldError> {
+/// Splits on whitespace outside quotes; an unclosed quote is refused.
+fn words(query: &str) -> Result<Vec<String>, FieldError> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    for c in query.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            None => {}
+        }
+        word.push(c);
+    }
+    if quote.is_some() {
+        return Err(unsupported(query));
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+fn unquote(value: &str) -> &str {
+    for q in ['\'', '"'] {
+        if let Some(inner) = value.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    value
+}
+
+fn parse_term(word: &str) -> Result<Filter, FieldError> {
     let (name, rest) = word.split_once(':').ok_or_else(|| unsupported(word))?;
     let field = match name {
         "updated_at" => Field::UpdatedAt,
         "created_at" => Field::CreatedAt,
+        "tag" => {
+            let tag = unquote(rest);
+            if tag.is_empty() {
+                return Err(unsupported(word));
+            }
+            return Ok(Filter::Tag(tag.to_owned()));
+        }
+        "id" => {
+            let id = unquote(rest).parse().map_err(|_| unsupported(word))?;
+            return Ok(Filter::Id(id));
+        }
         _ => return Err(unsupported(word)),
     };
     let (comparator, value) = [
@@ -124,13 +195,12 @@ fn parse_term(word: &str) -> Result<Term, FieldError> {
     .into_iter()
     .find_map(|(op, c)| rest.strip_prefix(op).map(|v| (c, v)))
     .unwrap_or((Comparator::Eq, rest));
-    let value = value.trim_matches(|c| c == '\'' || c == '"');
-    let at = value.parse().map_err(|_| unsupported(word))?;
-    Ok(Term {
+    let at = unquote(value).parse().map_err(|_| unsupported(word))?;
+    Ok(Filter::Time(Term {
         field,
         comparator,
         at,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -144,13 +214,41 @@ mod tests {
                 .ok()
                 .expect("window");
         assert_eq!(terms.len(), 2);
-        assert_eq!(terms[0].comparator, Comparator::Ge);
-        assert_eq!(terms[1].comparator, Comparator::Lt);
+        let times: Vec<Term> = terms
+            .iter()
+            .map(|f| match f {
+                Filter::Time(t) => *t,
+                other => panic!("not a time: {other:?}"),
+            })
+            .collect();
+        assert_eq!(times[0].comparator, Comparator::Ge);
+        assert_eq!(times[1].comparator, Comparator::Lt);
         assert_eq!(
-            terms[1].at,
+            times[1].at,
             "2026-11-24T00:00:00Z".parse::<Timestamp>().expect("t")
         );
-        assert!(parse("tag:vip").is_err());
+        assert!(parse("financial_status:paid").is_err());
+        assert!(
+            parse("vip").is_err(),
+            "a bare word is a text search, not modelled"
+        );
         assert!(parse("updated_at:>=yesterday").is_err());
+        assert!(parse("tag:'gift").is_err(), "unclosed quote");
+        assert!(parse("id:abc").is_err());
+    }
+
+    #[test]
+    fn tags_and_ids_parse_with_quotes_kept_together() {
+        let terms = parse("tag:'gift wrap' AND id:1001 AND tag:vip")
+            .ok()
+            .expect("terms");
+        assert_eq!(
+            terms,
+            [
+                Filter::Tag("gift wrap".into()),
+                Filter::Id(1001),
+                Filter::Tag("vip".into())
+            ]
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `orders_updated`: every order of a shop whose `updatedAt` falls in a window, read page by
-//! page with the `OrdersUpdatedPage` query (oldest update first), for reconciliation.
+//! page with the `OrdersUpdatedPage` query (oldest update first), for reconciliation; and
+//! `orders_matching`, the same pages for any Shopify search string (`orders reevaluate`).
 
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -60,7 +61,17 @@ impl Client {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<UpdatedOrder>, ShopifyError> {
-        let query = window_query(since, until);
+        self.orders_matching(shop, &window_query(since, until))
+            .await
+    }
+
+    /// Every order of `shop` that matches `query` (Shopify's search syntax), oldest update
+    /// first, paged through the cost-aware throttle.
+    pub async fn orders_matching(
+        &self,
+        shop: &ShopDomain,
+        query: &str,
+    ) -> Result<Vec<UpdatedOrder>, ShopifyError> {
         let mut found = Vec::new();
         let mut after: Option<String> = None;
         loop {

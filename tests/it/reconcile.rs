@@ -120,7 +120,13 @@ async fn the_orders_query_honours_the_updated_at_window_sorts_by_update_and_page
     );
 
     // A filter the sandbox does not model is an error, never silently ignored.
-    let refused = raw_query(&h.sandbox, TOKEN, paged, json!({"q": "tag:vip"})).await;
+    let refused = raw_query(
+        &h.sandbox,
+        TOKEN,
+        paged,
+        json!({"q": "financial_status:paid"}),
+    )
+    .await;
     assert!(refused["errors"].is_array(), "{refused}");
 }
 

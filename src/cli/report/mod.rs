@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::ReportArgs;
 use crate::clock::{Clock, SystemClock};
 
-mod render;
+pub(super) mod render;
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<i32> {
     let Some(config) = super::load_config_or_report(&args.config.config) else {

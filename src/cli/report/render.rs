@@ -37,7 +37,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 /// RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.
-fn quote(field: &str) -> String {
+pub(crate) fn quote(field: &str) -> String {
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {

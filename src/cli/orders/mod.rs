@@ -1,0 +1,63 @@
+//! `orderflow orders …`: bulk operations over a selection of a shop's orders, dry run by
+//! default. Only `reevaluate` is built; `cancel-fulfilments` and `release-holds` are not yet.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use super::ConfigArg;
+
+mod reevaluate;
+mod selection;
+
+#[derive(Debug, Subcommand)]
+pub enum OrdersAction {
+    /// Wake the selected orders so today's rules apply, through their partitions like the
+    /// sweep. Lists them and sends nothing unless --apply.
+    Reevaluate(ReevaluateArgs),
+}
+
+/// The orders a bulk operation acts on: every flag narrows (joined by AND).
+#[derive(Debug, clap::Args)]
+pub struct SelectionArgs {
+    /// A known shop (configured, or installed in the store), e.g. acme.myshopify.com, or `all`
+    /// for every one not uninstalled.
+    #[arg(long)]
+    pub shop: String,
+    /// Orders created at or after this instant (RFC 3339, e.g. 2026-11-23T00:00:00Z).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Orders created at or before this instant (RFC 3339).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Orders with this tag (Shopify compares tags without regard to case).
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// This order (its numeric id); repeat for several.
+    #[arg(long = "order-id", value_name = "N")]
+    pub order_ids: Vec<u64>,
+    /// A Shopify search string, appended as is with AND (e.g. "financial_status:paid").
+    #[arg(long)]
+    pub query: Option<String>,
+}
+
+/// `orderflow orders reevaluate`.
+#[derive(Debug, clap::Args)]
+pub struct ReevaluateArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Publish the wake-ups (without it, a dry run: list and send nothing).
+    #[arg(long)]
+    pub apply: bool,
+    /// Also write one row per order to FILE (CSV): shop,name,id,planned,done,reason.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+pub async fn run(action: OrdersAction) -> anyhow::Result<i32> {
+    match action {
+        OrdersAction::Reevaluate(args) => reevaluate::run(args).await,
+    }
+}
