@@ -19,6 +19,7 @@ mod orders_cli;
 mod receiver;
 mod reconcile;
 mod reconcile_bucket;
+mod release_holds_cli;
 mod report;
 mod rules;
 mod sandbox;

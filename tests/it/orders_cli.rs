@@ -32,7 +32,7 @@ const ORDERS: &[(&str, u64)] = &[
     ("#1013", 820_982_911_946_154_521),
 ];
 
-fn config_file(dir: &Path, prefix: &str, amqp_url: &str, sandbox: &Sandbox) -> PathBuf {
+pub(crate) fn config_file(dir: &Path, prefix: &str, amqp_url: &str, sandbox: &Sandbox) -> PathBuf {
     let path = dir.join("orderflow.toml");
     std::fs::write(
         &path,

@@ -1,5 +1,5 @@
 //! `orderflow orders …`: bulk operations over a selection of a shop's orders, dry run by
-//! default. Only `reevaluate` is built; `cancel-fulfilments` and `release-holds` are not yet.
+//! default. `reevaluate` and `release-holds` are built; `cancel-fulfilments` is not yet.
 
 use std::path::PathBuf;
 
@@ -7,7 +7,9 @@ use clap::Subcommand;
 
 use super::ConfigArg;
 
+mod bulk;
 mod reevaluate;
+mod release;
 mod selection;
 
 #[derive(Debug, Subcommand)]
@@ -15,6 +17,9 @@ pub enum OrdersAction {
     /// Wake the selected orders so today's rules apply, through their partitions like the
     /// sweep. Lists them and sends nothing unless --apply.
     Reevaluate(ReevaluateArgs),
+    /// Release orderflow's own holds (never anyone else's) on the selected orders, then wake
+    /// each so the worker records them as released by a person. Lists them unless --apply.
+    ReleaseHolds(ReleaseHoldsArgs),
 }
 
 /// The orders a bulk operation acts on: every flag narrows (joined by AND).
@@ -56,8 +61,36 @@ pub struct ReevaluateArgs {
     pub csv: Option<PathBuf>,
 }
 
+/// `orderflow orders release-holds`.
+#[derive(Debug, clap::Args)]
+pub struct ReleaseHoldsArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Which of orderflow's holds: `fraud` (orderflow-fraud), `processing`
+    /// (orderflow-processing), or `all` of orderflow's.
+    #[arg(long, value_enum)]
+    pub reason: HoldReason,
+    /// Release the holds and publish the wake-ups (without it, a dry run: list and change nothing).
+    #[arg(long)]
+    pub apply: bool,
+    /// Also write one row per order to FILE (CSV): shop,name,id,planned,done,reason.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+/// `--reason` of `release-holds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HoldReason {
+    Fraud,
+    Processing,
+    All,
+}
+
 pub async fn run(action: OrdersAction) -> anyhow::Result<i32> {
     match action {
         OrdersAction::Reevaluate(args) => reevaluate::run(args).await,
+        OrdersAction::ReleaseHolds(args) => release::run(args).await,
     }
 }
