@@ -230,3 +230,72 @@ async fn a_bad_reason_is_a_usage_error() {
     assert!(out.contains("invalid value 'everything'"), "{out}");
     assert!(out.contains("fraud") && out.contains("processing"), "{out}");
 }
+
+/// A run stopped between the release and the wake-up: the hold is gone but the worker never
+/// heard. The re-run wakes the order so the release is recorded.
+#[tokio::test]
+async fn a_release_the_worker_has_not_recorded_is_woken_again() {
+    let shop = Shop::start("relwake").await;
+    shop.send("handmade", "orders/create", "wh-hm").await;
+    eventually(Duration::from_secs(20), "the processing hold", || async {
+        (shop.hold_handles("handmade") == ["orderflow-processing"]).then_some(())
+    })
+    .await;
+    let fo = &shop.order("handmade").fulfillment_orders[0];
+    let ours = vec![fo.fulfillment_holds[0].id.clone()];
+    assert!(
+        shop.sandbox
+            .release_by_hand(&shop.shop, &fo.id, Some(&ours))
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config_file(
+        dir.path(),
+        &shop.app.prefix,
+        harness::AMQP_URL,
+        &shop.sandbox,
+    );
+    let args = [
+        "--shop",
+        SHOP,
+        "--reason",
+        "processing",
+        "--order-id",
+        HANDMADE,
+    ];
+
+    let (code, out) = release_holds(&config, &args).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        line_of(&out, HANDMADE).ends_with("wake     released earlier, not recorded yet"),
+        "{out}"
+    );
+
+    let settled = shop.settled();
+    let mut apply = args.to_vec();
+    apply.push("--apply");
+    let (code, out) = release_holds(&config, &apply).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(line_of(&out, HANDMADE).contains("woken"), "{out}");
+    assert!(
+        out.contains("released: holds of 0 order(s), 1 woken, 0 failed"),
+        "{out}"
+    );
+    shop.wait_settled(settled + 1).await;
+    assert_eq!(hold_mutations(&shop, "handmade", "fulfillmentOrderHold"), 1);
+    let decision = shop
+        .snapshot("handmade")
+        .await
+        .decision
+        .expect("decision")
+        .value;
+    assert!(decision.contains("released_by_person\":[{"), "{decision}");
+
+    // Recorded now: nothing more to do.
+    let (code, out) = release_holds(&config, &apply).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        line_of(&out, HANDMADE).contains("no hold of orderflow's"),
+        "{out}"
+    );
+    shop.stop().await;
+}

@@ -6,11 +6,14 @@
 //! The rules already treat a hold of ours that is gone as released by a person and never place
 //! it again, so after releasing, the order is woken on its partition (`sweep::wake`, topic
 //! `orderflow/release-holds`) for the worker to record that and move on. Dry run by default.
-//! Re-running skips what is done: a released hold is gone, so the order plans nothing.
+//! Re-running skips what is done: a released hold is gone, so the order plans nothing; an
+//! order whose decision still lists a hold of ours that is gone (a run stopped between the
+//! release and the wake-up) is woken again so the worker records it.
 
 use super::bulk::{Bulk, Row};
 use super::{HoldReason, ReleaseHoldsArgs};
 use crate::clock::{Clock, SystemClock};
+use crate::rules::decision::Previous;
 use crate::rules::model::HOLD_HANDLE_PREFIX;
 use crate::rules::plan::{FRAUD_HANDLE, PROCESSING_HANDLE};
 use crate::shopify::snapshot::OrderSnapshot;
@@ -60,6 +63,26 @@ fn ours(order: &OrderSnapshot, reason: HoldReason) -> Vec<Release> {
         .collect()
 }
 
+/// Whether the order's decision lists a hold of ours for `reason` that is no longer on its
+/// fulfilment order and not yet recorded as released: the worker has not seen the release.
+fn unrecorded(order: &OrderSnapshot, reason: HoldReason) -> bool {
+    let previous = Previous::read(order.decision.as_ref().map(|m| m.value.as_str()));
+    let Some(decision) = previous.decision() else {
+        return false;
+    };
+    decision.holds.iter().any(|h| {
+        reason.covers(&h.handle)
+            && !decision.released_by_person(&h.fulfillment_order, &h.handle)
+            && !order.fulfillment_orders.iter().any(|fo| {
+                fo.id == h.fulfillment_order
+                    && fo
+                        .fulfillment_holds
+                        .iter()
+                        .any(|held| held.handle.as_deref() == Some(h.handle.as_str()))
+            })
+    })
+}
+
 /// `release orderflow-fraud on FulfillmentOrder/1; …`: what the table's `planned` shows.
 fn describe(releases: &[Release]) -> String {
     releases
@@ -101,6 +124,22 @@ pub async fn run(args: ReleaseHoldsArgs) -> anyhow::Result<i32> {
             }
         };
         let releases = ours(&snapshot, args.reason);
+        if releases.is_empty() && unrecorded(&snapshot, args.reason) {
+            let mut row = Row::new(shop, order, "wake");
+            row.reason = "released earlier, not recorded yet".into();
+            if let Some(p) = &bulk.publisher {
+                match wake(p, waker, shop.as_str(), order, false).await {
+                    Ok(()) => row.done = "woken",
+                    Err(e) => {
+                        row.done = "failed";
+                        row.reason = e.to_string();
+                        failed = true;
+                    }
+                }
+            }
+            rows.push(row);
+            continue;
+        }
         if releases.is_empty() {
             let mut row = Row::new(shop, order, "nothing");
             row.reason = "no hold of orderflow's".into();
@@ -146,12 +185,24 @@ pub async fn run(args: ReleaseHoldsArgs) -> anyhow::Result<i32> {
         .iter()
         .filter(|r| r.planned.starts_with("release "))
         .count();
+    let to_wake = rows.iter().filter(|r| r.planned == "wake").count();
     let summary = if args.apply {
         let done = rows.iter().filter(|r| r.done == "released").count();
+        let woken = rows.iter().filter(|r| r.done == "woken").count();
         let not = rows.iter().filter(|r| r.done == "failed").count();
-        format!("released: holds of {done} order(s), {not} failed; took {took} ms")
+        let woken = if woken > 0 {
+            format!(", {woken} woken")
+        } else {
+            String::new()
+        };
+        format!("released: holds of {done} order(s){woken}, {not} failed; took {took} ms")
     } else {
-        format!("dry run: holds of {with_holds} order(s) would be released; pass --apply")
+        let woken = if to_wake > 0 {
+            format!(", {to_wake} woken to record an earlier release")
+        } else {
+            String::new()
+        };
+        format!("dry run: holds of {with_holds} order(s) would be released{woken}; pass --apply")
     };
     if !bulk.finish(&rows, &summary, args.csv.as_deref()) {
         return Ok(1);
@@ -214,5 +265,31 @@ mod tests {
                 .starts_with("release orderflow-fraud+orderflow-processing on FulfillmentOrder/")
         );
         assert!(ours(&order(vec![hold(4, None, false)]), HoldReason::All).is_empty());
+    }
+
+    #[test]
+    fn a_hold_gone_but_still_in_the_decision_is_unrecorded() {
+        let mut o = order(vec![]);
+        let fo = o.fulfillment_orders[0].id.clone();
+        let decision = |released: &str| {
+            format!(
+                r#"{{"version":1,"ship_by":null,"ship_by_at":null,"holds":[{{"fulfillment_order":"{fo}","handle":"orderflow-fraud","rule":"r"}}],"released_by_person":[{released}],"rules":[],"planned_at":"2026-11-23T10:00:00Z"}}"#
+            )
+        };
+        o.decision = Some(crate::shopify::snapshot::MetafieldValue {
+            value: decision(""),
+        });
+        assert!(unrecorded(&o, HoldReason::Fraud));
+        assert!(unrecorded(&o, HoldReason::All));
+        assert!(!unrecorded(&o, HoldReason::Processing));
+        o.fulfillment_orders[0].fulfillment_holds = vec![hold(1, Some(FRAUD_HANDLE), true)];
+        assert!(!unrecorded(&o, HoldReason::Fraud), "still held");
+        o.fulfillment_orders[0].fulfillment_holds.clear();
+        o.decision = Some(crate::shopify::snapshot::MetafieldValue {
+            value: decision(&format!(
+                r#"{{"fulfillment_order":"{fo}","handle":"orderflow-fraud"}}"#
+            )),
+        });
+        assert!(!unrecorded(&o, HoldReason::Fraud), "recorded");
     }
 }
