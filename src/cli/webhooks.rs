@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::event::subject::{COMPLIANCE_TOPICS, SUBSCRIBED_TOPICS};
 use crate::id::ShopDomain;
 use crate::shopify::Client;
-use crate::shopify::subscriptions::{self, TopicState};
+use crate::shopify::subscriptions::{self, Subscription, TopicState};
 
 /// `orderflow webhooks toml --config FILE`: prints the blocks, or the problem and exit 1.
 pub(super) fn toml(config: &Path) -> i32 {
@@ -128,6 +128,17 @@ fn describe(state: &TopicState) -> String {
     }
 }
 
+/// The shop's subscriptions, or `None` with the reason printed after the shop's prefix `p`.
+async fn listed(client: &Client, domain: &ShopDomain, p: &str) -> Option<Vec<Subscription>> {
+    match client.webhook_subscriptions(domain).await {
+        Ok(subs) => Some(subs),
+        Err(e) => {
+            eprintln!("{p}cannot list the subscriptions: {e}");
+            None
+        }
+    }
+}
+
 /// `orderflow webhooks check --config FILE --shop S|all`: per shop, one line per topic
 /// orderflow routes (the compliance topics cannot be subscribed through the API): `ok`,
 /// `missing`, or `elsewhere` with the URIs it goes to. Exit 1 if any topic of any shop is not
@@ -141,13 +152,9 @@ pub(super) async fn check(config: &Path, shop: &str) -> anyhow::Result<i32> {
     let mut failed = false;
     for domain in &shops {
         let p = prefix(domain, several);
-        let subs = match client.webhook_subscriptions(domain).await {
-            Ok(subs) => subs,
-            Err(e) => {
-                eprintln!("{p}cannot list the subscriptions: {e}");
-                failed = true;
-                continue;
-            }
+        let Some(subs) = listed(&client, domain, &p).await else {
+            failed = true;
+            continue;
         };
         let states = subscriptions::compare(&expected, SUBSCRIBED_TOPICS, &subs);
         let bad = states.iter().filter(|(_, s)| !s.is_ok()).count();
@@ -179,13 +186,9 @@ pub(super) async fn sync(config: &Path, shop: &str) -> anyhow::Result<i32> {
     let mut failed = false;
     for domain in &shops {
         let p = prefix(domain, several);
-        let subs = match client.webhook_subscriptions(domain).await {
-            Ok(subs) => subs,
-            Err(e) => {
-                eprintln!("{p}cannot list the subscriptions: {e}");
-                failed = true;
-                continue;
-            }
+        let Some(subs) = listed(&client, domain, &p).await else {
+            failed = true;
+            continue;
         };
         let (mut ok, mut created, mut refused) = (0usize, 0usize, 0usize);
         for (topic, state) in subscriptions::compare(&expected, SUBSCRIBED_TOPICS, &subs) {

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::client::Client;
 use super::documents;
 use super::error::ShopifyError;
+use super::page::Connection;
 use super::snapshot::{
     Fulfillment, FulfillmentHold, FulfillmentLineItem, FulfillmentOrder, FulfillmentOrderLineItem,
     LineItem, MetafieldValue, MoneyBag, OrderSnapshot, Risk, ShippingAddress, SupportedAction,
@@ -25,20 +26,6 @@ const FULFILLMENTS_READ: usize = 10;
 
 /// Input lists hold at most 250 items.
 const MAX_IDS_PER_QUERY: usize = 250;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageInfo {
-    has_next_page: bool,
-    end_cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Connection<T> {
-    #[serde(rename = "pageInfo")]
-    page_info: PageInfo,
-    nodes: Vec<T>,
-}
 
 #[derive(Debug, Deserialize)]
 struct OrderData<T> {
@@ -165,7 +152,7 @@ impl Client {
 
         let mut line_items = head.line_items.nodes;
         let mut page = head.line_items.page_info;
-        while let Some(after) = next(&page) {
+        while let Some(after) = page.next_cursor() {
             let more: OrderData<LinesOnly> = self
                 .execute(
                     shop,
@@ -180,7 +167,7 @@ impl Client {
 
         let mut fo_pages = head.fulfillment_orders.nodes;
         let mut page = head.fulfillment_orders.page_info;
-        while let Some(after) = next(&page) {
+        while let Some(after) = page.next_cursor() {
             let more: OrderData<FulfillmentOrdersOnly> = self
                 .execute(
                     shop,
@@ -197,7 +184,7 @@ impl Client {
         for fo in fo_pages {
             let mut lines = fo.line_items.nodes;
             let mut page = fo.line_items.page_info;
-            while let Some(after) = next(&page) {
+            while let Some(after) = page.next_cursor() {
                 let more: FulfillmentOrderData = self
                     .execute(
                         shop,
@@ -232,7 +219,7 @@ impl Client {
         for f in head.fulfillments {
             let mut lines = f.fulfillment_line_items.nodes;
             let mut page = f.fulfillment_line_items.page_info;
-            while let Some(after) = next(&page) {
+            while let Some(after) = page.next_cursor() {
                 let more: FulfillmentData = self
                     .execute(
                         shop,
@@ -317,13 +304,5 @@ impl Client {
             }
         }
         Ok(())
-    }
-}
-
-fn next(page: &PageInfo) -> Option<String> {
-    if page.has_next_page {
-        page.end_cursor.clone()
-    } else {
-        None
     }
 }

@@ -14,6 +14,7 @@ mod fetch;
 pub mod ops;
 pub mod order_ops;
 pub mod orders;
+mod page;
 pub mod report;
 pub mod retry;
 pub mod schema;

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::client::Client;
 use super::documents::ORDERS_UPDATED_PAGE;
 use super::error::ShopifyError;
+use super::page::Connection;
 use crate::id::{OrderId, ShopDomain};
 
 /// One order found in the window.
@@ -22,21 +23,7 @@ pub struct UpdatedOrder {
 
 #[derive(Deserialize)]
 struct Data {
-    orders: Page,
-}
-
-#[derive(Deserialize)]
-struct Page {
-    #[serde(rename = "pageInfo")]
-    page_info: PageInfo,
-    nodes: Vec<Node>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageInfo {
-    has_next_page: bool,
-    end_cursor: Option<String>,
+    orders: Connection<Node>,
 }
 
 #[derive(Deserialize)]
@@ -94,12 +81,9 @@ impl Client {
                     updated_at: node.updated_at,
                 });
             }
-            match (
-                data.orders.page_info.has_next_page,
-                data.orders.page_info.end_cursor,
-            ) {
-                (true, Some(cursor)) => after = Some(cursor),
-                _ => return Ok(found),
+            match data.orders.page_info.next_cursor() {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(found),
             }
         }
     }

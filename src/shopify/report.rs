@@ -11,6 +11,7 @@ use super::client::Client;
 use super::convert::paid_after_checkout;
 use super::documents::ORDERS_PLACED_PAGE;
 use super::error::ShopifyError;
+use super::page::Connection;
 use super::snapshot::{MetafieldValue, Transaction};
 use crate::id::{OrderId, ShopDomain};
 use crate::report::{Fulfilment, PlacedOrder};
@@ -18,21 +19,7 @@ use crate::rules::decision::Previous;
 
 #[derive(Deserialize)]
 struct Data {
-    orders: Page,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Page {
-    page_info: PageInfo,
-    nodes: Vec<Node>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageInfo {
-    has_next_page: bool,
-    end_cursor: Option<String>,
+    orders: Connection<Node>,
 }
 
 #[derive(Deserialize)]
@@ -88,12 +75,9 @@ impl Client {
             for node in data.orders.nodes {
                 found.push(placed(shop, node)?);
             }
-            match (
-                data.orders.page_info.has_next_page,
-                data.orders.page_info.end_cursor,
-            ) {
-                (true, Some(cursor)) => after = Some(cursor),
-                _ => return Ok(found),
+            match data.orders.page_info.next_cursor() {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(found),
             }
         }
     }

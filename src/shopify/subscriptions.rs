@@ -15,6 +15,7 @@ use super::client::Client;
 use super::documents::{WEBHOOK_SUBSCRIPTION_CREATE, WEBHOOK_SUBSCRIPTIONS_PAGE};
 use super::error::ShopifyError;
 use super::ops::Payload;
+use super::page::PageInfo;
 use crate::id::ShopDomain;
 
 /// One shop-specific subscription as Shopify lists it.
@@ -98,13 +99,6 @@ struct Connection {
     nodes: Vec<Subscription>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageInfo {
-    has_next_page: bool,
-    end_cursor: Option<String>,
-}
-
 impl Client {
     /// Every shop-specific subscription of `shop`, oldest first, read 100 a page.
     pub async fn webhook_subscriptions(
@@ -119,9 +113,9 @@ impl Client {
                 .await?;
             let c = page.webhook_subscriptions;
             found.extend(c.nodes);
-            match (c.page_info.has_next_page, c.page_info.end_cursor) {
-                (true, Some(cursor)) => after = Some(cursor),
-                _ => return Ok(found),
+            match c.page_info.next_cursor() {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(found),
             }
         }
     }

@@ -14,11 +14,13 @@ use super::selection::Selection;
 use crate::cli::ConfigArg;
 use crate::cli::reconcile::{connect, instant};
 use crate::cli::report::render::quote;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::id::ShopDomain;
 use crate::queue::Publisher;
 use crate::shopify::Client;
 use crate::shopify::orders::UpdatedOrder;
+use crate::sweep::wake::Waker;
 
 /// One order of the selection: what was planned, what was done and why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +163,15 @@ impl Bulk {
     }
 
     /// Milliseconds since the command started.
+    /// The wake-ups this command publishes, on topic `topic`, stamped now.
+    pub fn waker(&self, topic: &'static str) -> Waker<'static> {
+        Waker {
+            topic,
+            partitions: self.config.amqp.partitions,
+            now: SystemClock.now(),
+        }
+    }
+
     pub fn took_ms(&self) -> u128 {
         self.started.elapsed().as_millis()
     }

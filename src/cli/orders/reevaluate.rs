@@ -6,19 +6,14 @@
 
 use super::ReevaluateArgs;
 use super::bulk::{Bulk, Row};
-use crate::clock::{Clock, SystemClock};
-use crate::sweep::wake::{REEVALUATE_TOPIC, Waker, wake};
+use crate::sweep::wake::{REEVALUATE_TOPIC, wake};
 
 pub async fn run(args: ReevaluateArgs) -> anyhow::Result<i32> {
     let bulk = match Bulk::open(&args.config, &args.selection, args.apply).await? {
         Ok(bulk) => bulk,
         Err(code) => return Ok(code),
     };
-    let waker = Waker {
-        topic: REEVALUATE_TOPIC,
-        partitions: bulk.config.amqp.partitions,
-        now: SystemClock.now(),
-    };
+    let waker = bulk.waker(REEVALUATE_TOPIC);
     let selected = bulk.select().await;
     let mut failed = selected.failed;
     let mut rows = Vec::new();

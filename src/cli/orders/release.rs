@@ -12,12 +12,11 @@
 
 use super::bulk::{Bulk, Row};
 use super::{HoldReason, ReleaseHoldsArgs};
-use crate::clock::{Clock, SystemClock};
 use crate::rules::decision::Previous;
 use crate::rules::model::HOLD_HANDLE_PREFIX;
 use crate::rules::plan::{FRAUD_HANDLE, PROCESSING_HANDLE};
 use crate::shopify::snapshot::OrderSnapshot;
-use crate::sweep::wake::{RELEASE_HOLDS_TOPIC, Waker, wake};
+use crate::sweep::wake::{RELEASE_HOLDS_TOPIC, wake};
 
 /// The holds of ours to release on one fulfilment order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,11 +102,7 @@ pub async fn run(args: ReleaseHoldsArgs) -> anyhow::Result<i32> {
         Ok(bulk) => bulk,
         Err(code) => return Ok(code),
     };
-    let waker = Waker {
-        topic: RELEASE_HOLDS_TOPIC,
-        partitions: bulk.config.amqp.partitions,
-        now: SystemClock.now(),
-    };
+    let waker = bulk.waker(RELEASE_HOLDS_TOPIC);
     let selected = bulk.select().await;
     let mut failed = selected.failed;
     let mut rows = Vec::new();
