@@ -21,12 +21,12 @@ use tracing::Instrument;
 
 use super::answer;
 use super::cost;
-pub use super::counters::ClientMetrics;
 use super::counters::Counters;
+pub use super::counters::{ClientMetrics, ShopMetrics};
 use super::documents::Document;
 pub use super::endpoint::endpoint;
 use super::endpoint::{Shop, target};
-use super::error::{AttemptError, ShopifyError};
+use super::error::{AttemptError, ShopifyError, network_reason};
 use super::retry::{RetryPolicy, backoff};
 use super::throttle::{QueryCost, Throttle};
 use super::token::token_error;
@@ -152,6 +152,22 @@ impl Client {
         self.inner.counters.snapshot()
     }
 
+    /// Each called shop's counters, with its cost bucket as the model holds it now.
+    pub fn shop_metrics(&self) -> Vec<ShopMetrics> {
+        let mut throttles = self
+            .inner
+            .throttles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let known = match &self.inner.registry {
+            Some(registry) => registry.active_domains(),
+            None => self.inner.shops.keys().cloned().collect(),
+        };
+        self.inner
+            .counters
+            .shops(&known, &mut throttles, Instant::now())
+    }
+
     /// Runs one registered document and deserialises its `data`.
     pub async fn execute<T: DeserializeOwned>(
         &self,
@@ -186,9 +202,17 @@ impl Client {
             cost = estimate,
             attempt = tracing::field::Empty,
         );
-        self.send_with_retries(shop, &target, document, &variables, estimate)
+        let result = self
+            .send_with_retries(shop, &target, document, &variables, estimate)
             .instrument(span)
-            .await
+            .await;
+        // Only a shop with a target gets here, so the per-shop series stay bounded.
+        let counters = &self.inner.counters;
+        match &result {
+            Ok(_) => counters.shop(shop, |c| c.succeeded(Instant::now())),
+            Err(e) => counters.shop(shop, |c| c.failed(e.class())),
+        }
+        result
     }
 
     async fn send_with_retries(
@@ -238,6 +262,7 @@ impl Client {
                         .counters
                         .throttled
                         .fetch_add(1, Ordering::Relaxed);
+                    self.inner.counters.shop(shop, |c| c.throttled());
                     last_reason = "THROTTLED".to_owned();
                     if throttled > policy.max_throttled {
                         break;
@@ -307,10 +332,12 @@ impl Client {
         }
         let waited = started.elapsed();
         if waited >= Duration::from_millis(1) {
+            let ms = waited.as_millis() as u64;
             self.inner
                 .counters
                 .throttle_wait_ms
-                .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
+                .fetch_add(ms, Ordering::Relaxed);
+            self.inner.counters.shop(shop, |c| c.waited(ms));
         }
     }
 
@@ -321,6 +348,7 @@ impl Client {
                 .counters
                 .actual_cost
                 .fetch_add(actual as u64, Ordering::Relaxed);
+            self.inner.counters.shop(shop, |c| c.cost(actual as u64));
         }
         let mut throttles = self
             .inner
@@ -386,18 +414,4 @@ impl Client {
         };
         answer::classify_body(shop, document.operation(), status, &text)
     }
-}
-
-fn network_reason(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "connection dropped while reading the answer"
-    } else {
-        "request failed"
-    };
-    // Without the URL: it is the shop's endpoint, already in the span.
-    format!("{kind}: {}", e.without_url())
 }

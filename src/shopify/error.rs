@@ -151,6 +151,21 @@ pub(crate) enum AttemptError {
     Fatal(ShopifyError),
 }
 
+/// A network error as a retry reason.
+pub(super) fn network_reason(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped while reading the answer"
+    } else {
+        "request failed"
+    };
+    // Without the URL: it is the shop's endpoint, already in the span.
+    format!("{kind}: {}", e.without_url())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ pub mod subscriptions;
 pub mod throttle;
 mod token;
 
-pub use client::{Client, ClientMetrics};
+pub use client::{Client, ClientMetrics, ShopMetrics};
 pub use error::{ShopifyError, UserError};
 pub use retry::RetryPolicy;
 pub use snapshot::OrderSnapshot;

@@ -77,6 +77,11 @@ impl Throttle {
         self.available
     }
 
+    /// The bucket's size: Shopify's `maximumAvailable` once reported, else the assumed one.
+    pub fn maximum(&self) -> f64 {
+        self.maximum
+    }
+
     pub fn restore_rate(&self) -> f64 {
         self.restore_rate
     }
