@@ -2,6 +2,8 @@
 //! from `ORDERFLOW_LOG` (default `info`). Metrics: one Prometheus registry per app, so two apps
 //! in one test process never mix their counts.
 
+use std::sync::Arc;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -10,8 +12,12 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
+mod holds;
+mod shopify;
 mod sweep;
 
+pub use holds::{HoldBook, HoldLabels};
+pub use shopify::{ShopSample, ShopifyShopMetrics};
 pub use sweep::{ShopLabels, SweepMetrics};
 
 /// Installs the global subscriber. Call once, from `main`.
@@ -57,6 +63,16 @@ pub struct CallLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VersionLabels {
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WebhookLabels {
     pub topic: String,
     pub outcome: String,
@@ -95,6 +111,15 @@ pub struct Metrics {
     pub webhook_last_received: Family<ShopLabels, Gauge>,
     /// The periodic sweep's (`orderflow_sweep_*`).
     pub sweep: SweepMetrics,
+    /// Messages this process sent to the dead-letter queue, by `reason` header. The queue's
+    /// depth is RabbitMQ's to tell (`rabbitmq_queue_messages`): counting it by reason would
+    /// mean reading every dead letter at each scrape. Letters the broker itself dead-letters
+    /// (`delivery_limit`) are RabbitMQ's too.
+    pub dead_letters: Family<ReasonLabels, Counter>,
+    /// Per-shop Shopify figures, copied from the client at scrape time.
+    pub shopify_shops: ShopifyShopMetrics,
+    /// orderflow's holds outstanding as the workers planned them (`orderflow_holds_*`).
+    pub holds: Arc<HoldBook>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -209,7 +234,30 @@ impl Metrics {
             webhook_last_received.clone(),
         );
         let sweep = SweepMetrics::register(&mut registry);
+        let dead_letters = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "dead_letters",
+            "Messages this process sent to the dead-letter queue, by reason",
+            dead_letters.clone(),
+        );
+        let build = Family::<VersionLabels, Gauge>::default();
+        build
+            .get_or_create(&VersionLabels {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+            .set(1);
+        registry.register(
+            "build_info",
+            "Always 1; the label says which orderflow version runs",
+            build,
+        );
+        let shopify_shops = ShopifyShopMetrics::register(&mut registry);
+        let holds = Arc::new(HoldBook::default());
+        registry.register_collector(Box::new(holds::HoldCollector(holds.clone())));
         Self {
+            dead_letters,
+            shopify_shops,
+            holds,
             sweep,
             registry,
             webhook_subscriptions_missing,
@@ -281,6 +329,25 @@ impl Metrics {
         });
     }
 
+    /// Creates each of `reasons`' dead-letter series at zero, so that a rate sees the first
+    /// letter of each (a series born at 1 has no rise to see).
+    pub fn zero_dead_letters<'a>(&self, reasons: impl IntoIterator<Item = &'a str>) {
+        for reason in reasons {
+            let _created = self.dead_letters.get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            });
+        }
+    }
+
+    /// This process sent a message to the dead-letter queue with `reason`.
+    pub fn dead_lettered(&self, reason: &str) {
+        self.dead_letters
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
     /// A verified webhook of `shop` arrived at `unix_seconds`.
     pub fn webhook_received(&self, shop: &str, unix_seconds: i64) {
         self.webhook_last_received
@@ -322,37 +389,4 @@ fn topic_label(topic: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_webhooks_by_topic_and_outcome() {
-        let m = Metrics::new();
-        m.webhook("orders/create", "published");
-        m.webhook("orders/create", "published");
-        m.webhook("<script>", "unauthorized");
-        let text = m.encode();
-        assert!(
-            text.contains(
-                r#"orderflow_webhooks_total{topic="orders/create",outcome="published"} 2"#
-            ),
-            "{text}"
-        );
-        assert!(text.contains(r#"topic="other",outcome="unauthorized"} 1"#));
-    }
-
-    #[test]
-    fn exports_the_subscription_and_last_received_gauges_per_shop() {
-        let m = Metrics::new();
-        m.subscriptions_missing("acme.myshopify.com", 2);
-        m.webhook_received("acme.myshopify.com", 1_795_000_000);
-        m.webhook_received("acme.myshopify.com", 1_795_000_060);
-        let text = m.encode();
-        for line in [
-            r#"orderflow_webhook_subscriptions_missing{shop="acme.myshopify.com"} 2"#,
-            r#"orderflow_webhook_last_received_timestamp_seconds{shop="acme.myshopify.com"} 1795000060"#,
-        ] {
-            assert!(text.lines().any(|l| l == line), "{line} in {text}");
-        }
-    }
-}
+mod tests;

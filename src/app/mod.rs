@@ -18,14 +18,15 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{AuthError, Tokens};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::event::DeadLetterReason;
 use crate::queue::{Broker, Publisher, Topology};
-use crate::shopify::{Client, ClientMetrics, RetryPolicy};
+use crate::shopify::{Client, ClientMetrics, RetryPolicy, ShopMetrics};
 use crate::shops::{Follower, Shops};
 /// The token store when `[store]` is set; see [`crate::store::open_store`].
 pub use crate::store::open_store;
 use crate::store::{LazyStore, StoreError};
 use crate::sweep::Sweeper;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, ShopSample};
 use crate::webhook::Receiver;
 
 mod subscriptions;
@@ -97,6 +98,8 @@ struct Probes {
     broker: Broker,
     metrics: Arc<Metrics>,
     client: Option<Client>,
+    /// Turns the client's monotonic instants into the wall time the metrics carry.
+    clock: Arc<dyn Clock>,
 }
 
 impl App {
@@ -124,6 +127,7 @@ impl App {
         let publisher = Publisher::new(broker.clone(), names.clone(), config.amqp.confirm_timeout)
             .with_clock(clock.clone());
         let metrics = Arc::new(Metrics::new());
+        metrics.zero_dead_letters(DeadLetterReason::ALL.iter().map(|r| r.as_str()));
         let store = open_store(&config).await;
         let config = Arc::new(config);
         let (shops, follower) = Shops::open(&config, store.as_ref()).await;
@@ -175,6 +179,7 @@ impl App {
             broker: broker.clone(),
             metrics: metrics.clone(),
             client,
+            clock: clock.clone(),
         };
         let mut router = Router::new()
             .route("/healthz", get(|| async { "ok\n" }))
@@ -339,6 +344,7 @@ async fn metrics_text(State(p): State<Probes>) -> impl IntoResponse {
         .set(i64::from(p.broker.is_ready()));
     if let Some(client) = &p.client {
         copy_client(&p.metrics, &client.metrics());
+        copy_shops(&p.metrics, &client.shop_metrics(), p.clock.now());
     }
     (
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
@@ -356,6 +362,26 @@ fn copy_client(metrics: &Metrics, c: &ClientMetrics) {
         .set(c.throttle_wait_ms as i64);
     metrics.shopify_retries.set(c.retries as i64);
     metrics.shopify_throttled.set(c.throttled as i64);
+}
+
+/// Copies each shop's figures from the client. When a call last succeeded is kept as an
+/// `Instant`; it becomes wall time here, as now on the app's clock minus the time since.
+fn copy_shops(metrics: &Metrics, shops: &[ShopMetrics], now: jiff::Timestamp) {
+    for s in shops {
+        let last_success_unix = s
+            .last_success
+            .map(|at| now.as_second() - at.elapsed().as_secs() as i64);
+        metrics.shopify_shops.copy(&ShopSample {
+            shop: s.shop.as_str(),
+            points_spent: s.actual_cost,
+            throttled: s.throttled,
+            throttle_wait_ms: s.throttle_wait_ms,
+            errors: &s.errors,
+            last_success_unix,
+            available: s.available,
+            maximum: s.maximum,
+        });
+    }
 }
 
 #[cfg(test)]

@@ -88,8 +88,11 @@ pub struct MetricsObserver {
 }
 
 impl Observer for MetricsObserver {
-    fn settled(&self, msg: &Incoming, disposition: &str, _settled: &Settled) {
+    fn settled(&self, msg: &Incoming, disposition: &str, settled: &Settled) {
         self.metrics.message(disposition);
+        if let Settled::DeadLettered { reason } = settled {
+            self.metrics.dead_lettered(reason.as_str());
+        }
         // The lag of webhooks only: a sweep's or reconcile's wake-up carries the order's
         // `updatedAt` as its trigger, minutes old by design.
         if msg.topic().starts_with("orderflow/") {

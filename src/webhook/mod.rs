@@ -154,12 +154,12 @@ impl Receiver {
                 tracing::info!("topic not handled by orderflow: acknowledged, not queued");
                 return Ok(Accepted::Ignored);
             };
-            let accepted = match &event.subject {
+            let (accepted, dead_reason) = match &event.subject {
                 Subject::Unusable(u) => {
                     tracing::warn!(reason = u.reason.as_str(), detail = %u.detail, "unusable webhook: dead-lettering");
-                    Accepted::DeadLettered
+                    (Accepted::DeadLettered, Some(u.reason.as_str()))
                 }
-                _ => Accepted::Published,
+                _ => (Accepted::Published, None),
             };
             let destination = event.destination(self.partitions);
             let outgoing = Outgoing {
@@ -178,6 +178,9 @@ impl Receiver {
             self.metrics
                 .publish_confirm_seconds
                 .observe(took.as_secs_f64());
+            if let Some(reason) = dead_reason {
+                self.metrics.dead_lettered(reason);
+            }
             self.dedupe.remember(&event.meta.webhook_id, Instant::now());
             tracing::info!(?destination, confirm_ms = took.as_millis() as u64, "queued");
             Ok(accepted)

@@ -6,6 +6,7 @@
 pub mod compliance;
 pub mod consumer;
 pub mod disposition;
+pub mod holds;
 pub mod missed;
 pub mod order;
 

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::holds;
 use super::missed::{Verdict, Witness};
 use super::{Disposition, Handler, Incoming};
 use crate::clock::Clock;
@@ -86,9 +87,13 @@ impl Handler for OrderHandler {
 
     fn consuming(&self, queue: &str) {
         self.witness.consuming(queue);
+        self.metrics.holds.forget_queue(queue);
     }
 
     fn received(&self, queue: &str, msg: &Incoming) {
+        if let (Some(shop), Some(order)) = (msg.shop(), msg.order_id()) {
+            self.metrics.holds.arrived(queue, shop, order.0);
+        }
         let Some(judged) = self.witness.received(queue, msg, self.clock.now()) else {
             return;
         };
@@ -118,6 +123,7 @@ impl OrderHandler {
             // Deleted (or never visible to us): nothing to reconcile.
             Err(ShopifyError::NotFound { .. }) => {
                 tracing::info!("order not found in the shop: nothing to do");
+                self.holds_now(shop, order_id, &[]);
                 return Disposition::Done { wake_up: None };
             }
             Err(e) => return self.failed(e, msg),
@@ -125,6 +131,9 @@ impl OrderHandler {
         let order = snapshot.to_rules_order();
         let plan = crate::rules::plan(&order, &shop.rules, self.clock.now());
         let wake_up = plan.wake_up();
+        if plan.is_empty() || shop.dry_run {
+            self.holds_now(shop, order_id, &holds::outstanding(&order, &plan, false));
+        }
         if plan.is_empty() {
             tracing::info!(order = %plan.order_name, "already as the rules want it");
             return Disposition::Done { wake_up };
@@ -141,7 +150,16 @@ impl OrderHandler {
             self.metrics.action(step.action.kind(), &step.rule);
             tracing::info!(rule = %step.rule, reason = %step.reason, action = step.action.kind(), "applied");
         }
+        self.holds_now(shop, order_id, &holds::outstanding(&order, &plan, true));
         Disposition::Done { wake_up }
+    }
+
+    /// Records the order's holds of ours as they stand now (`orderflow_holds_outstanding`).
+    fn holds_now(&self, shop: &ShopConfig, order: OrderId, reasons: &[&str]) {
+        let now = self.clock.now().as_second();
+        self.metrics
+            .holds
+            .record(shop.domain.as_str(), order.0, reasons, now);
     }
 
     async fn apply(&self, shop: &ShopConfig, plan: &Plan, step: &Step) -> Result<(), ShopifyError> {
