@@ -15,6 +15,7 @@ mod e2e_archive;
 mod e2e_cancel;
 mod install;
 mod oauth;
+mod ops_files;
 mod orders_cli;
 mod receiver;
 mod reconcile;
