@@ -6,6 +6,7 @@
 //! alert has a severity, a `for:` and a runbook section that exists.
 
 mod files;
+mod holds;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
