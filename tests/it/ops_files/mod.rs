@@ -87,14 +87,18 @@ async fn every_metric_the_dashboard_and_the_alerts_read_exists_in_a_running_app(
     // The whole pipeline, and one order through it: the high-risk one gets a fraud hold.
     let shop = Shop::start("ops_files").await;
     shop.send("high-risk", "orders/create", "ops-files-1").await;
+    // And one the receiver dead-letters (signed, not JSON).
+    shop.send_body("orders/create", "ops-files-2", b"not json")
+        .await;
     let url = shop.app.url("/metrics");
     let text = eventually(
         Duration::from_secs(30),
-        "the high-risk order's fraud hold in /metrics",
+        "the fraud hold and the dead letter in /metrics",
         || async {
             let text = reqwest::get(&url).await.ok()?.text().await.ok()?;
             let line = format!(r#"orderflow_holds_outstanding{{shop="{SHOP}",reason="fraud"}}"#);
-            (sample(&text, &line).is_some()).then_some(text)
+            let dead = r#"orderflow_dead_letters_total{reason="not_json"}"#;
+            (sample(&text, &line).is_some() && sample(&text, dead) == Some(1.0)).then_some(text)
         },
     )
     .await;
