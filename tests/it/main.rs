@@ -9,6 +9,7 @@ mod architecture;
 mod auth;
 mod cli;
 mod demo;
+mod deploy;
 mod dlq;
 mod e2e;
 mod e2e_archive;
