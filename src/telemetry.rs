@@ -10,8 +10,10 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
+mod recent;
 mod sweep;
 
+pub use recent::{DecisionEntry, RECENT_DECISIONS, Recent, ShopError};
 pub use sweep::{ShopLabels, SweepMetrics};
 
 /// Installs the global subscriber. Call once, from `main`.
@@ -95,6 +97,10 @@ pub struct Metrics {
     pub webhook_last_received: Family<ShopLabels, Gauge>,
     /// The periodic sweep's (`orderflow_sweep_*`).
     pub sweep: SweepMetrics,
+    /// Per shop, the event lag of the last webhook a worker of this process acked (seconds).
+    pub shop_event_lag: Family<ShopLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// The last decisions and each shop's last error, for the ops page (not exported).
+    pub recent: Recent,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -209,8 +215,17 @@ impl Metrics {
             webhook_last_received.clone(),
         );
         let sweep = SweepMetrics::register(&mut registry);
+        let shop_event_lag =
+            Family::<ShopLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "shop_event_lag_seconds",
+            "Per shop, the lag from X-Shopify-Triggered-At to the ack of its last webhook",
+            shop_event_lag.clone(),
+        );
         Self {
             sweep,
+            shop_event_lag,
+            recent: Recent::default(),
             registry,
             webhook_subscriptions_missing,
             webhook_last_received,

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod admin_page;
 mod app_install;
 mod architecture;
 mod auth;
