@@ -13,10 +13,12 @@ use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
 mod holds;
+mod recent;
 mod shopify;
 mod sweep;
 
 pub use holds::{HoldBook, HoldLabels};
+pub use recent::{DecisionEntry, RECENT_DECISIONS, Recent, ShopError};
 pub use shopify::{ShopSample, ShopifyShopMetrics};
 pub use sweep::{ShopLabels, SweepMetrics};
 
@@ -120,6 +122,10 @@ pub struct Metrics {
     pub shopify_shops: ShopifyShopMetrics,
     /// orderflow's holds outstanding as the workers planned them (`orderflow_holds_*`).
     pub holds: Arc<HoldBook>,
+    /// Per shop, the event lag of the last webhook a worker of this process acked (seconds).
+    pub shop_event_lag: Family<ShopLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// The last decisions and each shop's last error, for the ops page (not exported).
+    pub recent: Recent,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -254,11 +260,20 @@ impl Metrics {
         let shopify_shops = ShopifyShopMetrics::register(&mut registry);
         let holds = Arc::new(HoldBook::default());
         registry.register_collector(Box::new(holds::HoldCollector(holds.clone())));
+        let shop_event_lag =
+            Family::<ShopLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "shop_event_lag_seconds",
+            "Per shop, the lag from X-Shopify-Triggered-At to the ack of its last webhook",
+            shop_event_lag.clone(),
+        );
         Self {
             dead_letters,
             shopify_shops,
             holds,
             sweep,
+            shop_event_lag,
+            recent: Recent::default(),
             registry,
             webhook_subscriptions_missing,
             webhook_last_received,

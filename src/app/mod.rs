@@ -29,6 +29,7 @@ use crate::sweep::Sweeper;
 use crate::telemetry::{Metrics, ShopSample};
 use crate::webhook::Receiver;
 
+mod admin;
 mod subscriptions;
 mod workers;
 
@@ -37,6 +38,11 @@ use workers::{Shared, Workers};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    #[error("cannot listen on {addr} (admin.listen): {source}")]
+    BindAdmin {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -74,11 +80,23 @@ impl Roles {
         receive: false,
         work: true,
     };
+
+    /// As the ops page names them.
+    pub fn name(self) -> &'static str {
+        match (self.receive, self.work) {
+            (true, true) => "receive + work",
+            (true, false) => "receive",
+            (false, true) => "work",
+            (false, false) => "probes only",
+        }
+    }
 }
 
 pub struct App {
     listener: tokio::net::TcpListener,
     router: Router,
+    /// The admin listener and its routes (`[admin]`), when configured.
+    admin: Option<(tokio::net::TcpListener, Router)>,
     broker: Broker,
     broker_stop: CancellationToken,
     metrics: Arc<Metrics>,
@@ -120,6 +138,29 @@ impl App {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| AppError::Bind { addr, source })?;
+        let admin_listener = match &config.admin {
+            Some(admin) => Some(
+                tokio::net::TcpListener::bind(admin.listen)
+                    .await
+                    .map_err(|source| AppError::BindAdmin {
+                        addr: admin.listen,
+                        source,
+                    })
+                    .inspect(|l| {
+                        if let Ok(at) = l.local_addr() {
+                            tracing::info!(
+                                "the ops page is served on http://{at}/ (admin listener{})",
+                                if admin.token.is_some() {
+                                    ", bearer token required"
+                                } else {
+                                    ""
+                                }
+                            );
+                        }
+                    })?,
+            ),
+            None => None,
+        };
         let topology = Topology::for_config(&config.amqp);
         let names = topology.names.clone();
         let broker_stop = CancellationToken::new();
@@ -175,6 +216,25 @@ impl App {
                 metrics.clone(),
             )
         });
+        let admin = admin_listener.map(|l| {
+            let probes = Probes {
+                broker: broker.clone(),
+                metrics: metrics.clone(),
+                client: client.clone(),
+                clock: clock.clone(),
+            };
+            let state = admin::AdminState {
+                broker: broker.clone(),
+                names: names.clone(),
+                partitions: config.amqp.partitions,
+                metrics: metrics.clone(),
+                refresh: Arc::new(move || probes.refresh_gauges()),
+                shops: shops.clone(),
+                clock: clock.clone(),
+                roles: roles.name(),
+            };
+            (l, admin::router(&config, state))
+        });
         let probes = Probes {
             broker: broker.clone(),
             metrics: metrics.clone(),
@@ -198,6 +258,7 @@ impl App {
         Ok(Self {
             listener,
             router,
+            admin,
             broker,
             broker_stop,
             metrics,
@@ -213,6 +274,13 @@ impl App {
     /// The token store, when `[store]` is set (it may not be connected yet).
     pub fn store(&self) -> Option<&LazyStore> {
         self.store.as_ref()
+    }
+
+    /// The admin listener's address, when `[admin]` is configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin
+            .as_ref()
+            .map(|(l, _)| l.local_addr().expect("a bound listener has an address"))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -244,6 +312,19 @@ impl App {
         let serve = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move { stop.cancelled().await });
         let mut serve = tasks.spawn(async move { serve.await });
+        // The admin listener stops with the rest; a page being rendered is not worth waiting
+        // for, so it is among the background tasks aborted at the deadline.
+        let mut background = Vec::new();
+        if let Some((listener, router)) = self.admin {
+            let stop = shutdown.clone();
+            let admin = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await });
+            background.push(tasks.spawn(async move {
+                if let Err(e) = admin.await {
+                    tracing::warn!(error = %e, "the admin listener failed");
+                }
+            }));
+        }
         let mut workers: Vec<_> = self
             .workers
             .into_iter()
@@ -256,7 +337,6 @@ impl App {
             .collect();
         // Tasks beside the serving and the working: they stop on the token, and whatever of
         // them is still running at the deadline is aborted like a worker.
-        let mut background = Vec::new();
         if let Some(follower) = self.follower {
             background.push(tasks.spawn(follower.run(shutdown.clone())));
         }
@@ -338,14 +418,21 @@ async fn readyz(State(p): State<Probes>) -> impl IntoResponse {
     }
 }
 
-async fn metrics_text(State(p): State<Probes>) -> impl IntoResponse {
-    p.metrics
-        .broker_connected
-        .set(i64::from(p.broker.is_ready()));
-    if let Some(client) = &p.client {
-        copy_client(&p.metrics, &client.metrics());
-        copy_shops(&p.metrics, &client.shop_metrics(), p.clock.now());
+impl Probes {
+    /// The gauges that are read at scrape time (the broker's state, the client's counters).
+    fn refresh_gauges(&self) {
+        self.metrics
+            .broker_connected
+            .set(i64::from(self.broker.is_ready()));
+        if let Some(client) = &self.client {
+            copy_client(&self.metrics, &client.metrics());
+            copy_shops(&self.metrics, &client.shop_metrics(), self.clock.now());
+        }
     }
+}
+
+async fn metrics_text(State(p): State<Probes>) -> impl IntoResponse {
+    p.refresh_gauges();
     (
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
         p.metrics.encode(),

@@ -102,10 +102,21 @@ impl Observer for MetricsObserver {
             .header(crate::event::header::TRIGGERED_AT)
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
         {
-            let lag = self.clock.now().duration_since(triggered);
-            self.metrics
-                .event_lag_seconds
-                .observe(lag.as_secs_f64().max(0.0));
+            let lag = self
+                .clock
+                .now()
+                .duration_since(triggered)
+                .as_secs_f64()
+                .max(0.0);
+            self.metrics.event_lag_seconds.observe(lag);
+            if let Some(shop) = msg.shop() {
+                self.metrics
+                    .shop_event_lag
+                    .get_or_create(&crate::telemetry::ShopLabels {
+                        shop: shop.to_owned(),
+                    })
+                    .set(lag);
+            }
         }
     }
 }

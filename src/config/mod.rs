@@ -7,6 +7,7 @@
 //! `rules`). Overrides go first so an override may itself use `${VAR}`. `render` is the redacted
 //! view `check` prints; `error` is how problems are told.
 
+mod admin;
 mod auth;
 mod env;
 mod error;
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+pub use admin::AdminConfig;
 pub use auth::{AuthConfig, AuthMode, DEFAULT_SCOPES};
 pub use env::Env;
 pub use error::{ConfigError, ConfigIssue};
@@ -78,6 +80,8 @@ pub struct Config {
     pub sweep: SweepConfig,
     /// The token store, when `[store]` is given (`auth = "oauth"` needs it).
     pub store: Option<StoreConfig>,
+    /// The admin listener (`[admin]`), serving the ops page; `None`: no such listener.
+    pub admin: Option<AdminConfig>,
     /// How each shop's Admin API token is obtained (`[shopify] auth` and its keys).
     pub auth: AuthConfig,
 }

@@ -25,6 +25,8 @@ pub struct RawConfig {
     pub sweep: super::sweep::RawSweep,
     /// The token store (`auth = "oauth"` only); absent: no database.
     pub store: Option<super::store::RawStore>,
+    /// The admin listener and its ops page; absent: none.
+    pub admin: Option<super::admin::RawAdmin>,
     /// Rules sections: kept as tables here; `rules::resolve` types them per shop, so
     /// it can name every key of a section merged from several layers.
     pub fulfilment: Option<toml::Table>,

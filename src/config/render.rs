@@ -74,6 +74,19 @@ pub(super) fn redacted(config: &Config) -> String {
         "overlap = \"{}\"",
         super::render_duration(c.sweep.overlap)
     );
+    if let Some(admin) = &c.admin {
+        let _ = writeln!(out, "\n[admin]");
+        let _ = writeln!(out, "listen = \"{}\"", admin.listen);
+        if admin.token.is_some() {
+            let _ = writeln!(out, "token = {REDACTED}");
+        } else {
+            let _ = writeln!(
+                out,
+                "# no token: the admin routes answer anyone who reaches {}",
+                admin.listen
+            );
+        }
+    }
     if let Some(store) = &c.store {
         let _ = writeln!(out, "\n[store]");
         let _ = writeln!(out, "url = \"{}\"", store.redacted_url());

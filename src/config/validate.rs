@@ -187,6 +187,7 @@ impl TryFrom<RawConfig> for Config {
         let worker = validate_worker(&raw.worker, &mut issues);
         let sweep = super::sweep::validate(&raw.sweep, &mut issues);
         let store = super::store::validate(raw.store, &mut issues);
+        let admin = super::admin::validate(raw.admin, &mut issues);
 
         if !issues.is_empty() {
             // A global rules problem is found once per shop; say it once.
@@ -229,6 +230,7 @@ impl TryFrom<RawConfig> for Config {
             },
             sweep,
             store,
+            admin,
             auth,
         })
     }

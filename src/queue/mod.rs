@@ -8,6 +8,7 @@ pub mod connection;
 pub mod consumer;
 pub mod dead_letter;
 pub mod delay;
+pub mod inspect;
 pub mod lease;
 pub mod names;
 pub mod publisher;

@@ -120,7 +120,7 @@ impl Publisher {
         let properties = BasicProperties::default()
             .with_delivery_mode(PERSISTENT)
             .with_content_type("application/json".into())
-            .with_message_id(msg.message_id.into())
+            .with_message_id(short_id(msg.message_id).into())
             .with_type(msg.kind.into())
             // Whole seconds since the epoch; 0 before it.
             .with_timestamp(u64::try_from(self.clock.now().as_second()).unwrap_or(0))
@@ -168,5 +168,30 @@ impl Publisher {
             Destination::Dead => key::DEAD.to_owned(),
         };
         (exchange, routing_key)
+    }
+}
+
+/// AMQP's `message_id` is a short string (at most 255 bytes): a longer id would panic in the
+/// client, so it is cut on a character boundary (ids are for tracing, not for routing).
+fn short_id(id: &str) -> &str {
+    const MAX: usize = 255;
+    if id.len() <= MAX {
+        return id;
+    }
+    let mut end = MAX;
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    &id[..end]
+}
+
+#[cfg(test)]
+mod short_id_tests {
+    #[test]
+    fn an_id_longer_than_amqp_allows_is_cut_on_a_character_boundary() {
+        let long = "é".repeat(200);
+        let cut = super::short_id(&long);
+        assert!(cut.len() <= 255 && long.starts_with(cut));
+        assert_eq!(super::short_id("wh-1"), "wh-1");
     }
 }

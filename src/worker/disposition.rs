@@ -153,7 +153,7 @@ impl Settler {
             .min(self.max_delay_hop);
         headers.retain(|(k, _)| k != delay_header::DUE_AT);
         headers.push((delay_header::DUE_AT.into(), due.to_string()));
-        let id = format!("{}:{id_suffix}", msg.message_id.as_deref().unwrap_or(""));
+        let id = hop_id(msg.message_id.as_deref().unwrap_or(""), id_suffix);
         let outgoing = Outgoing {
             message_id: &id,
             kind: msg.topic(),
@@ -230,6 +230,15 @@ fn carried_delay_headers(msg: &Incoming) -> Vec<(Cow<'static, str>, String)> {
     headers
 }
 
+/// The id of a message's next hop: a wait of days takes many hops, so a hop marks the id once
+/// (`…:hop`) instead of once per hop, which grew it past AMQP's 255 bytes.
+fn hop_id(id: &str, suffix: &str) -> String {
+    if suffix == "hop" && id.ends_with(":hop") {
+        return id.to_owned();
+    }
+    format!("{id}:{suffix}")
+}
+
 /// Header values stay short: an error chain can be long, and ops read it in a table.
 fn truncate(text: &str) -> String {
     const MAX: usize = 500;
@@ -241,4 +250,19 @@ fn truncate(text: &str) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_hops_do_not_grow_the_message_id() {
+        let mut id = "wh-1:wake:2026-12-10T09:00:00Z".to_owned();
+        for _ in 0..1000 {
+            id = hop_id(&id, "hop");
+        }
+        assert_eq!(id, "wh-1:wake:2026-12-10T09:00:00Z:hop");
+        assert_eq!(hop_id(&id, "retry:2"), format!("{id}:retry:2"));
+    }
 }

@@ -19,7 +19,7 @@ use crate::shopify::ops::{
 };
 use crate::shopify::{Client, ShopifyError};
 use crate::shops::Shops;
-use crate::telemetry::Metrics;
+use crate::telemetry::{DecisionEntry, Metrics, ShopError};
 
 pub struct OrderHandler {
     pub client: Client,
@@ -136,21 +136,30 @@ impl OrderHandler {
         }
         if plan.is_empty() {
             tracing::info!(order = %plan.order_name, "already as the rules want it");
+            self.record(shop, order_id, &plan, "nothing to do");
             return Disposition::Done { wake_up };
         }
         if shop.dry_run {
             tracing::info!(order = %plan.order_name, plan = %plan, "dry run: plan computed, nothing sent");
+            self.record(shop, order_id, &plan, "dry run");
             return Disposition::Done { wake_up };
         }
         for step in plan.changes() {
             if let Err(e) = self.apply(shop, &plan, step).await {
                 tracing::warn!(rule = %step.rule, reason = %step.reason, error = %e, "a step failed");
+                self.record(
+                    shop,
+                    order_id,
+                    &plan,
+                    &format!("failed at {}: {e}", step.action.kind()),
+                );
                 return self.failed(e, msg);
             }
             self.metrics.action(step.action.kind(), &step.rule);
             tracing::info!(rule = %step.rule, reason = %step.reason, action = step.action.kind(), "applied");
         }
         self.holds_now(shop, order_id, &holds::outstanding(&order, &plan, true));
+        self.record(shop, order_id, &plan, "applied");
         Disposition::Done { wake_up }
     }
 
@@ -160,6 +169,24 @@ impl OrderHandler {
         self.metrics
             .holds
             .record(shop.domain.as_str(), order.0, reasons, now);
+    }
+    /// The decision, for the ops page's list of the last ones.
+    fn record(&self, shop: &ShopConfig, order_id: OrderId, plan: &Plan, outcome: &str) {
+        let mut rules: Vec<String> = Vec::new();
+        for step in plan.changes() {
+            if !rules.contains(&step.rule) {
+                rules.push(step.rule.clone());
+            }
+        }
+        self.metrics.recent.decision(DecisionEntry {
+            at: self.clock.now().as_second(),
+            shop: shop.domain.to_string(),
+            order_id: order_id.0,
+            order_name: plan.order_name.clone(),
+            rules,
+            actions: plan.changes().map(|s| s.action.kind().to_owned()).collect(),
+            outcome: outcome.to_owned(),
+        });
     }
 
     async fn apply(&self, shop: &ShopConfig, plan: &Plan, step: &Step) -> Result<(), ShopifyError> {
@@ -272,6 +299,24 @@ impl OrderHandler {
 
     /// How a failed call settles the message.
     fn failed(&self, e: ShopifyError, msg: &Incoming) -> Disposition {
+        let disposition = self.settle_failure(e, msg);
+        let (kind, error) = match &disposition {
+            Disposition::Retry { error } => ("retry", error.clone()),
+            Disposition::DeadLetter { detail, .. } => ("dead_letter", detail.clone()),
+            _ => return disposition,
+        };
+        self.metrics.recent.error(
+            msg.shop().unwrap_or_default(),
+            ShopError {
+                at: self.clock.now().as_second(),
+                disposition: kind.to_owned(),
+                error,
+            },
+        );
+        disposition
+    }
+
+    fn settle_failure(&self, e: ShopifyError, msg: &Incoming) -> Disposition {
         match &e {
             e if e.is_transient() => Disposition::Retry {
                 error: e.to_string(),

@@ -4,11 +4,13 @@
 
 mod harness;
 
+mod admin_page;
 mod app_install;
 mod architecture;
 mod auth;
 mod cli;
 mod demo;
+mod deploy;
 mod dlq;
 mod e2e;
 mod e2e_archive;

@@ -72,6 +72,8 @@ pub struct E2eOptions {
     pub prefix: Option<String>,
     /// `[archive]` on, with this `after` (e.g. `"0h"`); the example config has it off.
     pub archive_after: Option<&'static str>,
+    /// More TOML after the rules (e.g. an `[admin]` section).
+    pub extra_toml: String,
 }
 
 impl Shop {
@@ -102,7 +104,8 @@ impl Shop {
                 extra_toml: archive(
                     rules_toml(opts.max_attempts.unwrap_or(5)),
                     opts.archive_after,
-                ),
+                ) + "\n"
+                    + &opts.extra_toml,
                 roles: Some(Roles::ALL),
                 admin_api_url: Some(sandbox.base_url()),
                 shop_toml: format!("dry_run = {}", opts.dry_run),

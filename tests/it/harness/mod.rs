@@ -41,6 +41,8 @@ pub fn unique_prefix(name: &str) -> String {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The admin listener's, when the config has `[admin]`.
+    pub admin_addr: Option<SocketAddr>,
     pub prefix: String,
     pub partitions: u16,
     pub http: reqwest::Client,
@@ -92,6 +94,7 @@ impl TestApp {
             .await
             .expect("app builds");
         let addr = app.local_addr();
+        let admin_addr = app.admin_addr();
         let broker = app.broker().clone();
         let metrics = app.metrics();
         if connect_expected {
@@ -104,6 +107,7 @@ impl TestApp {
         let stopped = tokio::spawn(app.run_until_stopped(shutdown.clone()));
         Self {
             addr,
+            admin_addr,
             prefix,
             partitions,
             http: reqwest::Client::new(),
