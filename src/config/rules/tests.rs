@@ -18,6 +18,7 @@ fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
         processing: section("processing"),
         fraud: section("fraud"),
         archive: section("archive"),
+        payment: section("payment"),
     };
     super::resolve(&[layer], TimeZone::UTC)
 }
