@@ -158,6 +158,12 @@ impl ShopState {
 
     pub fn insert(&mut self, mut order: OrderSnapshot) {
         derive(&mut order);
+        // Every transaction has an id in Shopify; a fixture may leave it out.
+        for t in &mut order.transactions {
+            if t.id.is_none() {
+                t.id = Some(self.new_gid("OrderTransaction"));
+            }
+        }
         let updated_at = order.created_at;
         // A snapshot's fulfilments become stored ones, each line drawn from the first
         // fulfilment-order line of its order line.
