@@ -196,7 +196,7 @@ async fn each_refusal_is_a_user_error_and_changes_nothing() {
     });
     refused(&h, &request("1.00"), "parentTransactionId", "voided").await;
     modify(&h, |o| o.transactions.truncate(1));
-    clock.set("2026-11-27T10:30:00Z".parse().unwrap());
+    clock.set("2026-11-27T09:30:00Z".parse().unwrap());
     refused(&h, &request("1.00"), "parentTransactionId", "expired").await;
     let logged = h
         .sandbox
