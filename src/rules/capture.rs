@@ -268,6 +268,16 @@ pub fn longest_hold(calendar: &Calendar, days: u32) -> SignedDuration {
         .unwrap_or(SignedDuration::ZERO)
 }
 
+/// "6d 23h", as a merchant reads a hold's length.
+fn days_and_hours(d: SignedDuration) -> String {
+    let hours = (d.as_secs() + 1800) / 3600;
+    match (hours / 24, hours % 24) {
+        (0, h) => format!("{h}h"),
+        (days, 0) => format!("{days}d"),
+        (days, h) => format!("{days}d {h}h"),
+    }
+}
+
 /// `check`'s warnings: a processing rule (or the default days) that can keep an order longer
 /// than the usual authorization period minus `payment.expiry_margin`, when orderflow captures.
 pub fn expiry_warnings(rules: &Rules) -> Vec<String> {
@@ -289,9 +299,9 @@ pub fn expiry_warnings(rules: &Rules) -> Vec<String> {
             let hold = longest_hold(&p.calendar, days);
             outlasts(hold, USUAL_AUTHORIZATION_PERIOD, pay.expiry_margin).then(|| {
                 format!(
-                    "{what} ({days} business days) can keep an order up to {:#}, longer than Shopify Payments' usual {:#} authorization minus payment.expiry_margin (\"{:#}\"): with payment.capture = \"{}\" such orders are captured at the authorization's expiry minus the margin, before they ship; shorten the rule, raise payment.expiry_margin, or set payment.capture = \"never\"",
-                    hold.round(jiff::Unit::Hour).unwrap_or(hold),
-                    USUAL_AUTHORIZATION_PERIOD,
+                    "{what} ({days} business days) can keep an order up to {}, longer than Shopify Payments' usual {}-day authorization minus payment.expiry_margin (\"{:#}\"): with payment.capture = \"{}\" such orders are captured at the authorization's expiry minus the margin, before they ship; shorten the rule if that is not wanted, or set payment.capture = \"never\" and capture by hand",
+                    days_and_hours(hold),
+                    USUAL_AUTHORIZATION_PERIOD.as_hours() / 24,
                     pay.expiry_margin,
                     pay.capture.as_str()
                 )

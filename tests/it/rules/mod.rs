@@ -4,6 +4,7 @@
 //! idempotence tests).
 
 mod archive;
+mod capture;
 mod example;
 mod holds;
 mod matchers;
