@@ -236,9 +236,15 @@ impl ShopState {
     }
 }
 
-/// Recomputes what Shopify derives: supported actions from each fulfilment order's status, and
-/// the order's display fulfilment status from its fulfilment orders.
+/// Recomputes what Shopify derives: supported actions from each fulfilment order's status, the
+/// order's display fulfilment status from its fulfilment orders, and its currencies when unset.
 pub fn derive(order: &mut OrderSnapshot) {
+    // Shopify always answers both currencies; an order written without them has one currency.
+    let shop_currency = order
+        .currency_code
+        .get_or_insert_with(|| order.total_price_set.shop_money.currency_code.clone())
+        .clone();
+    order.presentment_currency_code.get_or_insert(shop_currency);
     for fo in &mut order.fulfillment_orders {
         fo.supported_actions = supported_actions(fo)
             .into_iter()
