@@ -1,6 +1,7 @@
 //! The merchant's rules for one shop, typed and validated: `[fulfilment]`, `[processing]`,
-//! `[fraud]`, `[archive]` and `[payment]`. Built by config's rules loader from the config file (global sections merged with
-//! the shop's), and printed back as TOML by config's redacted view for `orderflow check`.
+//! `[fraud]`, `[archive]` and `[payment]`. Built by config's rules loader from the config file
+//! (global sections merged with the shop's), and printed back as TOML by config's redacted view
+//! for `orderflow check`.
 
 use jiff::SignedDuration;
 use jiff::civil::Weekday;

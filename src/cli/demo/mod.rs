@@ -10,6 +10,7 @@
 //! Every wait is a condition with a deadline (the app's settled-message counter, the order's
 //! state in the sandbox), never a fixed sleep. Like the rest of the CLI it reports with `anyhow`.
 
+mod capture;
 mod report;
 mod setup;
 
@@ -160,64 +161,6 @@ impl Demo {
         self.release_processing_hold().await?;
         self.release_fraud_hold().await?;
         self.capture_and_archive().await?;
-        Ok(())
-    }
-
-    /// Step 4: Shopify sends `orders/updated` after the changes; the orders that are paid and
-    /// fulfilled now (the authorized one captured at its fulfilment in step 1) are archived.
-    /// Then the promises are checked against the mutation log: a failed one fails the demo.
-    async fn capture_and_archive(&mut self) -> anyhow::Result<()> {
-        let from = self.sandbox.mutations().len();
-        let settled_before = settled(&self.metrics);
-        let mut accepted = 0;
-        for (i, o) in self.orders.iter().enumerate() {
-            if self
-                .send("orders/updated", &format!("demo-updated-{i}"), &o.webhook)
-                .await?
-                .is_success()
-            {
-                accepted += 1;
-            }
-        }
-        println!(
-            "4. Shopify sends orders/updated for every order ({accepted} accepted): with [payment] capture = \"on_fulfilment\" and [archive] when_fulfilled = true, paid and fulfilled orders are closed."
-        );
-        let started = Instant::now();
-        let metrics = self.metrics.clone();
-        self.wait("the workers to settle every order", || {
-            settled(&metrics) >= settled_before + accepted
-        })
-        .await?;
-        let log = self.sandbox.mutations();
-        let mut orders: Vec<(String, OrderSnapshot)> = self
-            .orders
-            .iter()
-            .map(|o| Ok((o.name.clone(), self.current(&o.fixture.order.id)?)))
-            .collect::<anyhow::Result<_>>()?;
-        orders.sort_by(|a, b| a.1.name.cmp(&b.1.name));
-        println!("   Done in {:.1} s:", started.elapsed().as_secs_f64());
-        for (name, order) in &orders {
-            let mine = report::mutations_of(order, &log[from..]);
-            if !mine.is_empty() || name == "authorized" {
-                let did = report::actions(&report::mutations_of(order, &log), &self.holds);
-                print!(
-                    "{}",
-                    report::block(name, order, &did, self.skipped(order).as_deref())
-                );
-            }
-        }
-        let mut failed = 0;
-        for check in report::capture_and_archive(&orders, &log) {
-            match check {
-                Ok(line) => println!("   ✓ {line}"),
-                Err(line) => {
-                    failed += 1;
-                    println!("   ✗ {line}");
-                }
-            }
-        }
-        println!();
-        anyhow::ensure!(failed == 0, "{failed} expectation(s) of step 4 failed");
         Ok(())
     }
 

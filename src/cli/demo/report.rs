@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use crate::rules::decision::Previous;
-use crate::rules::enums::FinancialStatus;
 use crate::rules::plan::day;
 use crate::sandbox::MutationRecord;
 use crate::shopify::OrderSnapshot;
@@ -264,67 +263,6 @@ pub fn block(fixture: &str, order: &OrderSnapshot, did: &str, skipped: Option<&s
     )
 }
 
-/// The demo's promises about the order's later life, checked against the shop's mutation log:
-/// the `authorized` order's payment captured exactly once and now paid, and finished orders
-/// closed, each once. One line per check, `Err` for a broken promise.
-pub fn capture_and_archive(
-    orders: &[(String, OrderSnapshot)],
-    log: &[MutationRecord],
-) -> Vec<Result<String, String>> {
-    let count = |order: &OrderSnapshot, op: &str| {
-        mutations_of(order, log)
-            .iter()
-            .filter(|r| r.operation_name.as_deref() == Some(op))
-            .count()
-    };
-    let mut checks = Vec::new();
-    match orders.iter().find(|(name, _)| name == "authorized") {
-        None => checks.push(Err(
-            "no `authorized` fixture: no payment to capture".to_owned()
-        )),
-        Some((name, o)) => {
-            let captures = count(o, "OrderCapture");
-            let paid = o.display_financial_status == Some(FinancialStatus::Paid);
-            let line = format!(
-                "{} {name}: {captures} capture(s) sent, payment now {}",
-                o.name,
-                o.display_financial_status
-                    .map_or("unknown".to_owned(), |s| s.to_string())
-            );
-            checks.push(if captures == 1 && paid {
-                Ok(line)
-            } else {
-                Err(format!("{line} (expected exactly 1 capture and PAID)"))
-            });
-        }
-    }
-    let closed: Vec<String> = orders
-        .iter()
-        .filter(|(_, o)| o.closed && count(o, "OrderClose") == 1)
-        .map(|(name, o)| format!("{} {name}", o.name))
-        .collect();
-    let twice: Vec<String> = orders
-        .iter()
-        .filter(|(_, o)| count(o, "OrderClose") > 1)
-        .map(|(name, o)| format!("{} {name}", o.name))
-        .collect();
-    checks.push(if !twice.is_empty() {
-        Err(format!("closed more than once: {}", twice.join(", ")))
-    } else if closed.iter().any(|n| n.ends_with(" authorized")) {
-        Ok(format!("archived once each: {}", closed.join(", ")))
-    } else {
-        Err(format!(
-            "the captured, fulfilled `authorized` order was not archived (archived: {})",
-            if closed.is_empty() {
-                "none".to_owned()
-            } else {
-                closed.join(", ")
-            }
-        ))
-    });
-    checks
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -390,29 +328,6 @@ mod tests {
         open.fulfillment_holds.clear();
         order.fulfillment_orders.push(open);
         assert!(state(&order).contains("2 FOs: 1 ON_HOLD, 1 OPEN"));
-    }
-
-    #[test]
-    fn the_capture_and_archive_check_fails_on_a_second_capture_or_no_close() {
-        let text = include_str!("../../../fixtures/orders/authorized.json");
-        let mut order = serde_json::from_str::<crate::sandbox::Fixture>(text)
-            .unwrap()
-            .order;
-        let capture = record(
-            "OrderCapture",
-            json!({"input": {"id": order.id, "amount": "24.00"}}),
-        );
-        let close = record("OrderClose", json!({"input": {"id": order.id}}));
-        order.display_financial_status = Some(FinancialStatus::Paid);
-        order.closed = true;
-        let orders = vec![("authorized".to_owned(), order)];
-        let ok = capture_and_archive(&orders, &[capture.clone(), close.clone()]);
-        assert!(ok.iter().all(Result::is_ok), "{ok:?}");
-        assert_eq!(describe(&capture, &HoldNames::default()), "captured 24.00");
-        let twice = capture_and_archive(&orders, &[capture.clone(), capture.clone(), close]);
-        assert!(twice[0].is_err(), "{twice:?}");
-        let unclosed = capture_and_archive(&orders, &[capture]);
-        assert!(unclosed[1].is_err(), "{unclosed:?}");
     }
 
     #[test]
