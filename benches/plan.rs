@@ -62,6 +62,7 @@ fn rules() -> Rules {
         processing: section("processing"),
         fraud: section("fraud"),
         archive: section("archive"),
+        payment: section("payment"),
     };
     resolve(&[layer], TimeZone::get("Europe/Amsterdam").unwrap()).unwrap()
 }
@@ -91,6 +92,7 @@ fn order(lines: usize) -> Order {
         lines: vec![],
         fulfillment_orders: vec![],
         decision_metafield: None,
+        payment: Default::default(),
         fulfillments: vec![],
         fulfillments_truncated: false,
     };

@@ -112,6 +112,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Check(args) => match load_config_or_report(&args.config) {
             Some(config) => {
                 print!("{}", config.redacted());
+                for shop in &config.shops {
+                    for w in crate::rules::capture::expiry_warnings(&shop.rules) {
+                        eprintln!("warning: shop {}: {w}", shop.domain);
+                    }
+                }
                 Ok(0)
             }
             None => Ok(1),

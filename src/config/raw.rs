@@ -34,6 +34,8 @@ pub struct RawConfig {
     pub fraud: Option<toml::Table>,
     /// `[archive]`: closing finished orders (default off).
     pub archive: Option<toml::Table>,
+    /// `[payment]`: capturing authorized payments (default never).
+    pub payment: Option<toml::Table>,
     /// Not a key: the folder of the config file, which shops' `rules` files are relative to.
     /// `load` sets it after reading the file.
     #[serde(skip)]
@@ -105,4 +107,6 @@ pub struct RawShop {
     pub fraud: Option<toml::Table>,
     /// `[archive]`: closing finished orders (default off).
     pub archive: Option<toml::Table>,
+    /// `[payment]`: capturing authorized payments (default never).
+    pub payment: Option<toml::Table>,
 }

@@ -199,6 +199,10 @@ pub(super) fn rules_toml(rules: &Rules, prefix: &str) -> String {
     let _ = writeln!(o, "[{prefix}archive]");
     let _ = writeln!(o, "when_fulfilled = {}", a.when_fulfilled);
     let _ = writeln!(o, "after = \"{:#}\"", a.after);
+    let p = &rules.payment;
+    let _ = writeln!(o, "[{prefix}payment]");
+    let _ = writeln!(o, "capture = \"{}\"", p.capture.as_str());
+    let _ = writeln!(o, "expiry_margin = \"{:#}\"", p.expiry_margin);
     o
 }
 

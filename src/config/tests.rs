@@ -278,6 +278,25 @@ fn a_shop_overrides_the_global_archive_section_and_its_mistakes_name_its_key() {
 }
 
 #[test]
+fn a_shop_overrides_the_global_payment_section_and_its_mistakes_name_its_key() {
+    use crate::rules::policy::CapturePolicy;
+    let text = format!(
+        "[payment]\ncapture = \"on_fulfilment\"\nexpiry_margin = \"6h\"\n{MINIMAL}\n[shops.payment]\ncapture = \"when_risk_clear\"\n"
+    );
+    let c = load(&text, &env()).unwrap();
+    let p = &c.shops[0].rules.payment;
+    assert_eq!(p.capture, CapturePolicy::WhenRiskClear, "the shop's own");
+    assert_eq!(
+        p.expiry_margin,
+        jiff::SignedDuration::from_hours(6),
+        "inherited from the global section"
+    );
+    let bad = format!("{MINIMAL}\n[shops.payment]\ncapture = \"always\"\n");
+    let err = load(&bad, &env()).unwrap_err();
+    assert_eq!(issue_keys(&err), ["shops[0].payment.capture"], "{err}");
+}
+
+#[test]
 fn rules_issues_name_the_global_or_the_shop_key() {
     let text = format!(
         "[fraud]\nhold_on_risk = [\"HIHG\"]\n{MINIMAL}\n[shops.processing]\nbusiness_days = [\"monday\"]\n\n[[shops]]\ndomain = \"b.myshopify.com\"\naccess_token = \"t\"\n"

@@ -145,6 +145,7 @@ impl TryFrom<RawConfig> for Config {
             processing: raw.processing.as_ref(),
             fraud: raw.fraud.as_ref(),
             archive: raw.archive.as_ref(),
+            payment: raw.payment.as_ref(),
         };
         let mut shops = Vec::new();
         for (i, mut raw_shop) in raw.shops.into_iter().enumerate() {
@@ -324,6 +325,7 @@ fn validate_shop(
         processing: raw.processing.as_ref(),
         fraud: raw.fraud.as_ref(),
         archive: raw.archive.as_ref(),
+        payment: raw.payment.as_ref(),
     };
     let rules = resolve_rules(
         i,
@@ -364,7 +366,8 @@ fn resolve_rules(
     let has_inline = inline.fulfilment.is_some()
         || inline.processing.is_some()
         || inline.fraud.is_some()
-        || inline.archive.is_some();
+        || inline.archive.is_some()
+        || inline.payment.is_some();
     let file = match rules_file {
         Some(path) if has_inline => {
             issues.push(ConfigIssue::new(

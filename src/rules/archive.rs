@@ -167,6 +167,7 @@ mod tests {
             }],
             fulfillments_truncated: false,
             decision_metafield: None,
+            payment: Default::default(),
         }
     }
 

@@ -103,6 +103,7 @@ mod tests {
             fulfillments: vec![],
             fulfillments_truncated: false,
             decision_metafield: None,
+            payment: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@ use std::fmt;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use super::capture;
 use super::model::Order;
 use super::plan::{Action, FraudVerdict, Plan, day};
 use super::policy::Rules;
@@ -27,6 +28,64 @@ fn plural(n: usize, one: &str) -> String {
     } else {
         format!("{n} {one}s")
     }
+}
+
+/// The payment line: what happens to an authorized payment, or nothing without one.
+fn payment_line(v: &capture::Verdict, zone: &TimeZone) -> Option<String> {
+    use capture::Verdict as V;
+    Some(match v {
+        V::NoAuthorization => return None,
+        V::Captured => "captured (nothing of the authorization is left to capture)".to_owned(),
+        V::Off => "not captured: authorized, and payment.capture = \"never\" leaves it to a person"
+            .to_owned(),
+        V::Expired { at } => format!(
+            "not captured: the authorization expired on {}: a person decides",
+            when(*at, zone)
+        ),
+        V::Blocked { reason, expires_at } => {
+            let mut s = format!("not captured: {reason}");
+            if let Some(at) = expires_at {
+                s.push_str(&format!(
+                    "; the authorization expires on {}: if it is still blocked then, it expires uncaptured and a person decides",
+                    when(*at, zone)
+                ));
+            }
+            s
+        }
+        V::Wait {
+            waits_for,
+            capture_by,
+            expires_at,
+        } => {
+            let mut s = format!("waits for {waits_for} (rule {})", capture::CAPTURE_RULE);
+            if let (Some(by), Some(at)) = (capture_by, expires_at) {
+                s.push_str(&format!(
+                    "; captured on {} at the latest, before the authorization expires on {} (rule {})",
+                    when(*by, zone),
+                    when(*at, zone),
+                    capture::EXPIRY_RULE
+                ));
+            }
+            s
+        }
+        V::Capture {
+            captures,
+            rule,
+            reason,
+        } => {
+            let amounts: Vec<String> = captures
+                .iter()
+                .map(|c| match &c.currency {
+                    Some(cur) => format!("{} {cur}", c.amount),
+                    None => c.amount.to_string(),
+                })
+                .collect();
+            format!(
+                "captured by this plan ({}): {reason} (rule {rule})",
+                amounts.join(", ")
+            )
+        }
+    })
 }
 
 impl fmt::Display for Plan {
@@ -72,6 +131,9 @@ impl fmt::Display for Plan {
                 },
                 s.rule
             )?;
+        }
+        if let Some(line) = payment_line(&self.payment, &self.zone) {
+            writeln!(f, "Payment: {line}")?;
         }
         writeln!(f, "\nLines:")?;
         let mut current: Option<&Option<String>> = None;
@@ -161,6 +223,17 @@ impl fmt::Display for Plan {
                         when(*at, &self.zone)
                     ),
                     Action::Close => "close (archive) the order".to_owned(),
+                    Action::Capture {
+                        parent_transaction,
+                        amount,
+                        currency,
+                        ..
+                    } => format!(
+                        "capture {amount}{} of authorization {parent_transaction}",
+                        currency
+                            .as_deref()
+                            .map_or(String::new(), |c| format!(" {c}"))
+                    ),
                     Action::WakeUp { .. } => unreachable!("changes() leaves the wake-up out"),
                 };
                 writeln!(f, "  {}. {what}: {} (rule {})", i + 1, s.reason, s.rule)?;

@@ -10,11 +10,13 @@
 //! - [`plan`](mod@plan) and [`reconcile`]: the desired state diffed against the order;
 //! - [`decision`]: what we record on the order and read back next time;
 //! - [`archive`]: closing finished orders, and a person's reopening winning;
+//! - [`capture`]: capturing authorized payments, before they expire at the latest;
 //! - [`deadline`]: Shopify's fulfil-by deadline kept equal to our ship-by instant;
 //! - [`taken_back`]: our fulfilments, and the lines a person took back by cancelling one;
 //! - [`explain`](mod@explain): the plan in words.
 
 pub mod archive;
+pub mod capture;
 pub mod deadline;
 pub mod decision;
 pub mod enums;

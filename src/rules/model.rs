@@ -56,6 +56,53 @@ pub struct Order {
     /// The raw value of orderflow's decision metafield: absent, ours, or anything a person or
     /// another app wrote there. Parsed leniently by [`super::decision`].
     pub decision_metafield: Option<String>,
+    /// The order's currencies and payment transactions: what is left to capture
+    /// ([`super::capture`]).
+    #[serde(default)]
+    pub payment: Payment,
+}
+
+/// The order's money as capturing needs it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    /// `Order.currencyCode`: the shop's currency.
+    pub currency: Option<String>,
+    /// `Order.presentmentCurrencyCode`: the customer's, which captures are made in.
+    pub presentment_currency: Option<String>,
+    /// The order's transactions (the snapshot reads the first 20).
+    pub transactions: Vec<Transaction>,
+}
+
+/// `OrderTransaction`. Kind and status stay the schema's strings (see [`TransactionKind`]): the
+/// rules look for a few values and treat every other as "not that".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// `gid://shopify/OrderTransaction/<n>`: what a capture names as its parent.
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    /// `amountSet.presentmentMoney.amount`: in the customer's currency.
+    pub amount: Decimal,
+    /// When an authorization stops being capturable.
+    pub authorization_expires_at: Option<Timestamp>,
+    /// The authorization a capture or void belongs to.
+    pub parent_id: Option<String>,
+    /// Can be captured more than once (Shopify Payments on Plus).
+    pub multi_capturable: bool,
+}
+
+/// The `OrderTransactionKind` and `OrderTransactionStatus` values the rules read. Not a
+/// [`super::enums`] enum: the status enum has a real `UNKNOWN` value, which the lenient
+/// `Unknown` of those enums would swallow.
+pub struct TransactionKind;
+
+impl TransactionKind {
+    pub const AUTHORIZATION: &'static str = "AUTHORIZATION";
+    pub const CAPTURE: &'static str = "CAPTURE";
+    pub const VOID: &'static str = "VOID";
+    pub const SUCCESS: &'static str = "SUCCESS";
+    pub const PENDING: &'static str = "PENDING";
+    pub const AWAITING_RESPONSE: &'static str = "AWAITING_RESPONSE";
 }
 
 /// `Order.risk`: the summary recommendation and each provider's level.

@@ -29,12 +29,14 @@ pub struct Plan {
     pub skipped: Option<String>,
     pub fraud: FraudVerdict,
     pub ship_by: Option<ShipBy>,
+    /// What is done about an authorized payment ([`super::capture`]).
+    pub payment: super::capture::Verdict,
     pub lines: Vec<LineDecision>,
     /// Things a merchant should know that are not actions (a hold a person released, a
     /// fulfilment order held by another app, an unreadable previous decision).
     pub notes: Vec<String>,
-    /// In the order they must be applied: releases, holds, decision, fulfilments, deadline, tags,
-    /// wake-up (the decision before the fulfilments: it records them, see [`super::taken_back`]).
+    /// In the order they must be applied: releases, holds, decision, fulfilments, deadline,
+    /// capture, tags, wake-up (the decision before the fulfilments: it records them, see [`super::taken_back`]).
     pub steps: Vec<Step>,
 }
 
@@ -128,6 +130,14 @@ pub enum Action {
     },
     /// `orderClose`: archive the finished order.
     Close,
+    /// `orderCapture` of what is left of one authorization (see [`super::capture`]).
+    Capture {
+        parent_transaction: String,
+        amount: rust_decimal::Decimal,
+        /// The presentment currency, sent when it differs from the shop's.
+        currency: Option<String>,
+        final_capture: Option<bool>,
+    },
     /// Plan this order again at `at` (not a change: a plan with only this is empty).
     WakeUp {
         at: Timestamp,
@@ -146,6 +156,7 @@ impl Action {
             Action::SetDecision { .. } => "set_decision",
             Action::SetDeadline { .. } => "set_deadline",
             Action::Close => "close",
+            Action::Capture { .. } => "capture",
             Action::WakeUp { .. } => "wake_up",
         }
     }

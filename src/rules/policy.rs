@@ -1,6 +1,7 @@
-//! The merchant's rules for one shop, typed and validated: `[fulfilment]`, `[processing]` and
-//! `[fraud]`. Built by config's rules loader from the config file (global sections merged with
-//! the shop's), and printed back as TOML by config's redacted view for `orderflow check`.
+//! The merchant's rules for one shop, typed and validated: `[fulfilment]`, `[processing]`,
+//! `[fraud]`, `[archive]` and `[payment]`. Built by config's rules loader from the config file
+//! (global sections merged with the shop's), and printed back as TOML by config's redacted view
+//! for `orderflow check`.
 
 use jiff::SignedDuration;
 use jiff::civil::Weekday;
@@ -32,6 +33,11 @@ pub mod defaults {
     /// Risk assessments usually land within minutes; the `orders/risk_assessment_changed`
     /// webhook normally wakes us first, this is the safety net.
     pub const PENDING_RECHECK_MINUTES: i64 = 30;
+    /// Capturing takes the customer's money: only when the merchant says when.
+    pub const CAPTURE: super::CapturePolicy = super::CapturePolicy::Never;
+    /// Half a day before the authorization expires leaves a failed capture time to be retried
+    /// and a person time to act.
+    pub const EXPIRY_MARGIN_HOURS: i64 = 12;
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +46,47 @@ pub struct Rules {
     pub processing: ProcessingRules,
     pub fraud: FraudRules,
     pub archive: ArchiveRules,
+    pub payment: PaymentRules,
+}
+
+/// `[payment]`: capturing authorized payments, see [`super::capture`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentRules {
+    pub capture: CapturePolicy,
+    /// How long before the authorization expires orderflow captures at the latest.
+    pub expiry_margin: SignedDuration,
+}
+
+/// `[payment] capture`: when an authorized payment is captured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapturePolicy {
+    /// orderflow never captures (the default: capturing takes the customer's money).
+    Never,
+    /// Once the order has a fulfilment that is not cancelled.
+    OnFulfilment,
+    /// Once the risk is assessed and clear and no fraud hold of ours is on the order.
+    WhenRiskClear,
+}
+
+impl CapturePolicy {
+    pub const ALL: &'static [CapturePolicy] = &[
+        CapturePolicy::Never,
+        CapturePolicy::OnFulfilment,
+        CapturePolicy::WhenRiskClear,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CapturePolicy::Never => "never",
+            CapturePolicy::OnFulfilment => "on_fulfilment",
+            CapturePolicy::WhenRiskClear => "when_risk_clear",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|p| p.as_str() == text)
+    }
 }
 
 /// `[archive]`: closing (`orderClose`) finished orders, see [`super::archive`].
@@ -151,6 +198,10 @@ impl Rules {
             archive: ArchiveRules {
                 when_fulfilled: false,
                 after: SignedDuration::ZERO,
+            },
+            payment: PaymentRules {
+                capture: defaults::CAPTURE,
+                expiry_margin: SignedDuration::from_hours(defaults::EXPIRY_MARGIN_HOURS),
             },
         }
     }

@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 
 use super::archive::{self, ARCHIVE_RULE, Verdict};
+use super::capture;
 use super::deadline::deadline_step;
 use super::decision::{self, Decision, Previous};
 use super::fraud::Fraud;
@@ -26,7 +27,7 @@ use super::fulfil::plan_fulfilment;
 use super::holds::plan_holds;
 use super::line::{Classified, classify};
 use super::model::Order;
-use super::plan::{Action, FraudVerdict, LineDecision, Plan, ShipBy, Step};
+use super::plan::{Action, FRAUD_HANDLE, FraudVerdict, LineDecision, Plan, ShipBy, Step};
 use super::policy::{FulfilmentAction, Rules};
 use super::tags::tag_steps;
 use super::taken_back::{self, TAKEN_BACK_RULE};
@@ -43,6 +44,7 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         skipped: skip_reason(order, rules),
         fraud: FraudVerdict::Off,
         ship_by: None,
+        payment: capture::Verdict::NoAuthorization,
         lines: Vec::new(),
         notes: Vec::new(),
         steps: Vec::new(),
@@ -202,6 +204,8 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         w.fulfils.push(step);
     }
     p.steps.append(&mut w.fulfils);
+    // After the fulfilments: `on_fulfilment` may capture because of one this plan creates.
+    p.payment = plan_capture(order, rules, now, &mut w, &mut p.steps);
     tag_steps(order, rules, &lines, &w.after_holds, &mut p);
     if verdict == Verdict::Close {
         p.steps.push(Step {
@@ -231,6 +235,73 @@ pub fn plan(order: &Order, rules: &Rules, now: Timestamp) -> Plan {
         })
         .collect();
     p
+}
+
+/// The payment verdict, its capture steps and its wake-up before the authorization expires.
+fn plan_capture(
+    order: &Order,
+    rules: &Rules,
+    now: Timestamp,
+    w: &mut Work,
+    steps: &mut Vec<Step>,
+) -> capture::Verdict {
+    let ours_now = order
+        .fulfillment_orders
+        .iter()
+        .flat_map(|fo| fo.our_holds())
+        .any(|h| h.handle.as_deref() == Some(FRAUD_HANDLE));
+    let ours_after = w.after_holds.iter().any(|h| h.handle == FRAUD_HANDLE);
+    let facts = capture::Facts {
+        fraud_held: ours_now || ours_after,
+        fulfilled: order.fulfillments.iter().any(|f| !f.is_cancelled())
+            || steps
+                .iter()
+                .any(|s| matches!(s.action, Action::Fulfill { .. })),
+    };
+    let verdict = capture::judge(order, &rules.payment, facts, now);
+    // Our fraud hold goes in this plan: capture on a fresh snapshot, as fulfilment after a
+    // release does, rather than wait for the next event.
+    if ours_now && !ours_after {
+        let released = capture::Facts {
+            fraud_held: false,
+            ..facts
+        };
+        if let capture::Verdict::Capture { .. } =
+            capture::judge(order, &rules.payment, released, now)
+        {
+            w.wake_at(now, capture::CAPTURE_RULE, || {
+                "our fraud hold is released: capture on a fresh look".to_owned()
+            });
+        }
+    }
+    match &verdict {
+        capture::Verdict::Capture {
+            captures,
+            rule,
+            reason,
+        } => {
+            for c in captures {
+                steps.push(Step {
+                    action: Action::Capture {
+                        parent_transaction: c.parent_transaction.clone(),
+                        amount: c.amount,
+                        currency: c.currency.clone(),
+                        final_capture: c.final_capture,
+                    },
+                    rule: rule.clone(),
+                    reason: reason.clone(),
+                });
+            }
+        }
+        capture::Verdict::Wait {
+            capture_by: Some(at),
+            ..
+        } => w.wake_at(*at, capture::EXPIRY_RULE, || {
+            "the authorization expires soon: capture it before it does".to_owned()
+        }),
+        _ => {}
+    }
+    verdict
 }
 
 /// A closed order whose decision lacks our close, which the policy would have closed: record

@@ -199,6 +199,7 @@ mod tests {
             fulfillments,
             fulfillments_truncated: false,
             decision_metafield: None,
+            payment: Default::default(),
         }
     }
 

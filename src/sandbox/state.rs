@@ -158,6 +158,12 @@ impl ShopState {
 
     pub fn insert(&mut self, mut order: OrderSnapshot) {
         derive(&mut order);
+        // Every transaction has an id in Shopify; a fixture may leave it out.
+        for t in &mut order.transactions {
+            if t.id.is_none() {
+                t.id = Some(self.new_gid("OrderTransaction"));
+            }
+        }
         let updated_at = order.created_at;
         // A snapshot's fulfilments become stored ones, each line drawn from the first
         // fulfilment-order line of its order line.
@@ -230,9 +236,15 @@ impl ShopState {
     }
 }
 
-/// Recomputes what Shopify derives: supported actions from each fulfilment order's status, and
-/// the order's display fulfilment status from its fulfilment orders.
+/// Recomputes what Shopify derives: supported actions from each fulfilment order's status, the
+/// order's display fulfilment status from its fulfilment orders, and its currencies when unset.
 pub fn derive(order: &mut OrderSnapshot) {
+    // Shopify always answers both currencies; an order written without them has one currency.
+    let shop_currency = order
+        .currency_code
+        .get_or_insert_with(|| order.total_price_set.shop_money.currency_code.clone())
+        .clone();
+    order.presentment_currency_code.get_or_insert(shop_currency);
     for fo in &mut order.fulfillment_orders {
         fo.supported_actions = supported_actions(fo)
             .into_iter()

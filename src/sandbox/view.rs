@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use super::state::{ShopState, StoredFulfillment, StoredOrder};
 use crate::rules::enums::FulfillmentStatus;
 use crate::shopify::ops::Metafield;
-use crate::shopify::snapshot::{FulfillmentHold, FulfillmentOrder, LineItem};
+use crate::shopify::snapshot::{
+    FulfillmentHold, FulfillmentOrder, LineItem, OrderSnapshot, Transaction,
+};
 
 /// An order and everything under it.
 pub fn order(stored: &StoredOrder) -> Value {
@@ -50,15 +52,66 @@ pub fn order(stored: &StoredOrder) -> Value {
             })).collect::<Vec<_>>(),
         },
         "__metafields": stored.metafields.iter().map(metafield).collect::<Vec<_>>(),
-        "transactions": o.transactions.iter().map(|t| json!({
-            "__typename": "OrderTransaction",
-            "kind": t.kind,
-            "status": t.status,
-            "processedAt": t.processed_at,
-        })).collect::<Vec<_>>(),
+        "currencyCode": shop_currency(o),
+        "presentmentCurrencyCode": presentment_currency(o),
+        "transactions": o.transactions.iter().map(|t| transaction(t, o)).collect::<Vec<_>>(),
         "lineItems": o.line_items.iter().map(line_item).collect::<Vec<_>>(),
         "fulfillmentOrders": o.fulfillment_orders.iter().map(|fo| fulfillment_order(fo, stored)).collect::<Vec<_>>(),
         "fulfillments": stored.fulfillments.iter().map(|f| fulfillment(f, stored)).collect::<Vec<_>>(),
+    })
+}
+
+fn shop_currency(o: &OrderSnapshot) -> String {
+    o.currency_code
+        .clone()
+        .unwrap_or_else(|| o.total_price_set.shop_money.currency_code.clone())
+}
+
+fn presentment_currency(o: &OrderSnapshot) -> String {
+    o.presentment_currency_code
+        .clone()
+        .unwrap_or_else(|| shop_currency(o))
+}
+
+/// A transaction with its parent. The sandbox keeps only the presentment amount; `shopMoney`
+/// shows the same amount in the shop's currency (it knows no exchange rate).
+pub fn transaction(t: &Transaction, o: &OrderSnapshot) -> Value {
+    let amount = t
+        .amount_set
+        .as_ref()
+        .map(|a| a.presentment_money.amount)
+        .unwrap_or_default()
+        .to_string();
+    let money = |currency: String| json!({"__typename": "MoneyV2", "amount": amount, "currencyCode": currency});
+    let parent = t.parent_transaction.as_ref().map(|p| {
+        let of = o
+            .transactions
+            .iter()
+            .find(|x| x.id.as_deref() == Some(p.id.as_str()));
+        json!({
+            "__typename": "OrderTransaction",
+            "id": p.id,
+            "kind": of.map(|x| x.kind.clone()),
+            "status": of.map(|x| x.status.clone()),
+        })
+    });
+    json!({
+        "__typename": "OrderTransaction",
+        "id": t.id,
+        "kind": t.kind,
+        "status": t.status,
+        "processedAt": t.processed_at,
+        "createdAt": t.processed_at,
+        "amountSet": {
+            "__typename": "MoneyBag",
+            "shopMoney": money(shop_currency(o)),
+            "presentmentMoney": money(presentment_currency(o)),
+        },
+        "authorizationExpiresAt": t.authorization_expires_at,
+        "parentTransaction": parent,
+        "multiCapturable": t.multi_capturable,
+        "manuallyCapturable": t.kind == "AUTHORIZATION" && t.status == "SUCCESS",
+        "test": o.test,
     })
 }
 

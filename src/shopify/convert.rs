@@ -41,6 +41,11 @@ impl OrderSnapshot {
                 .map(fulfillment_order)
                 .collect(),
             decision_metafield: self.decision.as_ref().map(|d| d.value.clone()),
+            payment: m::Payment {
+                currency: self.currency_code.clone(),
+                presentment_currency: self.presentment_currency_code.clone(),
+                transactions: self.transactions.iter().filter_map(transaction).collect(),
+            },
             fulfillments: self
                 .fulfillments
                 .iter()
@@ -81,12 +86,33 @@ pub(crate) fn paid_after_checkout(
     processed_at: jiff::Timestamp,
     transactions: &[snap::Transaction],
 ) -> Option<jiff::Timestamp> {
+    // A capture of an authorization made at checkout is not a later payment: the customer paid
+    // at checkout, orderflow (or a person) only took the money later. Counting it would move
+    // the ship-by of an order captured before it is fulfilled.
     let paid = transactions
         .iter()
         .filter(|t| t.status == "SUCCESS" && matches!(t.kind.as_str(), "SALE" | "CAPTURE"))
+        .filter(|t| t.kind != "CAPTURE" || t.parent_transaction.is_none())
         .filter_map(|t| t.processed_at)
         .max()?;
     (paid.duration_since(processed_at) > PAID_AT_CHECKOUT).then_some(paid)
+}
+
+/// A transaction the capture rules can use: one read with its id (the report's page reads
+/// none). Without an amount it counts as zero, which captures nothing.
+fn transaction(t: &snap::Transaction) -> Option<m::Transaction> {
+    Some(m::Transaction {
+        id: t.id.clone()?,
+        kind: t.kind.clone(),
+        status: t.status.clone(),
+        amount: t
+            .amount_set
+            .as_ref()
+            .map_or(rust_decimal::Decimal::ZERO, |a| a.presentment_money.amount),
+        authorization_expires_at: t.authorization_expires_at,
+        parent_id: t.parent_transaction.as_ref().map(|p| p.id.clone()),
+        multi_capturable: t.multi_capturable,
+    })
 }
 
 fn line(l: &snap::LineItem) -> m::LineItem {
@@ -238,11 +264,13 @@ mod tests {
                 kind: "AUTHORIZATION".into(),
                 status: "SUCCESS".into(),
                 processed_at: at(0),
+                ..Default::default()
             },
             snap::Transaction {
                 kind: "CAPTURE".into(),
                 status: "FAILURE".into(),
                 processed_at: at(60),
+                ..Default::default()
             },
         ];
         assert_eq!(
@@ -254,12 +282,24 @@ mod tests {
             kind: "CAPTURE".into(),
             status: "SUCCESS".into(),
             processed_at: at(3 * 24 * 60),
+            ..Default::default()
         });
         assert_eq!(snap.to_rules_order().paid_at, at(3 * 24 * 60));
+        let last = snap.transactions.len() - 1;
+        snap.transactions[last].parent_transaction = Some(snap::TransactionRef {
+            id: "gid://shopify/OrderTransaction/1".into(),
+        });
+        assert_eq!(
+            snap.to_rules_order().paid_at,
+            None,
+            "the capture of the checkout's authorization is not a later payment"
+        );
+        snap.transactions[last].parent_transaction = None;
         snap.transactions = vec![snap::Transaction {
             kind: "SALE".into(),
             status: "SUCCESS".into(),
             processed_at: at(0),
+            ..Default::default()
         }];
         assert_eq!(snap.to_rules_order().paid_at, None, "paid at checkout");
     }

@@ -309,6 +309,8 @@ mod tests {
             serde_json::json!({"id": "x"}),
         );
         assert!(cost <= MAX_QUERY_COST, "OrderSnapshot requests {cost}");
+        // The figure order_snapshot.graphql and BENCHMARKS.md state.
+        assert_eq!(cost, 718, "OrderSnapshot requests {cost}");
         for doc in documents::ALL {
             let vars = serde_json::json!({"id": "x", "after": "c", "ids": ["a", "b"]});
             let doc_text = doc.text();

@@ -48,6 +48,10 @@ struct OrderHead {
     processed_at: jiff::Timestamp,
     created_at: jiff::Timestamp,
     total_price_set: MoneyBag,
+    #[serde(default)]
+    currency_code: Option<String>,
+    #[serde(default)]
+    presentment_currency_code: Option<String>,
     source_name: Option<String>,
     shipping_address: Option<ShippingAddress>,
     risk: Risk,
@@ -257,6 +261,8 @@ impl Client {
             processed_at: head.processed_at,
             created_at: head.created_at,
             total_price_set: head.total_price_set,
+            currency_code: head.currency_code,
+            presentment_currency_code: head.presentment_currency_code,
             source_name: head.source_name,
             shipping_address: head.shipping_address,
             risk: head.risk,

@@ -1,5 +1,5 @@
 //! The operations on an order's life after fulfilment: Shopify's fulfil-by deadline on its
-//! fulfilment orders, and closing (archiving) a finished order. Beside [`super::ops`], which holds
+//! fulfilment orders, capturing an authorized payment, and closing (archiving) a finished order. Beside [`super::ops`], which holds
 //! the fulfilment and hold operations.
 
 use jiff::Timestamp;
@@ -85,6 +85,63 @@ impl Client {
             .await?;
         self.payload(shop, doc.operation(), data.order_close)?
             .order
+            .ok_or_else(|| missing(shop, doc.operation()))
+    }
+}
+
+/// One `orderCapture` (`OrderCaptureInput`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureRequest {
+    pub order_id: String,
+    /// The authorization (`parentTransactionId`).
+    pub parent_transaction_id: String,
+    pub amount: rust_decimal::Decimal,
+    /// The presentment currency, for orders whose currency differs from the shop's.
+    pub currency: Option<String>,
+    pub final_capture: Option<bool>,
+}
+
+/// The capture transaction `orderCapture` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CaptureTransaction {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+}
+
+impl Client {
+    /// Captures `amount` of the authorization (`orderCapture`). Shopify's refusals (expired,
+    /// more than is left, a missing currency) are `UserErrors`.
+    pub async fn capture(
+        &self,
+        shop: &ShopDomain,
+        request: &CaptureRequest,
+    ) -> Result<CaptureTransaction, ShopifyError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Data {
+            order_capture: Option<Payload<Outcome>>,
+        }
+        #[derive(Deserialize)]
+        struct Outcome {
+            transaction: Option<CaptureTransaction>,
+        }
+        let doc = &documents::ORDER_CAPTURE;
+        let mut input = json!({
+            "id": request.order_id,
+            "parentTransactionId": request.parent_transaction_id,
+            // `Money` is a decimal string: never a float.
+            "amount": request.amount.to_string(),
+        });
+        if let Some(currency) = &request.currency {
+            input["currency"] = json!(currency);
+        }
+        if let Some(last) = request.final_capture {
+            input["finalCapture"] = json!(last);
+        }
+        let data: Data = self.execute(shop, doc, json!({ "input": input })).await?;
+        self.payload(shop, doc.operation(), data.order_capture)?
+            .transaction
             .ok_or_else(|| missing(shop, doc.operation()))
     }
 }

@@ -49,6 +49,12 @@ pub struct OrderSnapshot {
     pub processed_at: Timestamp,
     pub created_at: Timestamp,
     pub total_price_set: MoneyBag,
+    /// `Order.currencyCode`: the shop's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// `Order.presentmentCurrencyCode`: the customer's; a capture names it when it differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentment_currency_code: Option<String>,
     /// The sales channel, e.g. `web`, `pos`, `shopify_draft_order`.
     #[serde(default)]
     pub source_name: Option<String>,
@@ -59,7 +65,7 @@ pub struct OrderSnapshot {
     /// orderflow's own metafield `orderflow.decision`, as last written (JSON text).
     #[serde(default)]
     pub decision: Option<MetafieldValue>,
-    /// The order's payment transactions (the first 20): when it was paid.
+    /// The order's payment transactions (the first 20): when it was paid, what is authorized.
     #[serde(default)]
     pub transactions: Vec<Transaction>,
     /// Every line of the order (all pages).
@@ -139,15 +145,43 @@ pub struct RiskAssessment {
     pub risk_level: RiskLevel,
 }
 
-/// `OrderTransaction`: only what tells when money was taken. Kind and status stay strings: the
-/// rules only look for a successful `SALE` or `CAPTURE`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `OrderTransaction`: when money was taken, and what is left to capture of an authorization.
+/// Kind and status stay strings (see [`crate::rules::model::TransactionKind`]). Every field but
+/// those three is optional, so a fixture or the report's page that reads fewer still parses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Transaction {
+    /// `gid://shopify/OrderTransaction/<id>`: what `orderCapture` names as the parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub kind: String,
     pub status: String,
     #[serde(default)]
     pub processed_at: Option<Timestamp>,
+    /// The amount in the customer's currency (`presentmentMoney`): what a capture sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_set: Option<PresentmentBag>,
+    /// When an authorization can no longer be captured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_expires_at: Option<Timestamp>,
+    /// The authorization a capture or void belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_transaction: Option<TransactionRef>,
+    /// Can be captured more than once.
+    #[serde(default)]
+    pub multi_capturable: bool,
+}
+
+/// A `MoneyBag` read for its presentment amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresentmentBag {
+    pub presentment_money: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionRef {
+    pub id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

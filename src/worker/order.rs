@@ -17,6 +17,7 @@ use crate::rules::plan::{Action, Plan, Step};
 use crate::shopify::ops::{
     FulfillmentOrderLines, FulfillmentRequest, HoldRequest, LineQuantity, MetafieldInput,
 };
+use crate::shopify::order_ops::CaptureRequest;
 use crate::shopify::{Client, ShopifyError};
 use crate::shops::Shops;
 use crate::telemetry::{DecisionEntry, Metrics, ShopError};
@@ -275,6 +276,22 @@ impl OrderHandler {
             }
             Action::Close => {
                 self.call("close", self.client.close_order(d, &plan.order_id))
+                    .await?;
+            }
+            Action::Capture {
+                parent_transaction,
+                amount,
+                currency,
+                final_capture,
+            } => {
+                let request = CaptureRequest {
+                    order_id: plan.order_id.clone(),
+                    parent_transaction_id: parent_transaction.clone(),
+                    amount: *amount,
+                    currency: currency.clone(),
+                    final_capture: *final_capture,
+                };
+                self.call("capture", self.client.capture(d, &request))
                     .await?;
             }
             Action::WakeUp { .. } => {}

@@ -36,6 +36,46 @@ fn check_prints_the_resolved_example_config_without_secrets() {
 }
 
 #[test]
+fn check_renders_payment_and_warns_of_a_processing_rule_that_outlasts_the_authorization() {
+    let run = |capture: &str, days: &str| {
+        orderflow()
+            .args(["check", "--config", "fixtures/config/example.toml"])
+            .env("SHOPIFY_CLIENT_SECRET", "s")
+            .env("ACME_TOKEN", "t")
+            .env("ORDERFLOW_PAYMENT__CAPTURE", capture)
+            .env("ORDERFLOW_PROCESSING__RULE__0__DAYS", days)
+            .output()
+            .unwrap()
+    };
+    let quiet = run("never", "8");
+    let stdout = String::from_utf8_lossy(&quiet.stdout);
+    assert!(quiet.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("[shops.payment]\ncapture = \"never\"\nexpiry_margin = \"12h\""),
+        "{stdout}"
+    );
+    assert!(quiet.stderr.is_empty(), "capture off: no warning");
+    // One business day fits in 7 days - 12 h even over Christmas; three do not (paid on Thu 24
+    // Dec after the cut-off, the holidays and the weekend push the ship-by to Thu 31 Dec).
+    let short = run("on_fulfilment", "1");
+    assert!(
+        short.status.success() && short.stderr.is_empty(),
+        "{short:?}"
+    );
+    let long = run("on_fulfilment", "8");
+    assert!(long.status.success(), "a warning, not an error");
+    let stderr = String::from_utf8_lossy(&long.stderr);
+    for names in [
+        "warning: shop acme.myshopify.com",
+        "processing.rule \"handmade\"",
+        "payment.expiry_margin",
+        "payment.capture = \"on_fulfilment\"",
+    ] {
+        assert!(stderr.contains(names), "{names}: {stderr}");
+    }
+}
+
+#[test]
 fn check_reports_every_error_with_key_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");

@@ -56,7 +56,10 @@ async fn demo_reconciles_every_fixture_then_releases_a_processing_and_a_fraud_ho
     let (created, later) = stdout
         .split_once("\n2. ")
         .expect("a processing-hold section");
-    let (processing, fraud) = later.split_once("\n3. ").expect("a fraud-hold section");
+    let (processing, later) = later.split_once("\n3. ").expect("a fraud-hold section");
+    let (fraud, archived) = later
+        .split_once("\n4. ")
+        .expect("a capture-and-archive section");
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/orders");
     for entry in std::fs::read_dir(fixtures).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
@@ -102,6 +105,34 @@ async fn demo_reconciles_every_fixture_then_releases_a_processing_and_a_fraud_ho
     let accepted = block(fraud, "#1004 high-risk");
     assert!(line(&accepted, "did").contains("released (orderflow-fraud)"));
     assert!(!line(&accepted, "now").contains("orderflow-fraud"));
+
+    // The deferred payment is captured at fulfilment, once, and finished orders are archived:
+    // checked by the demo itself against the mutation log (a failed check exits 1).
+    let authorized = block(archived, "#1014 authorized");
+    let did = line(&authorized, "did");
+    assert!(
+        did.contains("fulfilled 1 line") && did.contains("captured 24.00"),
+        "{did}"
+    );
+    assert_eq!(did.matches("captured").count(), 1, "{did}");
+    let now = line(&authorized, "now");
+    assert!(
+        now.contains("payment PAID") && now.contains("closed (archived)"),
+        "{now}"
+    );
+    assert!(
+        archived.contains("✓ #1014 authorized: 1 capture(s) sent, payment now PAID"),
+        "{archived}"
+    );
+    let closes = archived
+        .lines()
+        .find(|l| l.contains("✓ archived once each:"))
+        .unwrap_or_else(|| panic!("no archive check in:\n{archived}"));
+    assert!(
+        closes.contains("#1001 digital") && closes.contains("#1014 authorized"),
+        "{closes}"
+    );
+    assert!(!archived.contains('✗'), "{archived}");
 }
 
 #[tokio::test]

@@ -210,6 +210,7 @@ async fn the_report_counts_who_fulfilled_how_fast_what_is_late_and_the_holds() {
         kind: "SALE".to_owned(),
         status: "SUCCESS".to_owned(),
         processed_at: Some(t(30)),
+        ..Default::default()
     }];
     let before = order(7, t(-1)); // placed before the window
     for o in [&a, &b, &c, &d, &e, &g, &before] {

@@ -10,6 +10,7 @@
 //! Every wait is a condition with a deadline (the app's settled-message counter, the order's
 //! state in the sandbox), never a fixed sleep. Like the rest of the CLI it reports with `anyhow`.
 
+mod capture;
 mod report;
 mod setup;
 
@@ -159,6 +160,7 @@ impl Demo {
         self.create_orders().await?;
         self.release_processing_hold().await?;
         self.release_fraud_hold().await?;
+        self.capture_and_archive().await?;
         Ok(())
     }
 

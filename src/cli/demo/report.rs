@@ -110,6 +110,18 @@ pub fn describe(record: &MutationRecord, holds: &HoldNames) -> String {
         "TagsAdd" => format!("tagged +{}", strings(&v["tags"]).join(" +")),
         "TagsRemove" => format!("untagged -{}", strings(&v["tags"]).join(" -")),
         "MetafieldsSet" => "wrote decision".to_owned(),
+        "OrderCapture" => {
+            let input = &v["input"];
+            let currency = input["currency"]
+                .as_str()
+                .map_or(String::new(), |c| format!(" {c}"));
+            format!(
+                "captured {}{currency}",
+                input["amount"].as_str().unwrap_or("?")
+            )
+        }
+        "OrderClose" => "closed (archived)".to_owned(),
+        "FulfillmentOrdersSetFulfillmentDeadline" => "set fulfil-by deadline".to_owned(),
         other => other.to_owned(),
     }
 }
@@ -205,6 +217,14 @@ pub fn state(order: &OrderSnapshot) -> String {
         order.tags.join(", ")
     };
     let _ = write!(out, " · tags: {tags}");
+    if order.transactions.iter().any(|t| t.kind == "AUTHORIZATION")
+        && let Some(status) = order.display_financial_status
+    {
+        let _ = write!(out, " · payment {status}");
+    }
+    if order.closed {
+        out.push_str(" · closed (archived)");
+    }
     if let Previous::Found(d) = Previous::read(order.decision.as_ref().map(|m| m.value.as_str()))
         && let Some(date) = d.ship_by
     {

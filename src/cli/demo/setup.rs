@@ -89,8 +89,9 @@ pub fn start_instant() -> Timestamp {
         .timestamp()
 }
 
-/// The example config with the demo's broker, queues, listen address and shop API, and wake-ups
-/// that look at the (manual) clock every second.
+/// The example config with the demo's broker, queues, listen address and shop API, wake-ups
+/// that look at the (manual) clock every second, payments captured at fulfilment and finished
+/// orders archived at once.
 pub fn config(
     amqp_url: &SecretString,
     listen: SocketAddr,
@@ -106,6 +107,11 @@ pub fn config(
         ("ORDERFLOW_AMQP__PREFIX", prefix),
         ("ORDERFLOW_SHOPS__0__ADMIN_API_URL", sandbox),
         ("ORDERFLOW_WORKER__MAX_DELAY_HOP_MS", "1000"),
+        // Show a deferred payment captured at fulfilment and finished orders archived; the
+        // example file keeps both off, as a merchant's first config should.
+        ("ORDERFLOW_PAYMENT__CAPTURE", "on_fulfilment"),
+        ("ORDERFLOW_ARCHIVE__WHEN_FULFILLED", "true"),
+        ("ORDERFLOW_ARCHIVE__AFTER", "0h"),
         // Stop quickly: every message is handled within a second here.
         ("ORDERFLOW_SERVER__SHUTDOWN_GRACE_MS", "3000"),
     ]);

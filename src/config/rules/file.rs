@@ -7,7 +7,7 @@ use std::path::Path;
 use super::RulesLayer;
 use crate::config::ConfigIssue;
 
-const SECTIONS: &[&str] = &["fulfilment", "processing", "fraud", "archive"];
+const SECTIONS: &[&str] = &["fulfilment", "processing", "fraud", "archive", "payment"];
 
 pub(in crate::config) struct RulesFile {
     /// The path as written in the config, which names the file in issues.
@@ -24,6 +24,7 @@ impl RulesFile {
             processing: section("processing"),
             fraud: section("fraud"),
             archive: section("archive"),
+            payment: section("payment"),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! config's, not the engine's: `rules` only receives the validated values, so it never needs to
 //! know how a merchant wrote them or how a problem is reported.
 //!
-//! A shop's rules are layered: the global `[fulfilment]`, `[processing]` and `[fraud]` first,
+//! A shop's rules are layered: the global `[fulfilment]`, `[processing]`, `[fraud]`, `[archive]`
+//! and `[payment]` first,
 //! then the shop's own sections (inline under `[[shops]]` or from its `rules` file) merged over
 //! them **key by key**. A key the shop writes replaces the global value entirely, lists and the
 //! `rule` array included, so a shop that writes `[[shops.processing.rule]]` runs only its own
@@ -23,8 +24,8 @@ use toml::Value;
 
 use rule::rule_list;
 use value::{
-    action, boolean, cutoff, dates, days, duration, enum_list, integer, missing, risk_levels, tag,
-    unknown_key, weekdays,
+    action, boolean, capture_policy, cutoff, dates, days, duration, enum_list, integer, missing,
+    risk_levels, tag, unknown_key, weekdays,
 };
 
 use super::ConfigIssue;
@@ -32,8 +33,8 @@ use crate::calendar::Calendar;
 use crate::rules::enums::RiskRecommendation;
 use crate::rules::matcher::When;
 use crate::rules::policy::{
-    ArchiveRules, FraudRules, FulfilmentRule, FulfilmentRules, ProcessingRule, ProcessingRules,
-    Rules,
+    ArchiveRules, FraudRules, FulfilmentRule, FulfilmentRules, PaymentRules, ProcessingRule,
+    ProcessingRules, Rules,
 };
 
 /// One source of rules sections, in layering order.
@@ -46,6 +47,7 @@ pub struct RulesLayer<'a> {
     pub processing: Option<&'a toml::Table>,
     pub fraud: Option<&'a toml::Table>,
     pub archive: Option<&'a toml::Table>,
+    pub payment: Option<&'a toml::Table>,
 }
 
 const FULFILMENT_KEYS: &[&str] = &[
@@ -75,6 +77,7 @@ const FRAUD_KEYS: &[&str] = &[
     "pending_recheck_minutes",
 ];
 const ARCHIVE_KEYS: &[&str] = &["when_fulfilled", "after"];
+const PAYMENT_KEYS: &[&str] = &["capture", "expiry_margin"];
 /// A processing time past a year of business days is a typo, not a plan.
 pub(super) const MAX_DAYS: i64 = 250;
 
@@ -124,11 +127,13 @@ pub fn resolve(layers: &[RulesLayer<'_>], zone: TimeZone) -> Result<Rules, Vec<C
     let processing = Section::merge("processing", layers, |l| l.processing);
     let fraud = Section::merge("fraud", layers, |l| l.fraud);
     let archive = Section::merge("archive", layers, |l| l.archive);
+    let payment = Section::merge("payment", layers, |l| l.payment);
     let i = &mut issues;
     fulfilment.check_keys(FULFILMENT_KEYS, i);
     processing.check_keys(PROCESSING_KEYS, i);
     fraud.check_keys(FRAUD_KEYS, i);
     archive.check_keys(ARCHIVE_KEYS, i);
+    payment.check_keys(PAYMENT_KEYS, i);
 
     let fulfilment = FulfilmentRules {
         default: read(&fulfilment, "default", i, action).unwrap_or(d.fulfilment.default),
@@ -239,12 +244,19 @@ pub fn resolve(layers: &[RulesLayer<'_>], zone: TimeZone) -> Result<Rules, Vec<C
         after: read(&archive, "after", i, duration).unwrap_or(d.archive.after),
     };
 
+    let payment = PaymentRules {
+        capture: read(&payment, "capture", i, capture_policy).unwrap_or(d.payment.capture),
+        expiry_margin: read(&payment, "expiry_margin", i, duration)
+            .unwrap_or(d.payment.expiry_margin),
+    };
+
     if issues.is_empty() {
         Ok(Rules {
             fulfilment,
             processing,
             fraud,
             archive,
+            payment,
         })
     } else {
         Err(issues)

@@ -18,12 +18,33 @@ fn resolve(text: &str) -> Result<Rules, Vec<ConfigIssue>> {
         processing: section("processing"),
         fraud: section("fraud"),
         archive: section("archive"),
+        payment: section("payment"),
     };
     super::resolve(&[layer], TimeZone::UTC)
 }
 
 /// (rules text, the key the issue names, a word the message must contain)
 const INVALID: &[(&str, &str, &str)] = &[
+    (
+        "[payment]\ncapture = \"at_fulfilment\"",
+        "payment.capture",
+        "use \"never\", \"on_fulfilment\", \"when_risk_clear\"",
+    ),
+    (
+        "[payment]\ncapture = true",
+        "payment.capture",
+        "not a capture policy",
+    ),
+    (
+        "[payment]\nexpiry_margin = \"half a day\"",
+        "payment.expiry_margin",
+        "duration",
+    ),
+    (
+        "[payment]\nexpiry = \"12h\"",
+        "payment.expiry",
+        "expiry_margin",
+    ),
     ("[archive]\nafter = \"soon\"", "archive.after", "duration"),
     (
         "[processing]\nset_deadline = 1",
@@ -352,6 +373,38 @@ hold_on_recommendation = ["CANCEL", "INVESTIGATE"]
     let r = resolve(text).unwrap();
     let printed = rules_toml(&r, "");
     assert_eq!(resolve(&printed).unwrap(), r, "{printed}");
+}
+
+#[test]
+fn payment_capture_is_never_by_default_parses_each_policy_and_prints_back() {
+    use crate::rules::policy::CapturePolicy;
+    let d = resolve("").unwrap();
+    assert_eq!(d.payment.capture, CapturePolicy::Never);
+    assert_eq!(
+        d.payment.expiry_margin,
+        jiff::SignedDuration::from_hours(12)
+    );
+    for p in CapturePolicy::ALL {
+        let r = resolve(&format!(
+            "[payment]\ncapture = \"{}\"\nexpiry_margin = \"1d\"",
+            p.as_str()
+        ))
+        .unwrap();
+        assert_eq!(r.payment.capture, *p);
+        assert_eq!(
+            r.payment.expiry_margin,
+            jiff::SignedDuration::from_hours(24)
+        );
+        let printed = rules_toml(&r, "");
+        assert!(
+            printed.contains(&format!(
+                "[payment]\ncapture = \"{}\"\nexpiry_margin = \"24h\"",
+                p.as_str()
+            )),
+            "{printed}"
+        );
+        assert_eq!(resolve(&printed).unwrap().payment, r.payment);
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use toml::Value;
 use super::{Issues, MAX_DAYS};
 use crate::config::ConfigIssue;
 use crate::rules::enums::RiskLevel;
-use crate::rules::policy::{FulfilmentAction, WEEKDAY_NAMES};
+use crate::rules::policy::{CapturePolicy, FulfilmentAction, WEEKDAY_NAMES};
 
 pub(super) fn action(key: &str, v: &Value, issues: &mut Issues) -> Option<FulfilmentAction> {
     match v.as_str() {
@@ -22,6 +22,26 @@ pub(super) fn action(key: &str, v: &Value, issues: &mut Issues) -> Option<Fulfil
             None
         }
     }
+}
+
+/// `[payment] capture`: one of the policies.
+pub(super) fn capture_policy(key: &str, v: &Value, issues: &mut Issues) -> Option<CapturePolicy> {
+    let policy = v.as_str().and_then(CapturePolicy::parse);
+    if policy.is_none() {
+        let all: Vec<String> = CapturePolicy::ALL
+            .iter()
+            .map(|p| format!("\"{}\"", p.as_str()))
+            .collect();
+        issues.push(ConfigIssue::new(
+            key,
+            format!(
+                "{} is not a capture policy: use {}",
+                shown(v),
+                all.join(", ")
+            ),
+        ));
+    }
+    policy
 }
 
 pub(super) fn boolean(key: &str, v: &Value, issues: &mut Issues) -> Option<bool> {

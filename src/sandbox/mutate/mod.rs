@@ -8,6 +8,7 @@ use super::state::ShopState;
 use crate::clock::Clock;
 
 pub(super) mod cancel;
+mod capture;
 pub(super) mod close;
 mod fulfill;
 mod hold;
@@ -27,6 +28,7 @@ pub fn apply(shop: &mut ShopState, field: &str, args: &Value, clock: &dyn Clock)
         "fulfillmentCreate" => fulfill::fulfill(shop, args, clock.now()),
         "fulfillmentCancel" => cancel::mutation(shop, args, clock.now()),
         "fulfillmentOrdersSetFulfillmentDeadline" => close::set_deadline(shop, args),
+        "orderCapture" => capture::capture(shop, args, clock.now()),
         "orderClose" => close::close_or_open(shop, args, true, clock.now()),
         "orderOpen" => close::close_or_open(shop, args, false, clock.now()),
         "tagsAdd" => resource::tags(shop, args, true),

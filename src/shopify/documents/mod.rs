@@ -101,6 +101,7 @@ document!(
     "fulfillment_orders_set_fulfillment_deadline.graphql"
 );
 document!(ORDER_CLOSE, "OrderClose", "order_close.graphql");
+document!(ORDER_CAPTURE, "OrderCapture", "order_capture.graphql");
 document!(TAGS_ADD, "TagsAdd", "tags_add.graphql");
 document!(TAGS_REMOVE, "TagsRemove", "tags_remove.graphql");
 document!(METAFIELDS_SET, "MetafieldsSet", "metafields_set.graphql");
@@ -140,6 +141,7 @@ pub const ALL: &[Document] = &[
     FULFILLMENT_CREATE,
     FULFILLMENT_ORDERS_SET_FULFILLMENT_DEADLINE,
     ORDER_CLOSE,
+    ORDER_CAPTURE,
     TAGS_ADD,
     TAGS_REMOVE,
     METAFIELDS_SET,
@@ -158,14 +160,14 @@ mod mutation_tests {
     use super::ALL;
 
     #[test]
-    fn exactly_the_nine_mutations_are_mutations() {
+    fn exactly_the_ten_mutations_are_mutations() {
         let mut mutations: Vec<_> = ALL
             .iter()
             .filter(|d| d.is_mutation())
             .map(|d| d.operation())
             .collect();
         mutations.sort();
-        assert_eq!(mutations.len(), 9, "{mutations:?}");
+        assert_eq!(mutations.len(), 10, "{mutations:?}");
         assert!(
             ALL.iter()
                 .any(|d| d.operation() == "OrderSnapshot" && !d.is_mutation())

@@ -123,6 +123,13 @@ const REQUIRED: &[(&str, &[&str])] = &[
         ],
     ),
     ("Mutation.orderClose", &["write_orders"]),
+    // "Also: The user must have capture_payments_for_orders permission": a staff permission,
+    // which only online (per-user) tokens are limited by.
+    (
+        "Mutation.orderCapture",
+        &["write_orders", "write_marketplace_orders"],
+    ),
+    ("OrderCapturePayload", &[]),
     ("FulfillmentOrdersSetFulfillmentDeadlinePayload", &[]),
     ("FulfillmentOrdersSetFulfillmentDeadlineUserError", &[]),
     ("OrderClosePayload", &[]),

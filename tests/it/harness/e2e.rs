@@ -51,6 +51,19 @@ fn archive(rules: String, after: Option<&str>) -> String {
     )
 }
 
+/// The rules with `[payment] capture` set to `capture`, if given.
+fn payment(rules: String, capture: Option<&str>) -> String {
+    let Some(capture) = capture else {
+        return rules;
+    };
+    let never = "[payment]\ncapture = \"never\"";
+    assert!(
+        rules.contains(never),
+        "the example config's [payment] section"
+    );
+    rules.replace(never, &format!("[payment]\ncapture = \"{capture}\""))
+}
+
 pub struct Shop {
     pub sandbox: Sandbox,
     pub app: TestApp,
@@ -74,6 +87,8 @@ pub struct E2eOptions {
     pub archive_after: Option<&'static str>,
     /// More TOML after the rules (e.g. an `[admin]` section).
     pub extra_toml: String,
+    /// `[payment] capture` (the example config has `"never"`).
+    pub capture: Option<&'static str>,
 }
 
 impl Shop {
@@ -101,9 +116,12 @@ impl Shop {
             name,
             Options {
                 amqp_url: opts.amqp_url,
-                extra_toml: archive(
-                    rules_toml(opts.max_attempts.unwrap_or(5)),
-                    opts.archive_after,
+                extra_toml: payment(
+                    archive(
+                        rules_toml(opts.max_attempts.unwrap_or(5)),
+                        opts.archive_after,
+                    ),
+                    opts.capture,
                 ) + "\n"
                     + &opts.extra_toml,
                 roles: Some(Roles::ALL),

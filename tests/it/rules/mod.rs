@@ -4,6 +4,7 @@
 //! idempotence tests).
 
 mod archive;
+mod capture;
 mod example;
 mod holds;
 mod matchers;
@@ -39,6 +40,7 @@ pub(super) fn rules_in(text: &str, zone: &str) -> Rules {
         processing: section("processing"),
         fraud: section("fraud"),
         archive: section("archive"),
+        payment: section("payment"),
     };
     resolve(&[layer], TimeZone::get(zone).unwrap()).unwrap_or_else(|issues| panic!("{issues:#?}"))
 }
@@ -67,6 +69,7 @@ pub(super) fn order() -> OrderBuilder {
         lines: vec![],
         fulfillment_orders: vec![],
         decision_metafield: None,
+        payment: Default::default(),
         fulfillments: vec![],
         fulfillments_truncated: false,
     })
@@ -305,6 +308,23 @@ pub(super) fn apply(order: &Order, plan: &Plan) -> Order {
             Action::Close => {
                 o.closed = true;
                 o.closed_at = Some(plan.planned_at);
+            }
+            Action::Capture {
+                parent_transaction,
+                amount,
+                ..
+            } => {
+                o.payment
+                    .transactions
+                    .push(orderflow::rules::model::Transaction {
+                        id: format!("{parent_transaction}-capture"),
+                        kind: "CAPTURE".into(),
+                        status: "SUCCESS".into(),
+                        amount: *amount,
+                        authorization_expires_at: None,
+                        parent_id: Some(parent_transaction.clone()),
+                        multi_capturable: false,
+                    });
             }
             Action::WakeUp { .. } => unreachable!("not a change"),
         }

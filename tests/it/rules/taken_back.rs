@@ -169,6 +169,7 @@ fn a_create_that_never_happened_is_fulfilled_again_not_taken_back() {
     };
     let crashed = Order {
         decision_metafield: Some(decision.to_json()),
+        payment: Default::default(),
         ..o.clone()
     };
     let retry = plan(&crashed, &shop(), now());
