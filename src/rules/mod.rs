@@ -15,6 +15,7 @@
 //! - [`explain`](mod@explain): the plan in words.
 
 pub mod archive;
+pub mod cancel;
 pub mod deadline;
 pub mod decision;
 pub mod enums;
