@@ -9,7 +9,7 @@ use crate::clock::Clock;
 
 pub(super) mod cancel;
 pub(super) mod close;
-mod fulfill;
+pub(super) mod fulfill;
 mod hold;
 mod resource;
 mod webhook;
