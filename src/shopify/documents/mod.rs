@@ -101,6 +101,16 @@ document!(
     "fulfillment_orders_set_fulfillment_deadline.graphql"
 );
 document!(ORDER_CLOSE, "OrderClose", "order_close.graphql");
+document!(
+    ORDER_FULFILLMENTS,
+    "OrderFulfillments",
+    "order_fulfillments.graphql"
+);
+document!(
+    FULFILLMENT_CANCEL,
+    "FulfillmentCancel",
+    "fulfillment_cancel.graphql"
+);
 document!(TAGS_ADD, "TagsAdd", "tags_add.graphql");
 document!(TAGS_REMOVE, "TagsRemove", "tags_remove.graphql");
 document!(METAFIELDS_SET, "MetafieldsSet", "metafields_set.graphql");
@@ -138,6 +148,8 @@ pub const ALL: &[Document] = &[
     FULFILLMENT_ORDER_HOLD,
     FULFILLMENT_ORDER_RELEASE_HOLD,
     FULFILLMENT_CREATE,
+    ORDER_FULFILLMENTS,
+    FULFILLMENT_CANCEL,
     FULFILLMENT_ORDERS_SET_FULFILLMENT_DEADLINE,
     ORDER_CLOSE,
     TAGS_ADD,
