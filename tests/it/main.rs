@@ -7,6 +7,7 @@ mod harness;
 mod app_install;
 mod architecture;
 mod auth;
+mod cancel_fulfilments_cli;
 mod cli;
 mod demo;
 mod dlq;
