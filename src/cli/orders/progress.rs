@@ -114,8 +114,8 @@ impl Estimate {
     }
 }
 
-/// `cost: 50 reads × 472 + 60 mutations × 10 = 24200 points, about 232 s at 100 points/s (1000
-/// in the bucket now)`.
+/// `cost: 50 read(s) × 472 points + 60 mutation(s) × 10 = up to 24200 points, about 3 min 52 s
+/// at 100 points/s (1000 in the bucket now)`.
 pub(super) fn estimate_line(e: &Estimate) -> String {
     let mutations = match e.mutations {
         Some(n) => format!(" + {n} mutation(s) × {MUTATION_COST}"),
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(e.time(), Duration::from_secs(232));
         assert_eq!(
             estimate_line(&e),
-            "cost: 50 read(s) × 472 points + 60 mutation(s) × 10 = up to 24200 points, about 232 s at 100 points/s (1000 in the bucket now)"
+            "cost: 50 read(s) × 472 points + 60 mutation(s) × 10 = up to 24200 points, about 3 min 52 s at 100 points/s (1000 in the bucket now)"
         );
         let small = Estimate {
             reads: 1,

@@ -170,17 +170,22 @@ mod mutation_tests {
     use super::ALL;
 
     #[test]
-    fn exactly_the_nine_mutations_are_mutations() {
+    fn exactly_the_ten_mutations_are_mutations() {
         let mut mutations: Vec<_> = ALL
             .iter()
             .filter(|d| d.is_mutation())
             .map(|d| d.operation())
             .collect();
         mutations.sort();
-        assert_eq!(mutations.len(), 9, "{mutations:?}");
+        assert_eq!(mutations.len(), 10, "{mutations:?}");
         assert!(
             ALL.iter()
                 .any(|d| d.operation() == "OrderSnapshot" && !d.is_mutation())
+        );
+        assert!(mutations.contains(&"FulfillmentCancel"));
+        assert!(
+            ALL.iter()
+                .any(|d| d.operation() == "OrderFulfillments" && !d.is_mutation())
         );
     }
 }
