@@ -192,3 +192,18 @@ impl Client {
             .ok_or_else(|| missing(shop, doc.operation()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_read_requests_well_under_shopifys_cap() {
+        let points = super::super::cost::estimate(
+            &documents::ORDER_FULFILLMENTS,
+            &json!({ "id": "gid://shopify/Order/1" }),
+        );
+        eprintln!("OrderFulfillments requests {points} points");
+        assert!(points > 0.0 && points <= 500.0, "{points}");
+    }
+}
