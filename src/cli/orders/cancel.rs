@@ -254,8 +254,9 @@ pub async fn run(args: CancelFulfilmentsArgs) -> anyhow::Result<i32> {
             "cancelled: fulfilments of {done} order(s), {refused} fulfilment(s) refused, {woken} woken, {not} failed; took {took} ms"
         )
     } else {
-        // An --apply reads every order again, writes one decision per order with a person's
-        // fulfilment, and cancels each fulfilment planned.
+        // An --apply reads every order again, writes the decision of each order with a person's
+        // fulfilment (counted for every planned order: an upper bound) and cancels each
+        // fulfilment planned.
         let writes = planned.len();
         format!(
             "dry run: {fulfilments} fulfilment(s) of {} order(s) would be cancelled, {refused} refused; pass --apply\n{}",
