@@ -101,6 +101,8 @@ async fn cancels_fifty_unshipped_fulfilments_refuses_the_shipped_and_none_is_ful
         || async { (count(&shop, "fulfillmentCreate") >= BY_ORDERFLOW).then_some(()) },
     )
     .await;
+    // The fulfilments show before the workers finish those orders (decision, tags).
+    shop.wait_settled(BY_ORDERFLOW as u64).await;
     // 20 fulfilled by a person in the admin, which orderflow never heard of.
     for i in BY_ORDERFLOW..ORDERS {
         shop.sandbox
