@@ -132,8 +132,19 @@ pub fn judge(order: &PlacedOrder, as_of: Timestamp) -> Row {
 /// is recorded only once a later snapshot shows it) as many of the rest, oldest first, as it
 /// holds records without an id. The rest are a person's.
 fn attribute(live: &[&Fulfilment], decision: Option<&Decision>) -> (Option<By>, Option<String>) {
-    let records = decision.map(|d| d.fulfilments.as_slice()).unwrap_or(&[]);
-    let mut unnamed: Vec<_> = records.iter().filter(|r| r.fulfillment.is_none()).collect();
+    // A record `orders cancel-fulfilments` wrote names a person's fulfilment (so that its
+    // cancellation reads as taken back): it says nothing about who fulfilled the order.
+    let records: Vec<_> = decision
+        .map(|d| d.fulfilments.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .filter(|r| r.rule != crate::rules::cancel::CANCEL_RULE)
+        .collect();
+    let mut unnamed: Vec<_> = records
+        .iter()
+        .copied()
+        .filter(|r| r.fulfillment.is_none())
+        .collect();
     unnamed.reverse();
     let mut sorted: Vec<&&Fulfilment> = live.iter().collect();
     sorted.sort_by_key(|f| f.created_at);
@@ -142,6 +153,7 @@ fn attribute(live: &[&Fulfilment], decision: Option<&Decision>) -> (Option<By>, 
         let record = records
             .iter()
             .find(|r| r.fulfillment.as_deref() == Some(f.id.as_str()))
+            .copied()
             .or_else(|| unnamed.pop());
         match record {
             Some(r) => {

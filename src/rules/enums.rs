@@ -207,6 +207,31 @@ schema_enum! {
     }
 }
 
+schema_enum! {
+    /// `Fulfillment.displayStatus`: what the admin shows, the carrier's tracking events
+    /// included; `orders cancel-fulfilments` reads from it whether a fulfilment has shipped.
+    FulfillmentDisplayStatus = "FulfillmentDisplayStatus" {
+        AttemptedDelivery = "ATTEMPTED_DELIVERY",
+        Canceled = "CANCELED",
+        CarrierPickedUp = "CARRIER_PICKED_UP",
+        Confirmed = "CONFIRMED",
+        Delayed = "DELAYED",
+        Delivered = "DELIVERED",
+        Failure = "FAILURE",
+        Fulfilled = "FULFILLED",
+        InTransit = "IN_TRANSIT",
+        LabelPrinted = "LABEL_PRINTED",
+        LabelPurchased = "LABEL_PURCHASED",
+        LabelVoided = "LABEL_VOIDED",
+        MarkedAsFulfilled = "MARKED_AS_FULFILLED",
+        NotDelivered = "NOT_DELIVERED",
+        OutForDelivery = "OUT_FOR_DELIVERY",
+        PickedUp = "PICKED_UP",
+        ReadyForPickup = "READY_FOR_PICKUP",
+        Submitted = "SUBMITTED",
+    }
+}
+
 impl RiskLevel {
     /// Still being assessed. A level this build cannot read counts as pending: wait, never
     /// ship on a verdict we do not understand.
@@ -249,7 +274,8 @@ pub fn all_enums() -> Vec<(&'static str, Vec<&'static str>)> {
         DeliveryMethodType,
         FulfillmentOrderAction,
         FulfillmentHoldReason,
-        FulfillmentStatus
+        FulfillmentStatus,
+        FulfillmentDisplayStatus
     )
 }
 

@@ -16,6 +16,7 @@
 //! - [`explain`](mod@explain): the plan in words.
 
 pub mod archive;
+pub mod cancel;
 pub mod capture;
 pub mod deadline;
 pub mod decision;

@@ -147,7 +147,7 @@ fn take_back(order: &Order, out: &mut Resolved, lines: &[RecordLine], fulfillmen
 }
 
 /// Exactly the record's order lines and quantities (a line listed twice counts once, summed).
-fn same_lines(f: &Fulfillment, lines: &[RecordLine]) -> bool {
+pub(super) fn same_lines(f: &Fulfillment, lines: &[RecordLine]) -> bool {
     let mut theirs: BTreeMap<&str, u32> = BTreeMap::new();
     for l in &f.lines {
         *theirs.entry(l.line_item_id.as_str()).or_default() += l.quantity;

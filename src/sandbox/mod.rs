@@ -26,6 +26,7 @@ pub mod oauth;
 mod order_search;
 mod server;
 mod session;
+mod shipment;
 pub mod standalone;
 pub mod state;
 mod token;
@@ -50,7 +51,7 @@ pub use fixture::{FixtureError, load_dir};
 pub use log::{Grant, MutationRecord, QueryRecord, TokenOutcome, TokenRequestRecord};
 pub use mutate::cancel::CancelRefused;
 pub use mutate::{MAX_HOLDS_PER_APP, MAX_METAFIELDS_PER_SET};
-pub use state::Fixture;
+pub use state::{Fixture, Shipment};
 
 use crate::clock::{Clock, SystemClock};
 use crate::id::ShopDomain;
@@ -210,6 +211,7 @@ impl Sandbox {
             .merge(oauth::router())
             .merge(control::router())
             .merge(control_subscriptions::router())
+            .merge(shipment::router())
             .with_state(shared.clone());
         let stop = CancellationToken::new();
         let shutdown = stop.clone();

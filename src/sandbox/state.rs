@@ -41,6 +41,25 @@ pub struct StoredFulfillment {
     /// When cancelled: whether its items went back to stock.
     pub restocked: Option<bool>,
     pub cancelled_at: Option<jiff::Timestamp>,
+    /// What the carrier reported since (`None`: still at the shop); set by
+    /// [`super::Sandbox::ship_fulfillment`] or the control API.
+    pub shipment: Option<Shipment>,
+}
+
+/// A carrier's progress on a fulfilment: what `displayStatus`, `inTransitAt`, `deliveredAt` and
+/// `trackingInfo` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shipment {
+    pub display_status: crate::rules::enums::FulfillmentDisplayStatus,
+    #[serde(default)]
+    pub in_transit_at: Option<jiff::Timestamp>,
+    #[serde(default)]
+    pub delivered_at: Option<jiff::Timestamp>,
+    #[serde(default)]
+    pub tracking_company: Option<String>,
+    #[serde(default)]
+    pub tracking_number: Option<String>,
 }
 
 /// One line of a fulfilment: where it came from and how many.
@@ -195,6 +214,7 @@ impl ShopState {
                     .collect(),
                 restocked: None,
                 cancelled_at: None,
+                shipment: None,
                 status: f.status,
                 id: f.id,
             })

@@ -125,12 +125,34 @@ pub fn fulfillment(f: &StoredFulfillment, stored: &StoredOrder) -> Value {
         "legacyResourceId": f.id.rsplit('/').next().unwrap_or_default(),
         "name": format!("{}-F", o.name),
         "status": f.status,
-        "displayStatus": if cancelled { "CANCELED" } else { "FULFILLED" },
+        "displayStatus": match (&f.shipment, cancelled) {
+            (_, true) => json!("CANCELED"),
+            (Some(s), false) => json!(s.display_status),
+            (None, false) => json!("FULFILLED"),
+        },
+        "inTransitAt": f.shipment.as_ref().and_then(|s| s.in_transit_at),
+        "deliveredAt": f.shipment.as_ref().and_then(|s| s.delivered_at),
         "createdAt": f.created_at,
         "updatedAt": f.cancelled_at.unwrap_or(f.created_at),
         "requiresShipping": true,
         "totalQuantity": f.lines.iter().map(|l| l.quantity).sum::<u32>(),
-        "trackingInfo": [],
+        "trackingInfo": f.shipment.iter()
+            .filter(|s| s.tracking_number.is_some())
+            .map(|s| json!({
+                "__typename": "FulfillmentTrackingInfo",
+                "company": s.tracking_company,
+                "number": s.tracking_number,
+                "url": null,
+            }))
+            .collect::<Vec<_>>(),
+        // The fulfilment orders it fulfilled, each once, in line order (id only: what a
+        // fulfilment's `fulfillmentOrders` is read for).
+        "fulfillmentOrders": f.lines.iter().fold(Vec::<&str>::new(), |mut ids, l| {
+            if !ids.contains(&l.fulfillment_order.as_str()) {
+                ids.push(&l.fulfillment_order);
+            }
+            ids
+        }).into_iter().map(|id| json!({"__typename": "FulfillmentOrder", "id": id})).collect::<Vec<_>>(),
         "fulfillmentLineItems": f.lines.iter().enumerate().map(|(i, l)| json!({
             "__typename": "FulfillmentLineItem",
             "id": format!("gid://shopify/FulfillmentLineItem/{}{i}", f.id.rsplit('/').next().unwrap_or_default()),

@@ -168,6 +168,22 @@ impl Client {
             .shops(&known, &mut throttles, Instant::now())
     }
 
+    /// The shop's bucket as the client's model holds it now: (points available, restore rate
+    /// per second). Before the shop's first answer, the cautious assumption the model starts
+    /// with; after it, what Shopify reported.
+    pub fn bucket(&self, shop: &ShopDomain) -> (f64, f64) {
+        let now = Instant::now();
+        let mut throttles = self
+            .inner
+            .throttles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let t = throttles
+            .entry(shop.clone())
+            .or_insert_with(|| Throttle::new(now));
+        (t.available(now), t.restore_rate())
+    }
+
     /// Runs one registered document and deserialises its `data`.
     pub async fn execute<T: DeserializeOwned>(
         &self,

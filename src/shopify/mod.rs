@@ -3,6 +3,7 @@
 //! It decides nothing: the rules do.
 
 mod answer;
+pub mod cancel;
 pub mod client;
 mod convert;
 pub mod cost;

@@ -1,6 +1,6 @@
 //! One order wake-up, published to the order's own partition exactly as the receiver publishes
 //! an order webhook, so the worker handles it with the same per-order serialisation and
-//! idempotence. Shared by `orderflow reconcile`, `orderflow orders reevaluate` and `release-holds`, and the periodic sweep; only the topic (and the
+//! idempotence. Shared by `orderflow reconcile`, `orderflow orders reevaluate`, `release-holds` and `cancel-fulfilments`, and the periodic sweep; only the topic (and the
 //! sweep's judging header) tells them apart.
 
 use jiff::Timestamp;
@@ -15,6 +15,8 @@ pub const RECONCILE_TOPIC: &str = "orderflow/reconcile";
 pub const REEVALUATE_TOPIC: &str = "orderflow/reevaluate";
 /// The topic `orderflow orders release-holds`'s wake-ups carry, after it released holds.
 pub const RELEASE_HOLDS_TOPIC: &str = "orderflow/release-holds";
+/// The topic `orderflow orders cancel-fulfilments`'s wake-ups carry, after it cancelled.
+pub const CANCEL_FULFILMENTS_TOPIC: &str = "orderflow/cancel-fulfilments";
 /// The topic the periodic sweep's wake-ups carry.
 pub const SWEEP_TOPIC: &str = "orderflow/sweep";
 /// The topic of the sweep's ticks on every partition.

@@ -8,6 +8,7 @@ mod admin_page;
 mod app_install;
 mod architecture;
 mod auth;
+mod cancel_fulfilments_cli;
 mod cli;
 mod demo;
 mod deploy;

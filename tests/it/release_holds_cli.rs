@@ -56,6 +56,9 @@ async fn releases_only_orderflows_holds_for_the_reason_and_they_are_not_placed_a
         .then_some(())
     })
     .await;
+    // The holds show before the workers finish those orders (decision, tags): wait until both
+    // events are settled, or their last mutations would land during the dry run below.
+    shop.wait_settled(2).await;
     // The merchant holds the fraud order's fulfilment order too: that hold is not ours.
     let fo = shop.order("high-risk").fulfillment_orders[0].id.clone();
     let merchants = shop

@@ -57,8 +57,12 @@ pub(super) struct Bulk {
     /// `Some` with `--apply` only.
     pub publisher: Option<Publisher>,
     stop: CancellationToken,
+    /// Cancelled by Ctrl-C: the run stops, prints and writes what it did so far.
+    pub(super) interrupt: CancellationToken,
     started: Instant,
     shop_arg: String,
+    /// The client's points spent when the command started (for the progress line).
+    points_at_start: u64,
 }
 
 /// What the selection matched, in shop and query order.
@@ -102,6 +106,14 @@ impl Bulk {
         } else {
             None
         };
+        let interrupt = CancellationToken::new();
+        let on_ctrl_c = interrupt.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_ctrl_c.cancel();
+            }
+        });
+        let points_at_start = client.metrics().actual_cost;
         Ok(Ok(Self {
             config,
             client,
@@ -109,8 +121,10 @@ impl Bulk {
             selection: parsed,
             publisher,
             stop,
+            interrupt,
             started,
             shop_arg: selection.shop.clone(),
+            points_at_start,
         }))
     }
 
@@ -162,7 +176,6 @@ impl Bulk {
         }
     }
 
-    /// Milliseconds since the command started.
     /// The wake-ups this command publishes, on topic `topic`, stamped now.
     pub fn waker(&self, topic: &'static str) -> Waker<'static> {
         Waker {
@@ -172,15 +185,55 @@ impl Bulk {
         }
     }
 
+    /// Milliseconds since the command started.
     pub fn took_ms(&self) -> u128 {
         self.started.elapsed().as_millis()
     }
 
+    /// Points the client spent since the command started (`actualQueryCost` summed).
+    pub fn points_spent(&self) -> u64 {
+        self.client.metrics().actual_cost - self.points_at_start
+    }
+
+    /// The cost of reading `reads` orders at `read_points` each and sending `mutations`,
+    /// against the selected shops' buckets (the smallest restore rate and room: each shop has
+    /// its own bucket, and the slowest decides how long the run waits).
+    pub fn estimate(&self, reads: usize, read_points: f64, mutations: Option<usize>) -> String {
+        let (available, restore_rate) = self
+            .shops
+            .iter()
+            .map(|s| self.client.bucket(s))
+            .fold(None, |acc: Option<(f64, f64)>, (a, r)| {
+                Some(acc.map_or((a, r), |(a0, r0)| (a0.min(a), r0.min(r))))
+            })
+            .unwrap_or((0.0, 1.0));
+        super::progress::estimate_line(&super::progress::Estimate {
+            reads,
+            read_points: read_points.ceil() as u64,
+            mutations,
+            available,
+            restore_rate,
+        })
+    }
+
     /// Prints the table and `summary`, writes `--csv`; false when the CSV cannot be written.
-    pub fn finish(&self, rows: &[Row], summary: &str, csv_path: Option<&Path>) -> bool {
+    /// `interrupted`: Ctrl-C stopped the run before all `total` orders; said after the summary.
+    pub fn finish(
+        &self,
+        rows: &[Row],
+        summary: &str,
+        csv_path: Option<&Path>,
+        interrupted: Option<usize>,
+    ) -> bool {
         self.stop.cancel();
         print!("{}", table(rows, self.publisher.is_some()));
         println!("{summary}");
+        if let Some(total) = interrupted {
+            println!(
+                "interrupted: {} of {total} order(s) handled (the table and --csv hold them); run the same command again to finish, it skips what is done",
+                rows.iter().filter(|r| r.done != "interrupted").count()
+            );
+        }
         if let Some(path) = csv_path
             && let Err(e) = std::fs::write(path, csv(rows))
         {

@@ -1,5 +1,10 @@
 //! `orderflow orders …`: bulk operations over a selection of a shop's orders, dry run by
-//! default. `reevaluate` and `release-holds` are built; `cancel-fulfilments` is not yet.
+//! default, one row per order in a table and `--csv`: `reevaluate` (wake them so today's rules
+//! apply), `release-holds` (release orderflow's own holds) and `cancel-fulfilments` (cancel
+//! their unshipped fulfilments as a person's taking back). What they share is in `bulk`
+//! (config, shops, selection, table, CSV) and `progress` (the terminal's progress line, the
+//! cost estimate, the loop that stops on Ctrl-C and still prints and writes what was done).
+//! Each is resumable: a re-run skips what is done (said in each command's module).
 
 use std::path::PathBuf;
 
@@ -8,6 +13,8 @@ use clap::Subcommand;
 use super::ConfigArg;
 
 mod bulk;
+mod cancel;
+mod progress;
 mod reevaluate;
 mod release;
 mod selection;
@@ -20,6 +27,10 @@ pub enum OrdersAction {
     /// Release orderflow's own holds (never anyone else's) on the selected orders, then wake
     /// each so the worker records them as released by a person. Lists them unless --apply.
     ReleaseHolds(ReleaseHoldsArgs),
+    /// Cancel the selected orders' fulfilments that have not shipped (`fulfillmentCancel`),
+    /// recorded as a person's taking back so orderflow never fulfils those lines again; shipped
+    /// ones are refused with the reason. Lists them unless --apply.
+    CancelFulfilments(CancelFulfilmentsArgs),
 }
 
 /// The orders a bulk operation acts on: every flag narrows (joined by AND).
@@ -80,6 +91,30 @@ pub struct ReleaseHoldsArgs {
     pub csv: Option<PathBuf>,
 }
 
+/// `orderflow orders cancel-fulfilments`.
+#[derive(Debug, clap::Args)]
+pub struct CancelFulfilmentsArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Record and cancel, then wake each order (without it, a dry run: list and change nothing).
+    #[arg(long)]
+    pub apply: bool,
+    /// Also write one row per order to FILE (CSV): shop,name,id,planned,done,reason.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// The items go back to stock: what `fulfillmentCancel` does (the default; accepted to say so).
+    #[arg(long, overrides_with = "no_restock")]
+    pub restock: bool,
+    /// Refused: `fulfillmentCancel` (Admin API 2026-10) has no restock option.
+    #[arg(long)]
+    pub no_restock: bool,
+    /// Refused: `fulfillmentCancel` (Admin API 2026-10) has no notification option.
+    #[arg(long)]
+    pub notify_customer: bool,
+}
+
 /// `--reason` of `release-holds`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HoldReason {
@@ -92,5 +127,6 @@ pub async fn run(action: OrdersAction) -> anyhow::Result<i32> {
     match action {
         OrdersAction::Reevaluate(args) => reevaluate::run(args).await,
         OrdersAction::ReleaseHolds(args) => release::run(args).await,
+        OrdersAction::CancelFulfilments(args) => cancel::run(args).await,
     }
 }

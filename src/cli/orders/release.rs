@@ -97,6 +97,73 @@ fn describe(releases: &[Release]) -> String {
         .join("; ")
 }
 
+/// One order: read it, release ours for `reason` (with `--apply`), wake it.
+async fn one(
+    bulk: &Bulk,
+    waker: crate::sweep::wake::Waker<'static>,
+    reason: HoldReason,
+    shop: &crate::id::ShopDomain,
+    order: &crate::shopify::orders::UpdatedOrder,
+) -> Row {
+    let snapshot = match bulk.client.fetch_snapshot(shop, order.id).await {
+        Ok(s) => s,
+        Err(e) => {
+            let mut row = Row::new(shop, order, "release");
+            row.done = "failed";
+            row.reason = format!("cannot read the order: {e}");
+            return row;
+        }
+    };
+    let releases = ours(&snapshot, reason);
+    if releases.is_empty() && unrecorded(&snapshot, reason) {
+        let mut row = Row::new(shop, order, "wake");
+        row.reason = "released earlier, not recorded yet".into();
+        if let Some(p) = &bulk.publisher {
+            match wake(p, waker, shop.as_str(), order, false).await {
+                Ok(()) => row.done = "woken",
+                Err(e) => {
+                    row.done = "failed";
+                    row.reason = e.to_string();
+                }
+            }
+        }
+        return row;
+    }
+    if releases.is_empty() {
+        let mut row = Row::new(shop, order, "nothing");
+        row.reason = "no hold of orderflow's".into();
+        return row;
+    }
+    let mut row = Row::new(shop, order, describe(&releases));
+    if let Some(p) = &bulk.publisher {
+        let mut error = None;
+        for r in &releases {
+            if let Err(e) = bulk
+                .client
+                .release_holds(shop, &r.fulfillment_order, &r.hold_ids)
+                .await
+            {
+                error = Some(format!("{}: {e}", r.fulfillment_order));
+                break;
+            }
+        }
+        // Woken even after a partial release: what was released must be recorded.
+        let woke = wake(p, waker, shop.as_str(), order, false).await;
+        match (error, woke) {
+            (None, Ok(())) => row.done = "released",
+            (Some(e), _) => {
+                row.done = "failed";
+                row.reason = e;
+            }
+            (None, Err(e)) => {
+                row.done = "failed";
+                row.reason = format!("released, but the wake-up failed: {e}");
+            }
+        }
+    }
+    row
+}
+
 pub async fn run(args: ReleaseHoldsArgs) -> anyhow::Result<i32> {
     let bulk = match Bulk::open(&args.config, &args.selection, args.apply).await? {
         Ok(bulk) => bulk,
@@ -104,73 +171,22 @@ pub async fn run(args: ReleaseHoldsArgs) -> anyhow::Result<i32> {
     };
     let waker = bulk.waker(RELEASE_HOLDS_TOPIC);
     let selected = bulk.select().await;
-    let mut failed = selected.failed;
-    let mut rows = Vec::new();
-    for (shop, order) in &selected.orders {
-        let snapshot = match bulk.client.fetch_snapshot(shop, order.id).await {
-            Ok(s) => s,
-            Err(e) => {
-                let mut row = Row::new(shop, order, "release");
-                row.done = "failed";
-                row.reason = format!("cannot read the order: {e}");
-                failed = true;
-                rows.push(row);
-                continue;
-            }
-        };
-        let releases = ours(&snapshot, args.reason);
-        if releases.is_empty() && unrecorded(&snapshot, args.reason) {
-            let mut row = Row::new(shop, order, "wake");
-            row.reason = "released earlier, not recorded yet".into();
-            if let Some(p) = &bulk.publisher {
-                match wake(p, waker, shop.as_str(), order, false).await {
-                    Ok(()) => row.done = "woken",
-                    Err(e) => {
-                        row.done = "failed";
-                        row.reason = e.to_string();
-                        failed = true;
-                    }
-                }
-            }
-            rows.push(row);
-            continue;
-        }
-        if releases.is_empty() {
-            let mut row = Row::new(shop, order, "nothing");
-            row.reason = "no hold of orderflow's".into();
-            rows.push(row);
-            continue;
-        }
-        let mut row = Row::new(shop, order, describe(&releases));
-        if let Some(p) = &bulk.publisher {
-            let mut error = None;
-            for r in &releases {
-                if let Err(e) = bulk
-                    .client
-                    .release_holds(shop, &r.fulfillment_order, &r.hold_ids)
-                    .await
-                {
-                    error = Some(format!("{}: {e}", r.fulfillment_order));
-                    break;
-                }
-            }
-            // Woken even after a partial release: what was released must be recorded.
-            let woke = wake(p, waker, shop.as_str(), order, false).await;
-            match (error, woke) {
-                (None, Ok(())) => row.done = "released",
-                (Some(e), _) => {
-                    row.done = "failed";
-                    row.reason = e;
-                }
-                (None, Err(e)) => {
-                    row.done = "failed";
-                    row.reason = format!("released, but the wake-up failed: {e}");
-                }
-            }
-            failed |= row.done == "failed";
-        }
-        rows.push(row);
+    let read_points = snapshot_points();
+    if args.apply {
+        eprintln!(
+            "{}",
+            bulk.estimate(selected.orders.len(), read_points, None)
+        );
     }
+    let bulk_ref = &bulk;
+    let reason = args.reason;
+    let ran = bulk
+        .each(&selected.orders, |shop, order| {
+            one(bulk_ref, waker, reason, shop, order)
+        })
+        .await;
+    let mut failed = selected.failed || ran.failed();
+    let mut rows = ran.rows;
     for id in &selected.missing {
         rows.push(bulk.missing_row(*id, "release"));
         failed = true;
@@ -197,12 +213,33 @@ pub async fn run(args: ReleaseHoldsArgs) -> anyhow::Result<i32> {
         } else {
             String::new()
         };
-        format!("dry run: holds of {with_holds} order(s) would be released{woken}; pass --apply")
+        // An --apply reads every order again and sends one release per fulfilment order.
+        let mutations = rows
+            .iter()
+            .filter(|r| r.planned.starts_with("release "))
+            .map(|r| r.planned.matches("; ").count() + 1)
+            .sum();
+        format!(
+            "dry run: holds of {with_holds} order(s) would be released{woken}; pass --apply\n{}",
+            bulk.estimate(selected.orders.len(), read_points, Some(mutations))
+        )
     };
-    if !bulk.finish(&rows, &summary, args.csv.as_deref()) {
+    let interrupted = ran.interrupted.then_some(selected.orders.len());
+    if !bulk.finish(&rows, &summary, args.csv.as_deref(), interrupted) {
         return Ok(1);
     }
+    if ran.interrupted {
+        return Ok(130);
+    }
     Ok(i32::from(failed))
+}
+
+/// The requested cost of one order's snapshot read (its first query; follow-up pages are rare).
+fn snapshot_points() -> f64 {
+    crate::shopify::cost::estimate(
+        &crate::shopify::documents::ORDER_SNAPSHOT,
+        &serde_json::json!({ "id": "gid://shopify/Order/1" }),
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,11 @@ use crate::sandbox::view;
 
 /// `fulfillmentCreate`: only OPEN/IN_PROGRESS fulfilment orders that support CREATE_FULFILLMENT;
 /// lowers `remainingQuantity`, never below zero; closes a fulfilment order with nothing left.
-pub(super) fn fulfill(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) -> Value {
+pub(in crate::sandbox) fn fulfill(
+    shop: &mut ShopState,
+    args: &Value,
+    now: jiff::Timestamp,
+) -> Value {
     let input = &args["fulfillment"];
     let notify_customer = input
         .get("notifyCustomer")
@@ -144,6 +148,7 @@ pub(super) fn fulfill(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) 
         status: FulfillmentStatus::Success,
         restocked: None,
         cancelled_at: None,
+        shipment: None,
     };
     stored.fulfillments.push(fulfillment);
     derive(&mut stored.order);

@@ -10,7 +10,7 @@ use crate::clock::Clock;
 pub(super) mod cancel;
 mod capture;
 pub(super) mod close;
-mod fulfill;
+pub(super) mod fulfill;
 mod hold;
 mod resource;
 mod webhook;

@@ -102,6 +102,16 @@ document!(
 );
 document!(ORDER_CLOSE, "OrderClose", "order_close.graphql");
 document!(ORDER_CAPTURE, "OrderCapture", "order_capture.graphql");
+document!(
+    ORDER_FULFILLMENTS,
+    "OrderFulfillments",
+    "order_fulfillments.graphql"
+);
+document!(
+    FULFILLMENT_CANCEL,
+    "FulfillmentCancel",
+    "fulfillment_cancel.graphql"
+);
 document!(TAGS_ADD, "TagsAdd", "tags_add.graphql");
 document!(TAGS_REMOVE, "TagsRemove", "tags_remove.graphql");
 document!(METAFIELDS_SET, "MetafieldsSet", "metafields_set.graphql");
@@ -139,6 +149,8 @@ pub const ALL: &[Document] = &[
     FULFILLMENT_ORDER_HOLD,
     FULFILLMENT_ORDER_RELEASE_HOLD,
     FULFILLMENT_CREATE,
+    ORDER_FULFILLMENTS,
+    FULFILLMENT_CANCEL,
     FULFILLMENT_ORDERS_SET_FULFILLMENT_DEADLINE,
     ORDER_CLOSE,
     ORDER_CAPTURE,
@@ -160,17 +172,23 @@ mod mutation_tests {
     use super::ALL;
 
     #[test]
-    fn exactly_the_ten_mutations_are_mutations() {
+    fn exactly_the_eleven_mutations_are_mutations() {
         let mut mutations: Vec<_> = ALL
             .iter()
             .filter(|d| d.is_mutation())
             .map(|d| d.operation())
             .collect();
         mutations.sort();
-        assert_eq!(mutations.len(), 10, "{mutations:?}");
+        assert_eq!(mutations.len(), 11, "{mutations:?}");
         assert!(
             ALL.iter()
                 .any(|d| d.operation() == "OrderSnapshot" && !d.is_mutation())
+        );
+        assert!(mutations.contains(&"FulfillmentCancel"));
+        assert!(mutations.contains(&"OrderCapture"));
+        assert!(
+            ALL.iter()
+                .any(|d| d.operation() == "OrderFulfillments" && !d.is_mutation())
         );
     }
 }

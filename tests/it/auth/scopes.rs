@@ -180,6 +180,22 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("TagsAddPayload", &[]),
     ("TagsRemovePayload", &[]),
     ("UserError", &[]),
+    // FulfillmentCancel (`orders cancel-fulfilments`): the 2026-10 schema notes no
+    // `requiredAccess` on the mutation or its payload.
+    ("Mutation.fulfillmentCancel", &[]),
+    ("FulfillmentCancelPayload", &[]),
+    // OrderFulfillments reads a fulfilment's tracking.
+    (
+        "FulfillmentTrackingInfo",
+        &[
+            "read_orders",
+            "read_marketplace_orders",
+            "read_assigned_fulfillment_orders",
+            "read_merchant_managed_fulfillment_orders",
+            "read_third_party_fulfillment_orders",
+            "read_marketplace_fulfillment_orders",
+        ],
+    ),
 ];
 
 fn walk(set: &SelectionSet, out: &mut BTreeSet<String>) {
