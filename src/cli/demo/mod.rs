@@ -56,6 +56,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         let port = if args.keep_running { 8080 } else { 0 };
         SocketAddr::from(([127, 0, 0, 1], port))
     });
+    // The ops page on the admin listener, loopback only; 8081 with --keep-running.
+    let admin = SocketAddr::from(([127, 0, 0, 1], if args.keep_running { 8081 } else { 0 }));
     let orders = setup::load_orders(&setup::fixtures_dir(args.fixtures.as_deref()))?;
     let clock = ManualClock::new(setup::start_instant());
     let sandbox = Sandbox::start(SandboxConfig {
@@ -77,7 +79,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     }
     let prefix = format!("orderflow-demo-{}", std::process::id());
     let amqp_url = SecretString::from(args.amqp_url);
-    let config = setup::config(&amqp_url, listen, &prefix, &sandbox.base_url())?;
+    let config = setup::config(&amqp_url, listen, admin, &prefix, &sandbox.base_url())?;
     let redacted_url = config.amqp.redacted_url();
     let names = crate::queue::Names::new(prefix.clone());
     let partitions = config.amqp.partitions;
@@ -95,6 +97,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         return Ok(NO_BROKER);
     }
     let addr = app.local_addr();
+    let admin = app.admin_addr().expect("the demo's config has [admin]");
     let mut demo = Demo {
         receiver: format!("http://{addr}/webhooks"),
         http: reqwest::Client::new(),
@@ -110,7 +113,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     println!(
-        "orderflow demo: sandbox shop {} at {}, receiver at {}, RabbitMQ {redacted_url} (queues {prefix}.*)",
+        "orderflow demo: sandbox shop {} at {}, receiver at {}, ops page at http://{admin}/, RabbitMQ {redacted_url} (queues {prefix}.*)",
         setup::SHOP,
         demo.sandbox.base_url(),
         demo.receiver,
@@ -124,7 +127,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         eprintln!("demo failed: {e:#}");
     }
     if args.keep_running && played.is_ok() {
-        setup::print_how_to_send(addr, &demo.sandbox.base_url());
+        setup::print_how_to_send(addr, admin, &demo.sandbox.base_url());
         crate::cli::stop_on_signal(CancellationToken::new()).await;
     }
     shutdown.cancel();

@@ -95,13 +95,16 @@ pub fn start_instant() -> Timestamp {
 pub fn config(
     amqp_url: &SecretString,
     listen: SocketAddr,
+    admin: SocketAddr,
     prefix: &str,
     sandbox: &str,
 ) -> anyhow::Result<Config> {
     let listen = listen.to_string();
+    let admin = admin.to_string();
     let env = Env::from_pairs([
         ("AMQP_URL", amqp_url.expose_secret()),
         ("ORDERFLOW_SERVER__LISTEN", listen.as_str()),
+        ("ORDERFLOW_ADMIN__LISTEN", admin.as_str()),
         ("SHOPIFY_CLIENT_SECRET", SECRET),
         ("ACME_TOKEN", TOKEN),
         ("ORDERFLOW_AMQP__PREFIX", prefix),
@@ -154,7 +157,7 @@ pub async fn delete_topology(
 
 /// What `--keep-running` prints: where everything is, and a `curl` line to send a webhook by
 /// hand.
-pub(super) fn print_how_to_send(addr: SocketAddr, sandbox_url: &str) {
+pub(super) fn print_how_to_send(addr: SocketAddr, admin: SocketAddr, sandbox_url: &str) {
     let host = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
     } else {
@@ -162,6 +165,7 @@ pub(super) fn print_how_to_send(addr: SocketAddr, sandbox_url: &str) {
     };
     println!("Still running (Ctrl-C stops it and deletes the demo's queues).");
     println!("  receiver:  http://{host}/webhooks   (metrics: http://{host}/metrics)");
+    println!("  ops page:  http://{admin}/   (refreshes itself every 5 s)");
     println!("  secret:    {}   shop: {}", SECRET, SHOP);
     println!(
         "  shop:      {}/_sandbox/mutations, /_sandbox/shops/{}/orders (the sandbox's control API)",
@@ -183,11 +187,13 @@ mod tests {
         let config = config(
             &SecretString::from("amqp://guest:guest@127.0.0.1:5672/%2f"),
             SocketAddr::from(([127, 0, 0, 1], 0)),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
             "orderflow-demo-1",
             "http://127.0.0.1:9",
         )
         .unwrap();
         assert_eq!(config.amqp.prefix, "orderflow-demo-1");
+        assert!(config.admin.is_some(), "the demo serves the ops page");
         assert_eq!(config.worker.max_delay_hop.as_millis(), 1000);
         assert_eq!(
             config.shops[0].admin_api_url.as_deref(),
