@@ -81,18 +81,6 @@ struct Id {
     id: String,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LinesData {
-    fulfillment: Option<LinesOnly>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LinesOnly {
-    fulfillment_line_items: Connection<FulfillmentLineItem>,
-}
-
 impl Client {
     /// The order's fulfilments (its first [`FULFILLMENTS_READ`]) and its decision.
     pub async fn order_fulfilments(
@@ -111,23 +99,9 @@ impl Client {
         let truncated = head.fulfillments.len() >= FULFILLMENTS_READ;
         let mut candidates = Vec::with_capacity(head.fulfillments.len());
         for f in head.fulfillments {
-            let mut lines = f.fulfillment_line_items.nodes;
-            let mut page = f.fulfillment_line_items.page_info;
-            while let Some(after) = page.next_cursor() {
-                let more: LinesData = self
-                    .execute(
-                        shop,
-                        &documents::FULFILLMENT_LINE_ITEMS_PAGE,
-                        json!({ "id": f.id, "after": after }),
-                    )
-                    .await?;
-                let more = more.fulfillment.ok_or_else(|| ShopifyError::NotFound {
-                    shop: shop.clone(),
-                    what: format!("fulfillment {}", f.id),
-                })?;
-                lines.extend(more.fulfillment_line_items.nodes);
-                page = more.fulfillment_line_items.page_info;
-            }
+            let lines = self
+                .all_fulfillment_lines(shop, &f.id, f.fulfillment_line_items)
+                .await?;
             let tracking = f.tracking_info.into_iter().next().and_then(|t| {
                 let number = t.number?;
                 Some(match t.company {

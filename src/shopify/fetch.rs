@@ -137,6 +137,34 @@ struct SellingPlanNode {
 }
 
 impl Client {
+    /// A fulfilment's lines: the first page the caller read, then the rest
+    /// (`FulfillmentLineItemsPage`), for the snapshot and for `cancel-fulfilments`.
+    pub(super) async fn all_fulfillment_lines(
+        &self,
+        shop: &ShopDomain,
+        id: &str,
+        first: Connection<FulfillmentLineItem>,
+    ) -> Result<Vec<FulfillmentLineItem>, ShopifyError> {
+        let mut lines = first.nodes;
+        let mut page = first.page_info;
+        while let Some(after) = page.next_cursor() {
+            let more: FulfillmentData = self
+                .execute(
+                    shop,
+                    &documents::FULFILLMENT_LINE_ITEMS_PAGE,
+                    json!({ "id": id, "after": after }),
+                )
+                .await?;
+            let more = more.fulfillment.ok_or_else(|| ShopifyError::NotFound {
+                shop: shop.clone(),
+                what: format!("fulfillment {id}"),
+            })?;
+            lines.extend(more.fulfillment_line_items.nodes);
+            page = more.fulfillment_line_items.page_info;
+        }
+        Ok(lines)
+    }
+
     /// Reads one order with everything the rules need, every page merged.
     #[tracing::instrument(level = "debug", skip_all, fields(shop = %shop, order_id = %order))]
     pub async fn fetch_snapshot(
@@ -221,23 +249,9 @@ impl Client {
         let fulfillments_truncated = head.fulfillments.len() >= FULFILLMENTS_READ;
         let mut fulfillments = Vec::with_capacity(head.fulfillments.len());
         for f in head.fulfillments {
-            let mut lines = f.fulfillment_line_items.nodes;
-            let mut page = f.fulfillment_line_items.page_info;
-            while let Some(after) = page.next_cursor() {
-                let more: FulfillmentData = self
-                    .execute(
-                        shop,
-                        &documents::FULFILLMENT_LINE_ITEMS_PAGE,
-                        json!({ "id": f.id, "after": after }),
-                    )
-                    .await?;
-                let more = more.fulfillment.ok_or_else(|| ShopifyError::NotFound {
-                    shop: shop.clone(),
-                    what: format!("fulfillment {}", f.id),
-                })?;
-                lines.extend(more.fulfillment_line_items.nodes);
-                page = more.fulfillment_line_items.page_info;
-            }
+            let lines = self
+                .all_fulfillment_lines(shop, &f.id, f.fulfillment_line_items)
+                .await?;
             fulfillments.push(Fulfillment {
                 id: f.id,
                 status: f.status,

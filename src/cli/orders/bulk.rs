@@ -164,6 +164,25 @@ impl Bulk {
         }
     }
 
+    /// A run's rows followed by a failed one for each `--order-id` no shop has (`planned` as
+    /// the command names it), and whether anything failed, the listing included.
+    pub fn rows_with_missing(
+        &self,
+        selected: &Selected,
+        ran: super::progress::Ran,
+        planned: &str,
+    ) -> (Vec<Row>, bool) {
+        let failed = selected.failed || ran.failed() || !selected.missing.is_empty();
+        let mut rows = ran.rows;
+        rows.extend(
+            selected
+                .missing
+                .iter()
+                .map(|id| self.missing_row(*id, planned)),
+        );
+        (rows, failed)
+    }
+
     /// The failed row of an `--order-id` no shop has.
     pub fn missing_row(&self, id: u64, planned: &str) -> Row {
         Row {

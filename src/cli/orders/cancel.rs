@@ -227,12 +227,8 @@ pub async fn run(args: CancelFulfilmentsArgs) -> anyhow::Result<i32> {
             one(bulk_ref, waker, shop, order)
         })
         .await;
-    let mut failed = selected.failed || ran.failed();
-    let mut rows = ran.rows;
-    for id in &selected.missing {
-        rows.push(bulk.missing_row(*id, "cancel"));
-        failed = true;
-    }
+    let interrupted = ran.interrupted.then_some(selected.orders.len());
+    let (rows, failed) = bulk.rows_with_missing(&selected, ran, "cancel");
     let took = bulk.took_ms();
     let planned: Vec<&Row> = rows
         .iter()
@@ -268,11 +264,10 @@ pub async fn run(args: CancelFulfilmentsArgs) -> anyhow::Result<i32> {
             )
         )
     };
-    let interrupted = ran.interrupted.then_some(selected.orders.len());
     if !bulk.finish(&rows, &summary, args.csv.as_deref(), interrupted) {
         return Ok(1);
     }
-    if ran.interrupted {
+    if interrupted.is_some() {
         return Ok(130);
     }
     Ok(i32::from(failed))

@@ -46,12 +46,8 @@ pub async fn run(args: ReevaluateArgs) -> anyhow::Result<i32> {
             row
         })
         .await;
-    let mut failed = selected.failed || ran.failed();
-    let mut rows = ran.rows;
-    for id in &selected.missing {
-        rows.push(bulk.missing_row(*id, "wake"));
-        failed = true;
-    }
+    let interrupted = ran.interrupted.then_some(selected.orders.len());
+    let (rows, failed) = bulk.rows_with_missing(&selected, ran, "wake");
     let took = bulk.took_ms();
     let summary = if args.apply {
         let woken = rows.iter().filter(|r| r.done == "woken").count();
@@ -61,11 +57,10 @@ pub async fn run(args: ReevaluateArgs) -> anyhow::Result<i32> {
         let selected = rows.iter().filter(|r| !r.name.is_empty()).count();
         format!("dry run: {selected} order(s) would be re-evaluated; pass --apply\n{cost}")
     };
-    let interrupted = ran.interrupted.then_some(selected.orders.len());
     if !bulk.finish(&rows, &summary, args.csv.as_deref(), interrupted) {
         return Ok(1);
     }
-    if ran.interrupted {
+    if interrupted.is_some() {
         return Ok(130);
     }
     Ok(i32::from(failed))

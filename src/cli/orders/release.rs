@@ -185,12 +185,8 @@ pub async fn run(args: ReleaseHoldsArgs) -> anyhow::Result<i32> {
             one(bulk_ref, waker, reason, shop, order)
         })
         .await;
-    let mut failed = selected.failed || ran.failed();
-    let mut rows = ran.rows;
-    for id in &selected.missing {
-        rows.push(bulk.missing_row(*id, "release"));
-        failed = true;
-    }
+    let interrupted = ran.interrupted.then_some(selected.orders.len());
+    let (rows, failed) = bulk.rows_with_missing(&selected, ran, "release");
     let took = bulk.took_ms();
     let with_holds = rows
         .iter()
@@ -224,11 +220,10 @@ pub async fn run(args: ReleaseHoldsArgs) -> anyhow::Result<i32> {
             bulk.estimate(selected.orders.len(), read_points, Some(mutations))
         )
     };
-    let interrupted = ran.interrupted.then_some(selected.orders.len());
     if !bulk.finish(&rows, &summary, args.csv.as_deref(), interrupted) {
         return Ok(1);
     }
-    if ran.interrupted {
+    if interrupted.is_some() {
         return Ok(130);
     }
     Ok(i32::from(failed))
