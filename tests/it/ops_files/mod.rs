@@ -98,7 +98,10 @@ async fn every_metric_the_dashboard_and_the_alerts_read_exists_in_a_running_app(
             let text = reqwest::get(&url).await.ok()?.text().await.ok()?;
             let line = format!(r#"orderflow_holds_outstanding{{shop="{SHOP}",reason="fraud"}}"#);
             let dead = r#"orderflow_dead_letters_total{reason="not_json"}"#;
-            (sample(&text, &line).is_some() && sample(&text, dead) == Some(1.0)).then_some(text)
+            // The hold is counted while the message is handled, the message once it is settled.
+            let settled = crate::harness::e2e::settled_count(&text) >= 1;
+            (settled && sample(&text, &line).is_some() && sample(&text, dead) == Some(1.0))
+                .then_some(text)
         },
     )
     .await;
