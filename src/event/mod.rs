@@ -131,46 +131,55 @@ impl Event {
 
     /// The headers the message carries, in a stable order.
     pub fn headers(&self) -> Vec<(Cow<'static, str>, String)> {
-        self.static_headers()
+        self.clone().into_headers()
+    }
+
+    /// Like [`Event::headers`], moving the event's strings instead of copying them: the
+    /// receiver builds one message per delivery and needs the event no more.
+    pub fn into_headers(self) -> Vec<(Cow<'static, str>, String)> {
+        self.into_static_headers()
             .into_iter()
             .map(|(k, v)| (Cow::Borrowed(k), v))
             .collect()
     }
 
+    #[cfg(test)]
     fn static_headers(&self) -> Vec<(&'static str, String)> {
-        let m = &self.meta;
-        let mut h = vec![
+        self.clone().into_static_headers()
+    }
+
+    fn into_static_headers(self) -> Vec<(&'static str, String)> {
+        let m = self.meta;
+        let dead_shop = matches!(self.subject, Subject::Unusable(_)).then(|| m.shop.clone());
+        let mut h = Vec::with_capacity(13);
+        h.extend([
             (header::VERSION, VERSION.to_owned()),
-            (header::TOPIC, m.topic.clone()),
-            (header::SHOP, m.shop.clone()),
-            (header::WEBHOOK_ID, m.webhook_id.clone()),
-            (header::RECEIVED_AT, self.received_at.clone()),
-        ];
+            (header::TOPIC, m.topic),
+            (header::SHOP, m.shop),
+            (header::WEBHOOK_ID, m.webhook_id),
+            (header::RECEIVED_AT, self.received_at),
+        ]);
         let optional = [
-            (header::API_VERSION, &m.api_version),
-            (header::TRIGGERED_AT, &m.triggered_at),
-            (header::EVENT_ID, &m.event_id),
+            (header::API_VERSION, m.api_version),
+            (header::TRIGGERED_AT, m.triggered_at),
+            (header::EVENT_ID, m.event_id),
         ];
-        h.extend(
-            optional
-                .into_iter()
-                .filter_map(|(k, v)| v.clone().map(|v| (k, v))),
-        );
-        match &self.subject {
+        h.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        match self.subject {
             Subject::Order(id) => {
                 h.push((header::KIND, Kind::Order.as_str().to_owned()));
                 h.push((header::ORDER_ID, id.0.to_string()));
             }
             Subject::FulfillmentOrder(gid) => {
                 h.push((header::KIND, Kind::FulfillmentOrder.as_str().to_owned()));
-                h.push((header::FULFILLMENT_ORDER_ID, gid.clone()));
+                h.push((header::FULFILLMENT_ORDER_ID, gid));
             }
             Subject::Compliance => h.push((header::KIND, Kind::Compliance.as_str().to_owned())),
             Subject::Unusable(u) => {
                 h.push((header::KIND, Kind::Unusable.as_str().to_owned()));
                 h.push((header::REASON, u.reason.as_str().to_owned()));
-                h.push((header::REASON_DETAIL, u.detail.clone()));
-                h.push((header::DEAD_SHOP, m.shop.clone()));
+                h.push((header::REASON_DETAIL, u.detail));
+                h.extend(dead_shop.map(|shop| (header::DEAD_SHOP, shop)));
                 h.push((header::ATTEMPTS, "0".to_owned()));
             }
         }

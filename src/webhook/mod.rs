@@ -16,17 +16,15 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use secrecy::SecretString;
-use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::event::subject::{self, TopicClass};
-use crate::event::{Routed, Subject, header, route};
+use crate::event::{Event, Routed, Subject, header, route};
 use crate::id::ShopDomain;
 use crate::queue::{Outgoing, Publisher};
 use crate::shops::Shops;
@@ -117,6 +115,10 @@ impl Receiver {
     }
 
     /// Handles one delivery. Public so benchmarks and tests can drive it without HTTP.
+    ///
+    /// The hot path of a flash sale: nothing here formats a log line or a span for a delivery
+    /// that goes well (those are `debug`), and the message's headers are moved into the publish,
+    /// not copied. Every failure is still logged, with the delivery's ids.
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Result<Accepted, WebhookError> {
         let signature = headers
             .get("X-Shopify-Hmac-Sha256")
@@ -136,70 +138,85 @@ impl Receiver {
             let now = self.clock.now().as_second();
             self.metrics.webhook_received(shop.as_str(), now);
         }
-        let span = tracing::info_span!(
-            "webhook",
-            webhook_id = %meta.webhook_id,
-            shop = %meta.shop,
-            topic = %meta.topic
-        );
-        async {
-            if self.dedupe.seen(&meta.webhook_id, Instant::now()) {
-                self.metrics.dedupe_hits.inc();
-                tracing::info!("duplicate delivery: already queued");
-                return Ok(Accepted::Duplicate);
-            }
-            let received_at = self.clock.now().to_string();
-            let Some(Routed { event, .. }) = route(meta, verified.body, received_at, &self.shops)
-            else {
-                tracing::info!("topic not handled by orderflow: acknowledged, not queued");
-                return Ok(Accepted::Ignored);
-            };
-            let (accepted, dead_reason) = match &event.subject {
-                Subject::Unusable(u) => {
-                    tracing::warn!(reason = u.reason.as_str(), detail = %u.detail, "unusable webhook: dead-lettering");
-                    (Accepted::DeadLettered, Some(u.reason.as_str()))
-                }
-                _ => (Accepted::Published, None),
-            };
-            let destination = event.destination(self.partitions);
-            let outgoing = Outgoing {
-                message_id: &event.meta.webhook_id,
-                kind: &event.meta.topic,
-                headers: event.headers(),
-                body: verified.body,
-            };
-            let took = self
-                .publisher
-                .publish(destination, &outgoing)
-                .await
-                .inspect_err(|e| {
-                tracing::warn!(error = %e, "publish failed: answering 503 so Shopify retries");
-            })?;
-            self.metrics
-                .publish_confirm_seconds
-                .observe(took.as_secs_f64());
-            if let Some(reason) = dead_reason {
-                self.metrics.dead_lettered(reason);
-            }
-            self.dedupe.remember(&event.meta.webhook_id, Instant::now());
-            tracing::info!(?destination, confirm_ms = took.as_millis() as u64, "queued");
-            Ok(accepted)
+        if self.dedupe.seen(&meta.webhook_id, Instant::now()) {
+            self.metrics.dedupe_hits.inc();
+            tracing::debug!(webhook_id = %meta.webhook_id, shop = %meta.shop, topic = %meta.topic, "duplicate delivery: already queued");
+            return Ok(Accepted::Duplicate);
         }
-        .instrument(span)
-        .await
+        let received_at = self.clock.now().to_string();
+        let Some(Routed { event, .. }) = route(meta, verified.body, received_at, &self.shops)
+        else {
+            tracing::debug!(
+                webhook_id = header_text(headers, header::WEBHOOK_ID),
+                topic = header_text(headers, header::TOPIC),
+                "topic not handled by orderflow: acknowledged, not queued"
+            );
+            return Ok(Accepted::Ignored);
+        };
+        let (accepted, dead_reason) = match &event.subject {
+            Subject::Unusable(u) => {
+                tracing::warn!(
+                    webhook_id = %event.meta.webhook_id,
+                    shop = %event.meta.shop,
+                    topic = %event.meta.topic,
+                    reason = u.reason.as_str(),
+                    detail = %u.detail,
+                    "unusable webhook: dead-lettering"
+                );
+                (Accepted::DeadLettered, Some(u.reason.as_str()))
+            }
+            _ => (Accepted::Published, None),
+        };
+        let destination = event.destination(self.partitions);
+        let Event { meta, .. } = &event;
+        let (webhook_id, topic) = (meta.webhook_id.clone(), meta.topic.clone());
+        let outgoing = Outgoing {
+            message_id: &webhook_id,
+            kind: &topic,
+            headers: event.into_headers(),
+            body: verified.body,
+        };
+        let took = self
+            .publisher
+            .publish(destination, &outgoing)
+            .await
+            .inspect_err(|e| {
+                tracing::warn!(%webhook_id, %topic, error = %e, "publish failed: answering 503 so Shopify retries");
+            })?;
+        self.metrics
+            .publish_confirm_seconds
+            .observe(took.as_secs_f64());
+        if let Some(reason) = dead_reason {
+            self.metrics.dead_lettered(reason);
+        }
+        self.dedupe.remember(&webhook_id, Instant::now());
+        tracing::debug!(%webhook_id, %topic, ?destination, confirm_ms = took.as_millis() as u64, "queued");
+        Ok(accepted)
     }
 }
 
-async fn receive(
-    State(receiver): State<Arc<Receiver>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+/// A header's text for a log line; empty when absent or not text.
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// The route's handler. It takes the request whole, so the headers are read where they are
+/// rather than copied into an extractor of their own.
+async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let body = Bytes::from_request(
+        Request::from_parts(parts_for_body(parts.extensions), body),
+        &(),
+    )
+    .await;
     let topic = headers
         .get(header::TOPIC)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("unknown")
-        .to_owned();
+        .unwrap_or("unknown");
     let result = match body {
         Ok(body) => receiver.handle(&headers, &body).await,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -212,22 +229,28 @@ async fn receive(
             // The topic header is the sender's to choose and the signature does not cover it:
             // only topics orderflow knows get a label of their own, so a replayed body with
             // made-up topics cannot grow the metrics without bound.
-            let label = match subject::classify(&topic) {
+            let label = match subject::classify(topic) {
                 TopicClass::Other => "other",
-                _ => topic.as_str(),
+                _ => topic,
             };
             receiver.metrics.webhook(label, accepted.outcome());
             (StatusCode::OK, accepted.outcome()).into_response()
         }
         Err(e) => {
             let topic = match e {
-                WebhookError::Unauthorized(_) | WebhookError::TooLarge(_) => {
-                    "unverified".to_owned()
-                }
+                WebhookError::Unauthorized(_) | WebhookError::TooLarge(_) => "unverified",
                 _ => topic,
             };
-            receiver.metrics.webhook(&topic, e.outcome());
+            receiver.metrics.webhook(topic, e.outcome());
             e.into_response()
         }
     }
+}
+
+/// The request parts the body extractor needs: only the extensions, where the body limit
+/// (`DefaultBodyLimit`) travels.
+fn parts_for_body(extensions: axum::http::Extensions) -> axum::http::request::Parts {
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.extensions = extensions;
+    parts
 }
