@@ -30,6 +30,7 @@ use crate::telemetry::{Metrics, ShopSample};
 use crate::webhook::Receiver;
 
 mod admin;
+mod http;
 mod subscriptions;
 mod workers;
 
@@ -309,9 +310,8 @@ impl App {
         let grace = self.config.server.shutdown_grace;
         let tasks = TaskTracker::new();
         let stop = shutdown.clone();
-        let serve = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move { stop.cancelled().await });
-        let mut serve = tasks.spawn(async move { serve.await });
+        let serve = http::serve(self.listener, self.router, self.config.server.limits, stop);
+        let mut serve = tasks.spawn(serve);
         // The admin listener stops with the rest; a page being rendered is not worth waiting
         // for, so it is among the background tasks aborted at the deadline.
         let mut background = Vec::new();

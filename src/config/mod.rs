@@ -16,6 +16,7 @@ mod key_path;
 mod raw;
 mod render;
 pub mod rules;
+mod server;
 mod store;
 mod sweep;
 mod validate;
@@ -33,6 +34,7 @@ pub use env::Env;
 pub use error::{ConfigError, ConfigIssue};
 use raw::RawConfig;
 use render::redact_url;
+pub use server::ServerLimits;
 pub use store::{ENCRYPTION_KEY_BYTES, StoreConfig, decode_encryption_key};
 pub use sweep::{SweepConfig, render_duration};
 
@@ -110,6 +112,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
+    /// What a slow or hostile client may hold (`[server]` limits).
+    pub limits: ServerLimits,
 }
 
 #[derive(Debug, Clone)]

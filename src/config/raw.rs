@@ -62,6 +62,11 @@ pub struct RawServer {
     pub listen: Option<String>,
     pub max_body_bytes: Option<u64>,
     pub shutdown_grace_ms: Option<u64>,
+    pub header_read_timeout_ms: Option<u64>,
+    pub request_timeout_ms: Option<u64>,
+    pub max_connections: Option<u64>,
+    pub max_in_flight: Option<u64>,
+    pub max_header_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -24,6 +24,7 @@ pub(super) fn redacted(config: &Config) -> String {
         "shutdown_grace_ms = {}",
         c.server.shutdown_grace.as_millis()
     );
+    super::server::render(&mut out, &c.server.limits);
     let _ = writeln!(out, "\n[amqp]");
     let _ = writeln!(out, "url = \"{}\"", c.amqp.redacted_url());
     let _ = writeln!(out, "prefix = \"{}\"", c.amqp.prefix);

@@ -50,6 +50,8 @@ impl TryFrom<RawConfig> for Config {
                 ));
         }
 
+        let limits = super::server::limits(&raw.server, &mut issues);
+
         let url = raw
             .amqp
             .url
@@ -211,6 +213,7 @@ impl TryFrom<RawConfig> for Config {
                         .shutdown_grace_ms
                         .unwrap_or(defaults::SHUTDOWN_GRACE_MS),
                 ),
+                limits,
             },
             amqp: AmqpConfig {
                 url: SecretString::from(url),

@@ -18,6 +18,15 @@ pub enum WebhookError {
     TooLarge(usize),
     #[error("could not make the webhook durable: {0}")]
     Unavailable(#[from] QueueError),
+    /// `server.max_in_flight` webhooks are being handled: this one is shed.
+    #[error("too many webhooks in flight")]
+    Saturated,
+    /// The body had not arrived by `server.request_timeout_ms`.
+    #[error("the body did not arrive within {0:?}")]
+    SlowBody(std::time::Duration),
+    /// Handling (the publish, mostly) had not finished by `server.request_timeout_ms`.
+    #[error("not durable within the request deadline of {0:?}")]
+    Deadline(std::time::Duration),
 }
 
 impl WebhookError {
@@ -28,6 +37,9 @@ impl WebhookError {
             WebhookError::BadRequest(_) => "bad_request",
             WebhookError::TooLarge(_) => "too_large",
             WebhookError::Unavailable(_) => "unavailable",
+            WebhookError::Saturated => "shed",
+            WebhookError::SlowBody(_) => "slow_body",
+            WebhookError::Deadline(_) => "deadline",
         }
     }
 }
@@ -46,8 +58,21 @@ impl IntoResponse for WebhookError {
                 format!("body over the {limit}-byte limit\n"),
             )
                 .into_response(),
+            // Closed after the answer: the rest of the body is not worth waiting for.
+            WebhookError::SlowBody(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                [("connection", "close")],
+                "the body did not arrive in time\n",
+            )
+                .into_response(),
             // Shopify retries anything but 2xx: 503 asks it to.
-            WebhookError::Unavailable(_) => (
+            WebhookError::Saturated => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("retry-after", "1")],
+                "too many webhooks at once; retry\n",
+            )
+                .into_response(),
+            WebhookError::Unavailable(_) | WebhookError::Deadline(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 [("retry-after", "5")],
                 "temporarily unable to accept webhooks; retry\n",

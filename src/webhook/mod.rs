@@ -14,6 +14,8 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Semaphore;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -66,6 +68,10 @@ pub struct Receiver {
     publisher: Publisher,
     partitions: u16,
     max_body_bytes: usize,
+    /// `server.max_in_flight`: a permit per webhook being handled.
+    in_flight: Semaphore,
+    /// `server.request_timeout_ms`: from the headers to the answer.
+    request_timeout: Duration,
     dedupe: Dedupe,
     metrics: Arc<Metrics>,
     clock: Arc<dyn Clock>,
@@ -96,6 +102,8 @@ impl Receiver {
             publisher,
             partitions: config.amqp.partitions,
             max_body_bytes: config.server.max_body_bytes,
+            in_flight: Semaphore::new(config.server.limits.max_in_flight),
+            request_timeout: config.server.limits.request_timeout,
             dedupe: Dedupe::new(
                 NonZeroUsize::new(DEDUPE_CAPACITY).expect("non-zero"),
                 DEDUPE_TTL,
@@ -205,24 +213,42 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
 
 /// The route's handler. It takes the request whole, so the headers are read where they are
 /// rather than copied into an extractor of their own.
+///
+/// Load shedding first: past `server.max_in_flight` the answer is an immediate 503, so the
+/// webhooks already accepted stay fast. Then one deadline for the rest: a body still arriving
+/// at it gets a 408, a publish still unconfirmed a 503 (the message may yet be confirmed; the
+/// retry that follows is a duplicate the workers already take in their stride).
 async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
-    let body = Bytes::from_request(
-        Request::from_parts(parts_for_body(parts.extensions), body),
-        &(),
-    )
-    .await;
     let topic = headers
         .get(header::TOPIC)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("unknown");
+    let Ok(_slot) = receiver.in_flight.try_acquire() else {
+        let e = WebhookError::Saturated;
+        receiver.metrics.webhook("unverified", e.outcome());
+        return e.into_response();
+    };
+    let timeout = receiver.request_timeout;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let body = tokio::time::timeout_at(
+        deadline,
+        Bytes::from_request(
+            Request::from_parts(parts_for_body(parts.extensions), body),
+            &(),
+        ),
+    )
+    .await;
     let result = match body {
-        Ok(body) => receiver.handle(&headers, &body).await,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+        Err(_) => Err(WebhookError::SlowBody(timeout)),
+        Ok(Ok(body)) => tokio::time::timeout_at(deadline, receiver.handle(&headers, &body))
+            .await
+            .unwrap_or(Err(WebhookError::Deadline(timeout))),
+        Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(WebhookError::TooLarge(receiver.max_body_bytes))
         }
-        Err(rejection) => return rejection.into_response(),
+        Ok(Err(rejection)) => return rejection.into_response(),
     };
     match result {
         Ok(accepted) => {
@@ -238,7 +264,9 @@ async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Res
         }
         Err(e) => {
             let topic = match e {
-                WebhookError::Unauthorized(_) | WebhookError::TooLarge(_) => "unverified",
+                WebhookError::Unauthorized(_)
+                | WebhookError::TooLarge(_)
+                | WebhookError::SlowBody(_) => "unverified",
                 _ => topic,
             };
             receiver.metrics.webhook(topic, e.outcome());

@@ -57,6 +57,8 @@ pub struct TestApp {
 pub struct Options {
     pub amqp_url: Option<String>,
     pub extra_toml: String,
+    /// Lines under `[server]` (its limits, say).
+    pub server_toml: String,
     pub confirm_timeout_ms: Option<u64>,
     /// What the app runs; the receiver alone unless a test asks for workers.
     pub roles: Option<Roles>,
@@ -207,6 +209,7 @@ pub fn test_config(prefix: &str, opts: &Options) -> Config {
 [server]
 listen = "127.0.0.1:0"
 shutdown_grace_ms = {grace}
+{server_extra}
 [amqp]
 url = "{url}"
 prefix = "{prefix}"
@@ -229,6 +232,7 @@ timezone = "Europe/Amsterdam"
         confirm = opts.confirm_timeout_ms.unwrap_or(3000),
         grace = opts.shutdown_grace_ms.unwrap_or(5000),
         extra = opts.extra_toml,
+        server_extra = opts.server_toml,
         shop_extra = opts.shop_toml,
         shopify_extra = opts.shopify_toml,
         sweep = opts.sweep_toml.as_deref().unwrap_or(r#"every = "off""#),

@@ -3,6 +3,7 @@
 
 mod broker_outage;
 mod contract;
+mod hostile;
 mod lifecycle;
 mod routing;
 
