@@ -22,7 +22,7 @@ pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
     let stop = CancellationToken::new();
     let topology = Topology::for_config(&config.amqp);
     let names = topology.names.clone();
-    let broker = Broker::start(config.amqp.url.clone(), topology, stop.clone());
+    let broker = Broker::start(config.amqp.urls.clone(), topology, stop.clone());
     if broker
         .wait_connected(Duration::from_secs(10))
         .await

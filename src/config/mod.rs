@@ -8,6 +8,7 @@
 //! view `check` prints; `error` is how problems are told.
 
 mod admin;
+mod amqp;
 mod auth;
 mod env;
 mod error;
@@ -25,14 +26,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 pub use admin::AdminConfig;
+pub use amqp::AmqpConfig;
 pub use auth::{AuthConfig, AuthMode, DEFAULT_SCOPES};
 pub use env::Env;
 pub use error::{ConfigError, ConfigIssue};
 use raw::RawConfig;
-use render::redact_url;
+pub use render::redact_url;
 pub use store::{ENCRYPTION_KEY_BYTES, StoreConfig, decode_encryption_key};
 pub use sweep::{SweepConfig, render_duration};
 
@@ -112,15 +114,6 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
 }
 
-#[derive(Debug, Clone)]
-pub struct AmqpConfig {
-    /// May hold a password, so it is a secret; `redacted_url` is what logs show.
-    pub url: SecretString,
-    pub prefix: String,
-    pub partitions: u16,
-    pub confirm_timeout: Duration,
-    pub delivery_limit: u32,
-}
 
 #[derive(Debug, Clone)]
 pub struct ShopifyConfig {
@@ -145,13 +138,6 @@ pub struct ShopConfig {
     /// The shop's rules: the global `[fulfilment]`, `[processing]` and `[fraud]` with the
     /// shop's own sections (inline or from its `rules` file) merged over them key by key.
     pub rules: Arc<Rules>,
-}
-
-impl AmqpConfig {
-    /// The URL with any password replaced, safe for logs and `check`.
-    pub fn redacted_url(&self) -> String {
-        redact_url(self.url.expose_secret())
-    }
 }
 
 impl Config {

@@ -2,6 +2,7 @@
 //! queues, a TCP proxy that can cut the broker off, captured logs, and `eventually`.
 
 pub mod broker;
+pub mod cluster;
 pub mod db;
 pub mod e2e;
 pub mod logs;
@@ -56,6 +57,8 @@ pub struct TestApp {
 #[derive(Default)]
 pub struct Options {
     pub amqp_url: Option<String>,
+    /// `amqp.urls` instead of `amqp.url`: a cluster's nodes.
+    pub amqp_urls: Option<Vec<String>>,
     pub extra_toml: String,
     pub confirm_timeout_ms: Option<u64>,
     /// What the app runs; the receiver alone unless a test asks for workers.
@@ -208,7 +211,7 @@ pub fn test_config(prefix: &str, opts: &Options) -> Config {
 listen = "127.0.0.1:0"
 shutdown_grace_ms = {grace}
 [amqp]
-url = "{url}"
+{url}
 prefix = "{prefix}"
 partitions = 4
 confirm_timeout_ms = {confirm}
@@ -225,7 +228,16 @@ timezone = "Europe/Amsterdam"
 {shop_extra}
 {extra}
 "#,
-        url = opts.amqp_url.as_deref().unwrap_or(AMQP_URL),
+        url = match &opts.amqp_urls {
+            Some(urls) => format!(
+                "urls = [{}]",
+                urls.iter()
+                    .map(|u| format!("\"{u}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!("url = \"{}\"", opts.amqp_url.as_deref().unwrap_or(AMQP_URL)),
+        },
         confirm = opts.confirm_timeout_ms.unwrap_or(3000),
         grace = opts.shutdown_grace_ms.unwrap_or(5000),
         extra = opts.extra_toml,
