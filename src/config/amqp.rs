@@ -27,7 +27,8 @@ pub struct AmqpConfig {
     /// `x-quorum-initial-group-size` of every queue: how many nodes hold a replica. `None`
     /// (the default) sends no argument, and RabbitMQ places a replica on every cluster member
     /// (on a single node, that one); it is also what queues declared before this key existed
-    /// were declared with, so leaving it unset keeps their declarations equivalent.
+    /// were declared with, so leaving it unset keeps their declarations equivalent. RabbitMQ
+    /// compares it at every declaration: every process of a deployment must give the same.
     pub quorum_group_size: Option<u16>,
 }
 

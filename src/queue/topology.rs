@@ -37,10 +37,11 @@ impl Topology {
         // Quorum queues replicate every message across the cluster and are always durable.
         extra.push(("x-queue-type", text("quorum")));
         // Only when configured: unset, RabbitMQ puts a replica on every member, and queues
-        // declared before the key existed (without the argument) stay equivalent on
-        // re-declare. The argument counts only when a queue is created; RabbitMQ does not
-        // compare it on later declarations, so changing it moves no existing replica (use
-        // `rabbitmq-queues grow`/`shrink` for those).
+        // declared before the key existed (without the argument) stay equivalent. RabbitMQ
+        // compares the argument on every declaration: all processes of a deployment must
+        // agree, and changing it for existing queues is refused (PRECONDITION_FAILED, the
+        // connection retried and logged) until they are re-created or a new prefix is used;
+        // `rabbitmq-queues grow`/`shrink` move replicas of existing queues instead.
         if let Some(n) = self.quorum_group_size {
             extra.push(("x-quorum-initial-group-size", AMQPValue::LongInt(n.into())));
         }

@@ -54,8 +54,14 @@ pub async fn send(http: &reqwest::Client, addr: SocketAddr, id: &str, body: &[u8
 
 impl Load {
     /// `senders` tasks sending the fixtures' webhooks round-robin to the receiver at `addr`,
-    /// ids `<tag>-<sender>-<n>`, until `finish`.
-    pub fn start(addr: SocketAddr, tag: &str, fixtures: &[&str], senders: usize) -> Self {
+    /// ids `<tag>-<sender>-<n>`, each sender pausing `pace` between two, until `finish`.
+    pub fn start(
+        addr: SocketAddr,
+        tag: &str,
+        fixtures: &[&str],
+        senders: usize,
+        pace: Duration,
+    ) -> Self {
         let answers = Arc::new(Mutex::new(Vec::new()));
         let stop = CancellationToken::new();
         let bodies: Arc<Vec<Vec<u8>>> = Arc::new(fixtures.iter().map(|f| body(f)).collect());
@@ -83,7 +89,7 @@ impl Load {
                         answers.lock().expect("answers").push(answer);
                         n += 1;
                         // A steady pace, not a flood: the point is the fault, not throughput.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        tokio::time::sleep(pace).await;
                     }
                 })
             })

@@ -4,3 +4,4 @@
 
 mod cluster;
 mod load;
+mod topology;

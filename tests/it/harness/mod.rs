@@ -59,6 +59,8 @@ pub struct Options {
     pub amqp_url: Option<String>,
     /// `amqp.urls` instead of `amqp.url`: a cluster's nodes.
     pub amqp_urls: Option<Vec<String>>,
+    /// More keys of the `[amqp]` table (e.g. `quorum_group_size`).
+    pub amqp_toml: String,
     pub extra_toml: String,
     pub confirm_timeout_ms: Option<u64>,
     /// What the app runs; the receiver alone unless a test asks for workers.
@@ -215,6 +217,7 @@ shutdown_grace_ms = {grace}
 prefix = "{prefix}"
 partitions = 4
 confirm_timeout_ms = {confirm}
+{amqp_extra}
 [shopify]
 client_secrets = ["{SECRET_NEW}", "{SECRET_OLD}"]
 {shopify_extra}
@@ -241,6 +244,7 @@ timezone = "Europe/Amsterdam"
         confirm = opts.confirm_timeout_ms.unwrap_or(3000),
         grace = opts.shutdown_grace_ms.unwrap_or(5000),
         extra = opts.extra_toml,
+        amqp_extra = opts.amqp_toml,
         shop_extra = opts.shop_toml,
         shopify_extra = opts.shopify_toml,
         sweep = opts.sweep_toml.as_deref().unwrap_or(r#"every = "off""#),
