@@ -30,12 +30,18 @@ fn issues(err: &ConfigError) -> Vec<(String, String)> {
 
 #[test]
 fn urls_are_kept_in_order_and_url_is_the_first() {
-    let c = load(r#"urls = ["amqp://u:pw1@n1:5672/%2f", "amqp://u:pw2@n2:5672/%2f", "amqps://n3/%2f"]"#)
-        .unwrap();
+    let c = load(
+        r#"urls = ["amqp://u:pw1@n1:5672/%2f", "amqp://u:pw2@n2:5672/%2f", "amqps://n3/%2f"]"#,
+    )
+    .unwrap();
     let urls: Vec<&str> = c.amqp.urls.iter().map(|u| u.expose_secret()).collect();
     assert_eq!(
         urls,
-        ["amqp://u:pw1@n1:5672/%2f", "amqp://u:pw2@n2:5672/%2f", "amqps://n3/%2f"]
+        [
+            "amqp://u:pw1@n1:5672/%2f",
+            "amqp://u:pw2@n2:5672/%2f",
+            "amqps://n3/%2f"
+        ]
     );
     assert_eq!(c.amqp.url.expose_secret(), urls[0]);
     assert_eq!(c.amqp.quorum_group_size, None, "every node by default");

@@ -114,7 +114,6 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
 }
 
-
 #[derive(Debug, Clone)]
 pub struct ShopifyConfig {
     pub api_version: String,

@@ -47,7 +47,10 @@ pub(super) fn redacted(config: &Config) -> String {
             let _ = writeln!(out, "quorum_group_size = {n}");
         }
         None => {
-            let _ = writeln!(out, "# quorum_group_size: unset, a replica on every cluster node");
+            let _ = writeln!(
+                out,
+                "# quorum_group_size: unset, a replica on every cluster node"
+            );
         }
     }
     let _ = writeln!(out, "\n[shopify]");

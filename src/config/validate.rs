@@ -12,8 +12,8 @@ use super::auth::{self, AuthMode};
 use super::raw::{RawConfig, RawShop, RawWorker};
 use super::rules::{self, RulesLayer};
 use super::{
-    Config, ConfigIssue, ServerConfig, ShopConfig, ShopifyConfig, WebhooksConfig,
-    WorkerConfig, defaults,
+    Config, ConfigIssue, ServerConfig, ShopConfig, ShopifyConfig, WebhooksConfig, WorkerConfig,
+    defaults,
 };
 use crate::id::ShopDomain;
 use crate::rules::Rules;

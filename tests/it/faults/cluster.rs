@@ -97,7 +97,10 @@ async fn killing_the_node_that_leads_the_queues_loses_nothing_and_does_nothing_t
     let during_restart = window(&answers, restart);
 
     let unanswered: Vec<_> = answers.iter().filter(|a| a.status == 0).collect();
-    assert!(unanswered.is_empty(), "every delivery answered: {unanswered:?}");
+    assert!(
+        unanswered.is_empty(),
+        "every delivery answered: {unanswered:?}"
+    );
     let other: Vec<_> = answers
         .iter()
         .filter(|a| a.status != 200 && a.status != 503)
@@ -190,8 +193,13 @@ async fn a_node_cut_off_from_orderflow_costs_a_bounded_503_window_and_no_200_is_
         .await;
     let cut = Instant::now();
     proxy.stall();
-    load.wait_ok_after(cut, 20, Duration::from_secs(30), "after the cut, through node 2 or 3")
-        .await;
+    load.wait_ok_after(
+        cut,
+        20,
+        Duration::from_secs(30),
+        "after the cut, through node 2 or 3",
+    )
+    .await;
     let answers = load.finish().await;
     proxy.restore();
     let measured = window(&answers, cut);
@@ -242,7 +250,10 @@ async fn a_memory_alarm_gets_503_within_the_confirm_budget_and_publishing_resume
         .expect("client");
     let body = super::load::body("digital");
     let tag = format!("{}-wh", app.prefix);
-    assert_eq!(send(&http, app.addr, &format!("{tag}-before"), &body).await, 200);
+    assert_eq!(
+        send(&http, app.addr, &format!("{tag}-before"), &body).await,
+        200
+    );
 
     // An alarm on any node blocks publishers on every node of the cluster.
     let restore = cluster::WatermarkGuard(3);
@@ -251,7 +262,13 @@ async fn a_memory_alarm_gets_503_within_the_confirm_budget_and_publishing_resume
     let mut during = Vec::new();
     let first_503 = loop {
         let started = Instant::now();
-        let status = send(&http, app.addr, &format!("{tag}-during-{}", during.len()), &body).await;
+        let status = send(
+            &http,
+            app.addr,
+            &format!("{tag}-during-{}", during.len()),
+            &body,
+        )
+        .await;
         during.push((status, started.elapsed()));
         if status == 503 {
             break alarmed.elapsed();
@@ -267,7 +284,10 @@ async fn a_memory_alarm_gets_503_within_the_confirm_budget_and_publishing_resume
         let status = send(&http, app.addr, &format!("{tag}-blocked-{i}"), &body).await;
         let took = started.elapsed();
         assert_eq!(status, 503, "publishing is blocked");
-        assert!(took < Duration::from_millis(2000), "503 within the 1 s budget, took {took:?}");
+        assert!(
+            took < Duration::from_millis(2000),
+            "503 within the 1 s budget, took {took:?}"
+        );
         during.push((status, took));
     }
     let ready = http
@@ -281,9 +301,11 @@ async fn a_memory_alarm_gets_503_within_the_confirm_budget_and_publishing_resume
     drop(restore);
     let restored = Instant::now();
     let after = format!("{tag}-after");
-    eventually(Duration::from_secs(20), "a 200 once the alarm clears", || async {
-        (send(&http, app.addr, &after, &body).await == 200).then_some(())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "a 200 once the alarm clears",
+        || async { (send(&http, app.addr, &after, &body).await == 200).then_some(()) },
+    )
     .await;
     let recovered = restored.elapsed();
     let queued = queued_ids(1, &app.prefix, app.partitions).await;

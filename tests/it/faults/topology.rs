@@ -33,8 +33,15 @@ async fn quorum_group_size_sets_the_replicas_and_any_node_takes_the_same_topolog
     .await;
     let prefix = first.prefix.clone();
     let replicas = members(&prefix).await;
-    assert_eq!(replicas.len(), usize::from(first.partitions), "{replicas:?}");
-    assert!(replicas.iter().all(|&n| n == 2), "two replicas each: {replicas:?}");
+    assert_eq!(
+        replicas.len(),
+        usize::from(first.partitions),
+        "{replicas:?}"
+    );
+    assert!(
+        replicas.iter().all(|&n| n == 2),
+        "two replicas each: {replicas:?}"
+    );
 
     // Another process of the deployment, on node 3 first: the same declarations, equivalent.
     let other = TestApp::spawn_with(
@@ -67,7 +74,10 @@ async fn quorum_group_size_sets_the_replicas_and_any_node_takes_the_same_topolog
         stop.clone(),
     );
     assert!(
-        refused.wait_connected(Duration::from_secs(3)).await.is_err(),
+        refused
+            .wait_connected(Duration::from_secs(3))
+            .await
+            .is_err(),
         "a different group size is not silently accepted"
     );
     assert!(

@@ -86,7 +86,12 @@ fn ctl_blocking(args: &[String]) -> String {
 pub fn set_watermark(n: usize, fraction: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/rabbitmq-cluster/local.sh");
     let out = Command::new(&path)
-        .args(["ctl", &n.to_string(), "set_vm_memory_high_watermark", fraction])
+        .args([
+            "ctl",
+            &n.to_string(),
+            "set_vm_memory_high_watermark",
+            fraction,
+        ])
         .output()
         .expect("local.sh ctl");
     assert!(
