@@ -29,8 +29,8 @@ pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
         .is_err()
     {
         eprintln!(
-            "cannot reach RabbitMQ at {}: start it (rabbitmq-server -detached) or fix amqp.url",
-            config.amqp.redacted_url()
+            "cannot reach RabbitMQ at {}: start it (rabbitmq-server -detached) or fix amqp.url (amqp.urls for a cluster)",
+            config.amqp.redacted_urls().join(", ")
         );
         return Ok(2);
     }

@@ -133,8 +133,8 @@ pub(super) async fn connect(config: &Config, stop: CancellationToken) -> Option<
         .is_err()
     {
         eprintln!(
-            "cannot reach RabbitMQ at {}: start it (rabbitmq-server -detached) or fix amqp.url",
-            config.amqp.redacted_url()
+            "cannot reach RabbitMQ at {}: start it (rabbitmq-server -detached) or fix amqp.url (amqp.urls for a cluster)",
+            config.amqp.redacted_urls().join(", ")
         );
         return None;
     }
