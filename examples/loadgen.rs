@@ -64,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
     let ref_names = ref_topology.names.clone();
     let stop_ref = CancellationToken::new();
     let broker = Broker::start(
-        SecretString::from(AMQP.to_owned()),
+        vec![SecretString::from(AMQP.to_owned())],
         ref_topology,
         stop_ref.clone(),
     );

@@ -165,7 +165,7 @@ impl App {
         let topology = Topology::for_config(&config.amqp);
         let names = topology.names.clone();
         let broker_stop = CancellationToken::new();
-        let broker = Broker::start(config.amqp.url.clone(), topology, broker_stop.clone());
+        let broker = Broker::start(config.amqp.urls.clone(), topology, broker_stop.clone());
         let publisher = Publisher::new(broker.clone(), names.clone(), config.amqp.confirm_timeout)
             .with_clock(clock.clone());
         let metrics = Arc::new(Metrics::new());

@@ -22,15 +22,15 @@ pub async fn run(config_path: &Path, action: DlqAction) -> anyhow::Result<i32> {
     let stop = CancellationToken::new();
     let topology = Topology::for_config(&config.amqp);
     let names = topology.names.clone();
-    let broker = Broker::start(config.amqp.url.clone(), topology, stop.clone());
+    let broker = Broker::start(config.amqp.urls.clone(), topology, stop.clone());
     if broker
         .wait_connected(Duration::from_secs(10))
         .await
         .is_err()
     {
         eprintln!(
-            "cannot reach RabbitMQ at {}: start it (rabbitmq-server -detached) or fix amqp.url",
-            config.amqp.redacted_url()
+            "cannot reach RabbitMQ at {}: start it (rabbitmq-server -detached) or fix amqp.url (amqp.urls for a cluster)",
+            config.amqp.redacted_urls().join(", ")
         );
         return Ok(2);
     }

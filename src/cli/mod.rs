@@ -180,7 +180,7 @@ async fn serve(args: &ConfigArg, roles: crate::app::Roles) -> anyhow::Result<i32
         return Ok(1);
     };
     let app = crate::app::App::build_with(config, Arc::new(SystemClock), roles).await?;
-    tracing::info!(addr = %app.local_addr(), broker = %app.config().amqp.redacted_url(), receive = roles.receive, work = roles.work, "orderflow listening");
+    tracing::info!(addr = %app.local_addr(), broker = %app.config().amqp.redacted_urls().join(", "), receive = roles.receive, work = roles.work, "orderflow listening");
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     app.run_until_stopped(shutdown).await?;

@@ -126,15 +126,15 @@ pub(super) fn instant(flag: &str, text: &str) -> Option<Timestamp> {
 pub(super) async fn connect(config: &Config, stop: CancellationToken) -> Option<Publisher> {
     let topology = Topology::for_config(&config.amqp);
     let names = topology.names.clone();
-    let broker = Broker::start(config.amqp.url.clone(), topology, stop);
+    let broker = Broker::start(config.amqp.urls.clone(), topology, stop);
     if broker
         .wait_connected(Duration::from_secs(10))
         .await
         .is_err()
     {
         eprintln!(
-            "cannot reach RabbitMQ at {}: start it (rabbitmq-server -detached) or fix amqp.url",
-            config.amqp.redacted_url()
+            "cannot reach RabbitMQ at {}: start it (rabbitmq-server -detached) or fix amqp.url (amqp.urls for a cluster)",
+            config.amqp.redacted_urls().join(", ")
         );
         return None;
     }

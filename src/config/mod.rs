@@ -8,6 +8,7 @@
 //! view `check` prints; `error` is how problems are told.
 
 mod admin;
+mod amqp;
 mod auth;
 mod env;
 mod error;
@@ -26,14 +27,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 pub use admin::AdminConfig;
+pub use amqp::AmqpConfig;
 pub use auth::{AuthConfig, AuthMode, DEFAULT_SCOPES};
 pub use env::Env;
 pub use error::{ConfigError, ConfigIssue};
 use raw::RawConfig;
-use render::redact_url;
+pub use render::redact_url;
 pub use server::ServerLimits;
 pub use store::{ENCRYPTION_KEY_BYTES, StoreConfig, decode_encryption_key};
 pub use sweep::{SweepConfig, render_duration};
@@ -117,16 +119,6 @@ pub struct ServerConfig {
 }
 
 #[derive(Debug, Clone)]
-pub struct AmqpConfig {
-    /// May hold a password, so it is a secret; `redacted_url` is what logs show.
-    pub url: SecretString,
-    pub prefix: String,
-    pub partitions: u16,
-    pub confirm_timeout: Duration,
-    pub delivery_limit: u32,
-}
-
-#[derive(Debug, Clone)]
 pub struct ShopifyConfig {
     pub api_version: String,
     /// Every secret that may sign a webhook: the current one and, during a rotation, the old.
@@ -149,13 +141,6 @@ pub struct ShopConfig {
     /// The shop's rules: the global `[fulfilment]`, `[processing]` and `[fraud]` with the
     /// shop's own sections (inline or from its `rules` file) merged over them key by key.
     pub rules: Arc<Rules>,
-}
-
-impl AmqpConfig {
-    /// The URL with any password replaced, safe for logs and `check`.
-    pub fn redacted_url(&self) -> String {
-        redact_url(self.url.expose_secret())
-    }
 }
 
 impl Config {
@@ -202,5 +187,7 @@ impl Config {
     }
 }
 
+#[cfg(test)]
+mod amqp_tests;
 #[cfg(test)]
 mod tests;

@@ -73,6 +73,9 @@ pub struct RawServer {
 #[serde(deny_unknown_fields)]
 pub struct RawAmqp {
     pub url: Option<String>,
+    /// A cluster's nodes, tried in order; instead of `url`.
+    pub urls: Option<Vec<String>>,
+    pub quorum_group_size: Option<i64>,
     pub prefix: Option<String>,
     pub partitions: Option<i64>,
     pub confirm_timeout_ms: Option<u64>,

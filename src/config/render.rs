@@ -26,7 +26,15 @@ pub(super) fn redacted(config: &Config) -> String {
     );
     super::server::render(&mut out, &c.server.limits);
     let _ = writeln!(out, "\n[amqp]");
-    let _ = writeln!(out, "url = \"{}\"", c.amqp.redacted_url());
+    match c.amqp.redacted_urls().as_slice() {
+        [one] => {
+            let _ = writeln!(out, "url = \"{one}\"");
+        }
+        nodes => {
+            let nodes: Vec<String> = nodes.iter().map(|u| format!("\"{u}\"")).collect();
+            let _ = writeln!(out, "urls = [{}]", nodes.join(", "));
+        }
+    }
     let _ = writeln!(out, "prefix = \"{}\"", c.amqp.prefix);
     let _ = writeln!(out, "partitions = {}", c.amqp.partitions);
     let _ = writeln!(
@@ -35,6 +43,17 @@ pub(super) fn redacted(config: &Config) -> String {
         c.amqp.confirm_timeout.as_millis()
     );
     let _ = writeln!(out, "delivery_limit = {}", c.amqp.delivery_limit);
+    match c.amqp.quorum_group_size {
+        Some(n) => {
+            let _ = writeln!(out, "quorum_group_size = {n}");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "# quorum_group_size: unset, a replica on every cluster node"
+            );
+        }
+    }
     let _ = writeln!(out, "\n[shopify]");
     let _ = writeln!(out, "api_version = \"{}\"", c.shopify.api_version);
     let secrets = vec![REDACTED; c.shopify.client_secrets.len()].join(", ");
@@ -208,7 +227,7 @@ pub(super) fn rules_toml(rules: &Rules, prefix: &str) -> String {
 }
 
 /// Replaces the password of `scheme://user:password@host` with `***`.
-pub(super) fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "***".to_owned();
     };

@@ -10,17 +10,13 @@ use secrecy::SecretString;
 
 use super::auth::{self, AuthMode};
 use super::raw::{RawConfig, RawShop, RawWorker};
-use super::render::redact_url;
 use super::rules::{self, RulesLayer};
 use super::{
-    AmqpConfig, Config, ConfigIssue, ServerConfig, ShopConfig, ShopifyConfig, WebhooksConfig,
-    WorkerConfig, defaults,
+    Config, ConfigIssue, ServerConfig, ShopConfig, ShopifyConfig, WebhooksConfig, WorkerConfig,
+    defaults,
 };
 use crate::id::ShopDomain;
 use crate::rules::Rules;
-
-/// Shopify answers within 5 s or retries; a confirm budget at or above it is useless.
-const MAX_CONFIRM_TIMEOUT_MS: u64 = 4500;
 
 impl TryFrom<RawConfig> for Config {
     type Error = Vec<ConfigIssue>;
@@ -52,60 +48,7 @@ impl TryFrom<RawConfig> for Config {
 
         let limits = super::server::limits(&raw.server, &mut issues);
 
-        let url = raw
-            .amqp
-            .url
-            .unwrap_or_else(|| defaults::AMQP_URL.to_owned());
-        if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
-            issues.push(ConfigIssue::new(
-                "amqp.url",
-                format!(
-                    "`{}` is not an AMQP URL: write amqp://user:password@host:5672/%2f",
-                    redact_url(&url)
-                ),
-            ));
-        }
-        let prefix = raw
-            .amqp
-            .prefix
-            .unwrap_or_else(|| defaults::PREFIX.to_owned());
-        if prefix.is_empty()
-            || !prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            issues.push(ConfigIssue::new(
-                    "amqp.prefix",
-                    format!("`{prefix}` is not a usable prefix: use letters, digits, `-`, `_` or `.`, e.g. \"orderflow\""),
-                ));
-        }
-        let partitions = raw.amqp.partitions.unwrap_or(defaults::PARTITIONS.into());
-        if !(1..=256).contains(&partitions) {
-            issues.push(ConfigIssue::new(
-                "amqp.partitions",
-                format!("{partitions} is out of range: use 1 to 256 (default 8)"),
-            ));
-        }
-        let confirm_timeout_ms = raw
-            .amqp
-            .confirm_timeout_ms
-            .unwrap_or(defaults::CONFIRM_TIMEOUT_MS);
-        if !(1..=MAX_CONFIRM_TIMEOUT_MS).contains(&confirm_timeout_ms) {
-            issues.push(ConfigIssue::new(
-                    "amqp.confirm_timeout_ms",
-                    format!("{confirm_timeout_ms} is out of range: use 1 to {MAX_CONFIRM_TIMEOUT_MS}, under Shopify's 5 s answer budget (default 3000)"),
-                ));
-        }
-        let delivery_limit = raw
-            .amqp
-            .delivery_limit
-            .unwrap_or(defaults::DELIVERY_LIMIT.into());
-        if !(1..=1000).contains(&delivery_limit) {
-            issues.push(ConfigIssue::new(
-                "amqp.delivery_limit",
-                format!("{delivery_limit} is out of range: use 1 to 1000 (default 20)"),
-            ));
-        }
+        let amqp = super::amqp::validate(raw.amqp, &mut issues);
 
         let mut auth = auth::validate_app(&raw.shopify, &mut issues);
         let api_version = raw
@@ -215,13 +158,7 @@ impl TryFrom<RawConfig> for Config {
                 ),
                 limits,
             },
-            amqp: AmqpConfig {
-                url: SecretString::from(url),
-                prefix,
-                partitions: partitions as u16,
-                confirm_timeout: Duration::from_millis(confirm_timeout_ms),
-                delivery_limit: delivery_limit as u32,
-            },
+            amqp,
             shopify: ShopifyConfig {
                 api_version,
                 client_secrets,

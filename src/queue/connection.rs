@@ -1,6 +1,8 @@
 //! The broker connection, kept alive in the background. Publishers never wait for a reconnect:
 //! while there is no session they fail at once (the receiver answers 503 and Shopify retries),
-//! and `/readyz` says not ready.
+//! and `/readyz` says not ready. With a cluster's nodes the supervisor tries them in order,
+//! starting after the node it lost, so a dead node costs one refused (or timed out) attempt,
+//! not a backoff.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,7 +47,8 @@ pub struct Broker {
 }
 
 struct Supervisor {
-    url: SecretString,
+    /// Never empty (the config guarantees it).
+    nodes: Vec<Node>,
     topology: Topology,
     state: watch::Sender<Option<Session>>,
     broken: Arc<tokio::sync::Notify>,
@@ -53,18 +56,36 @@ struct Supervisor {
     tasks: TaskTracker,
 }
 
+/// A node to connect to: its URL (a secret) and what logs say instead.
+struct Node {
+    url: SecretString,
+    shown: String,
+}
+
+/// A node that accepts TCP but never answers the handshake (a partition, a stalled VM) gives
+/// way to the next after this long.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 impl Broker {
     /// Starts the supervisor: it connects, declares the topology, and reconnects with backoff
-    /// whenever the connection is lost, until `shutdown`.
-    pub fn start(url: SecretString, topology: Topology, shutdown: CancellationToken) -> Self {
+    /// whenever the connection is lost, until `shutdown`. `urls` are a cluster's nodes (or the
+    /// one broker), tried in order; it must not be empty.
+    pub fn start(urls: Vec<SecretString>, topology: Topology, shutdown: CancellationToken) -> Self {
+        assert!(!urls.is_empty(), "Broker::start needs at least one URL");
+        let nodes = urls
+            .into_iter()
+            .map(|url| Node {
+                shown: crate::config::redact_url(url.expose_secret()),
+                url,
+            })
+            .collect();
         let (tx, rx) = watch::channel(None);
         let broken = Arc::new(tokio::sync::Notify::new());
         let tasks = TaskTracker::new();
         let supervisor = Supervisor {
-            url,
+            nodes,
             topology,
             state: tx,
             broken: broken.clone(),
@@ -139,14 +160,18 @@ impl Supervisor {
     async fn run(self) {
         let mut backoff = BACKOFF_START;
         let mut generation = 0;
+        // The node the next round starts at: the first at start, the one after a lost node.
+        let mut start_at = 0;
         loop {
             if self.shutdown.is_cancelled() {
                 break;
             }
             generation += 1;
-            match self.connect(generation).await {
-                Ok((session, mut events)) => {
-                    tracing::info!(generation, "connected to the broker");
+            match self.connect_any(start_at, generation).await {
+                Ok((index, session, mut events)) => {
+                    let node = &self.nodes[index].shown;
+                    tracing::info!(generation, node = %node, "connected to the broker");
+                    start_at = (index + 1) % self.nodes.len();
                     backoff = BACKOFF_START;
                     // Kept (channel included) until the connection's close is answered: a
                     // channel whose last handle drops while the connection closes is closed
@@ -179,12 +204,13 @@ impl Supervisor {
                     match reason {
                         None => break,
                         Some(reason) => {
-                            tracing::warn!(%reason, "lost the broker connection; reconnecting")
+                            tracing::warn!(%reason, node = %node, "lost the broker connection; reconnecting")
                         }
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "cannot connect to the broker");
+                    // Every node was tried once: wait before the next round.
+                    tracing::warn!(error = %e, nodes = self.nodes.len(), retry_in_ms = backoff.as_millis() as u64, "cannot connect to the broker");
                     tokio::select! {
                         _ = self.shutdown.cancelled() => break,
                         _ = tokio::time::sleep(backoff) => {}
@@ -196,15 +222,42 @@ impl Supervisor {
         let _ = self.state.send(None);
     }
 
+    /// Tries every node once, from `start_at` on, wrapping around: the first that connects and
+    /// takes the topology wins. The error is the last node's.
+    async fn connect_any(
+        &self,
+        start_at: usize,
+        generation: u64,
+    ) -> Result<(usize, Session, mpsc::UnboundedReceiver<Event>), QueueError> {
+        let count = self.nodes.len();
+        let mut last = QueueError::Unavailable;
+        for i in (0..count).map(|k| (start_at + k) % count) {
+            if self.shutdown.is_cancelled() {
+                break;
+            }
+            match self.connect(&self.nodes[i], generation).await {
+                Ok((session, events)) => return Ok((i, session, events)),
+                Err(e) => {
+                    if count > 1 {
+                        tracing::warn!(error = %e, node = %self.nodes[i].shown, "cannot connect to this broker node; trying the next");
+                    }
+                    last = e;
+                }
+            }
+        }
+        Err(last)
+    }
+
     async fn connect(
         &self,
+        node: &Node,
         generation: u64,
     ) -> Result<(Session, mpsc::UnboundedReceiver<Event>), QueueError> {
         // Named after the prefix, so ops (and tests) can tell deployments apart in the broker.
         let name = format!("orderflow {}", self.topology.names.prefix());
         let properties = ConnectionProperties::default().with_connection_name(name.as_str().into());
-        let connect = Connection::connect(self.url.expose_secret(), properties);
-        let connection = tokio::time::timeout(Duration::from_secs(5), connect)
+        let connect = Connection::connect(node.url.expose_secret(), properties);
+        let connection = tokio::time::timeout(CONNECT_TIMEOUT, connect)
             .await
             .map_err(|_| QueueError::Unavailable)?
             .map_err(QueueError::from_lapin)?;

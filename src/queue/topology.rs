@@ -15,6 +15,8 @@ pub struct Topology {
     pub names: Names,
     pub partitions: u16,
     pub delivery_limit: u32,
+    /// Replicas per queue; `None` leaves it to RabbitMQ: one on every cluster member.
+    pub quorum_group_size: Option<u16>,
 }
 
 fn table(entries: Vec<(&str, AMQPValue)>) -> FieldTable {
@@ -29,11 +31,22 @@ fn text(s: &str) -> AMQPValue {
     AMQPValue::LongString(LongString::from(s))
 }
 
-/// Arguments every queue of ours shares.
-fn durable_quorum(mut extra: Vec<(&'static str, AMQPValue)>) -> FieldTable {
-    // Quorum queues replicate every message across the cluster and are always durable.
-    extra.push(("x-queue-type", text("quorum")));
-    table(extra)
+impl Topology {
+    /// Arguments every queue of ours shares.
+    fn durable_quorum(&self, mut extra: Vec<(&'static str, AMQPValue)>) -> FieldTable {
+        // Quorum queues replicate every message across the cluster and are always durable.
+        extra.push(("x-queue-type", text("quorum")));
+        // Only when configured: unset, RabbitMQ puts a replica on every member, and queues
+        // declared before the key existed (without the argument) stay equivalent. RabbitMQ
+        // compares the argument on every declaration: all processes of a deployment must
+        // agree, and changing it for existing queues is refused (PRECONDITION_FAILED, the
+        // connection retried and logged) until they are re-created or a new prefix is used;
+        // `rabbitmq-queues grow`/`shrink` move replicas of existing queues instead.
+        if let Some(n) = self.quorum_group_size {
+            extra.push(("x-quorum-initial-group-size", AMQPValue::LongInt(n.into())));
+        }
+        table(extra)
+    }
 }
 
 fn durable() -> QueueDeclareOptions {
@@ -50,6 +63,7 @@ impl Topology {
             names: Names::new(amqp.prefix.clone()),
             partitions: amqp.partitions,
             delivery_limit: amqp.delivery_limit,
+            quorum_group_size: amqp.quorum_group_size,
         }
     }
 
@@ -69,7 +83,7 @@ impl Topology {
 
         // The dead-letter queue: nothing in it expires or is dropped; ops list and replay it.
         let dead = n.dead_queue();
-        ch.queue_declare(dead.as_str().into(), durable(), durable_quorum(vec![]))
+        ch.queue_declare(dead.as_str().into(), durable(), self.durable_quorum(vec![]))
             .await?;
         self.bind(ch, &dead, &events, key::DEAD).await?;
 
@@ -77,7 +91,7 @@ impl Topology {
         ch.queue_declare(
             compliance.as_str().into(),
             durable(),
-            durable_quorum(vec![]),
+            self.durable_quorum(vec![]),
         )
         .await?;
         self.bind(ch, &compliance, &events, key::COMPLIANCE).await?;
@@ -90,14 +104,14 @@ impl Topology {
         ch.queue_declare(
             sweep.as_str().into(),
             durable(),
-            durable_quorum(vec![("x-single-active-consumer", AMQPValue::Boolean(true))]),
+            self.durable_quorum(vec![("x-single-active-consumer", AMQPValue::Boolean(true))]),
         )
         .await?;
         self.bind(ch, &sweep, &events, key::SWEEP).await?;
 
         for p in 0..self.partitions {
             let q = n.partition_queue(p);
-            let args = durable_quorum(vec![
+            let args = self.durable_quorum(vec![
                 // One consumer at a time per partition: two events of one order never race,
                 // whatever the number of worker replicas.
                 ("x-single-active-consumer", AMQPValue::Boolean(true)),
@@ -133,7 +147,7 @@ impl Topology {
             )
             .await?;
             let q = n.delay_queue(tier);
-            let args = durable_quorum(vec![
+            let args = self.durable_quorum(vec![
                 // One TTL per queue: messages expire in order, none waits behind a longer one.
                 (
                     "x-message-ttl",

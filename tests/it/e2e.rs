@@ -28,7 +28,7 @@ const FIXTURES: &[&str] = &[
 ];
 
 /// The plan's changes for the fixture as loaded, at the tests' start instant.
-fn planned_changes(shop: &Shop, fixture: &str) -> usize {
+pub(crate) fn planned_changes(shop: &Shop, fixture: &str) -> usize {
     let order = Shop::fixture(fixture).to_rules_order();
     let rules = &shop.app_rules();
     rules::plan(&order, rules, start_instant())
@@ -50,7 +50,7 @@ impl Shop {
         c.shops[0].rules.clone()
     }
 
-    async fn still_planned(&self, fixture: &str) -> Vec<String> {
+    pub(crate) async fn still_planned(&self, fixture: &str) -> Vec<String> {
         let order = self.snapshot(fixture).await.to_rules_order();
         rules::plan(&order, &self.app_rules(), self.clock_now())
             .changes()

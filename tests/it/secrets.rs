@@ -111,6 +111,51 @@ async fn planted_secrets_appear_in_no_log_debug_error_or_check_output() {
     assert!(err.to_string().contains("amqp.url"));
     outputs.push(err.to_string());
 
+    // A cluster's `urls`: every node's password, in check, Debug, errors and the logs of a
+    // supervisor that tries each node in turn (nothing answers on ports 1 and 2).
+    let cluster =
+        |urls: &str| config_text("p", "x").replace("url = \"x\"", &format!("urls = [{urls}]"));
+    let nodes = format!(
+        "\"amqp://guest:{AMQP_PASSWORD}@127.0.0.1:1/%2f\", \"amqp://guest:{AMQP_PASSWORD}@127.0.0.1:2/%2f\""
+    );
+    let config = Config::from_toml(&cluster(&nodes), Path::new("s.toml"), &env()).expect("valid");
+    outputs.push(format!("{config:?}"));
+    outputs.push(config.redacted());
+    assert!(
+        config
+            .redacted()
+            .contains("urls = [\"amqp://guest:***@127.0.0.1:1/%2f\"")
+    );
+    let stop = tokio_util::sync::CancellationToken::new();
+    let broker = orderflow::queue::Broker::start(
+        config.amqp.urls.clone(),
+        orderflow::queue::Topology::for_config(&config.amqp),
+        stop.clone(),
+    );
+    outputs.push(format!("{broker:?}"));
+    eventually(
+        Duration::from_secs(10),
+        "each node's failure logged",
+        || async {
+            let logs = logs::captured();
+            (logs.contains("127.0.0.1:1/%2f") && logs.contains("127.0.0.1:2/%2f")).then_some(())
+        },
+    )
+    .await;
+    stop.cancel();
+    broker.closed().await;
+    let both = cluster(&nodes).replace(
+        "[amqp]",
+        &format!("[amqp]\nurl = \"amqp://u:{AMQP_PASSWORD}@h/%2f\""),
+    );
+    let err = Config::from_toml(&both, Path::new("s.toml"), &env()).unwrap_err();
+    assert!(err.to_string().contains("amqp.urls"), "{err}");
+    outputs.push(err.to_string());
+    let bad_node = cluster(&format!("\"amqp://h/%2f\", \"http://u:{AMQP_PASSWORD}@h\""));
+    let err = Config::from_toml(&bad_node, Path::new("s.toml"), &env()).unwrap_err();
+    assert!(err.to_string().contains("amqp.urls[1]"), "{err}");
+    outputs.push(err.to_string());
+
     for (i, out) in outputs.iter().enumerate() {
         assert_clean(&format!("output #{i}"), out);
     }

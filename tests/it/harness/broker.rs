@@ -28,17 +28,23 @@ impl Got {
     }
 }
 
-pub async fn connect() -> Connection {
-    Connection::connect(AMQP_URL, ConnectionProperties::default())
+/// A connection to the broker (or cluster node) at `url`.
+pub async fn connect_to(url: &str) -> Connection {
+    Connection::connect(url, ConnectionProperties::default())
         .await
-        .expect("test broker on 127.0.0.1:5672")
+        .unwrap_or_else(|e| panic!("a broker at {url}: {e}"))
 }
 
 /// Takes every message currently in `queue` (destructively). Partition queues have a single
 /// active consumer, which refuses `basic.get`: so count the ready messages, then consume and ack
 /// exactly that many.
 pub async fn drain(queue: &str) -> Vec<Got> {
-    let conn = connect().await;
+    drain_at(AMQP_URL, queue).await
+}
+
+/// `drain` on the broker (or cluster node) at `url`.
+pub async fn drain_at(url: &str, queue: &str) -> Vec<Got> {
+    let conn = connect_to(url).await;
     let ch = conn.create_channel().await.expect("channel");
     let declared = ch
         .queue_declare(

@@ -76,6 +76,8 @@ pub struct Shop {
 #[derive(Default)]
 pub struct E2eOptions {
     pub amqp_url: Option<String>,
+    /// A cluster's nodes (`amqp.urls`).
+    pub amqp_urls: Option<Vec<String>>,
     /// The shop's `dry_run`.
     pub dry_run: bool,
     pub max_attempts: Option<u32>,
@@ -116,6 +118,7 @@ impl Shop {
             name,
             Options {
                 amqp_url: opts.amqp_url,
+                amqp_urls: opts.amqp_urls,
                 extra_toml: payment(
                     archive(
                         rules_toml(opts.max_attempts.unwrap_or(5)),

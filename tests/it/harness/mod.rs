@@ -2,6 +2,7 @@
 //! queues, a TCP proxy that can cut the broker off, captured logs, and `eventually`.
 
 pub mod broker;
+pub mod cluster;
 pub mod db;
 pub mod e2e;
 pub mod logs;
@@ -56,6 +57,10 @@ pub struct TestApp {
 #[derive(Default)]
 pub struct Options {
     pub amqp_url: Option<String>,
+    /// `amqp.urls` instead of `amqp.url`: a cluster's nodes.
+    pub amqp_urls: Option<Vec<String>>,
+    /// More keys of the `[amqp]` table (e.g. `quorum_group_size`).
+    pub amqp_toml: String,
     pub extra_toml: String,
     /// Lines under `[server]` (its limits, say).
     pub server_toml: String,
@@ -211,10 +216,11 @@ listen = "127.0.0.1:0"
 shutdown_grace_ms = {grace}
 {server_extra}
 [amqp]
-url = "{url}"
+{url}
 prefix = "{prefix}"
 partitions = 4
 confirm_timeout_ms = {confirm}
+{amqp_extra}
 [shopify]
 client_secrets = ["{SECRET_NEW}", "{SECRET_OLD}"]
 {shopify_extra}
@@ -228,11 +234,21 @@ timezone = "Europe/Amsterdam"
 {shop_extra}
 {extra}
 "#,
-        url = opts.amqp_url.as_deref().unwrap_or(AMQP_URL),
+        url = match &opts.amqp_urls {
+            Some(urls) => format!(
+                "urls = [{}]",
+                urls.iter()
+                    .map(|u| format!("\"{u}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!("url = \"{}\"", opts.amqp_url.as_deref().unwrap_or(AMQP_URL)),
+        },
         confirm = opts.confirm_timeout_ms.unwrap_or(3000),
         grace = opts.shutdown_grace_ms.unwrap_or(5000),
         extra = opts.extra_toml,
         server_extra = opts.server_toml,
+        amqp_extra = opts.amqp_toml,
         shop_extra = opts.shop_toml,
         shopify_extra = opts.shopify_toml,
         sweep = opts.sweep_toml.as_deref().unwrap_or(r#"every = "off""#),

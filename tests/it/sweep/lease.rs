@@ -24,7 +24,7 @@ async fn the_sweep_queue_gives_every_state_to_one_holder_and_all_of_it_to_the_ne
     let stop = tokio_util::sync::CancellationToken::new();
     let config = crate::harness::test_config(&prefix, &Options::default());
     let broker = Broker::start(
-        config.amqp.url.clone(),
+        config.amqp.urls.clone(),
         Topology::for_config(&config.amqp),
         stop.clone(),
     );
