@@ -17,6 +17,7 @@ mod e2e;
 mod e2e_archive;
 mod e2e_cancel;
 mod e2e_capture;
+mod faults;
 mod install;
 mod oauth;
 mod ops_files;

@@ -1,0 +1,3 @@
+//! Faults injected into whole processes: the worker killed at random moments.
+
+mod kills;
