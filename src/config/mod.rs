@@ -11,7 +11,8 @@ mod admin;
 mod auth;
 mod env;
 mod error;
-mod interpolate;
+/// Public for the fuzz targets (`fuzz/`), which feed it arbitrary text.
+pub mod interpolate;
 mod key_path;
 mod raw;
 mod render;
