@@ -200,8 +200,11 @@ pub fn decision_json(data: &[u8]) {
     }
 }
 
+/// One target's check of one input.
+pub type Check = fn(&[u8]);
+
 /// Every target by the name of its `fuzz_targets/` file and corpus directory.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("webhook_verify", webhook_verify),
     ("webhook_headers", webhook_headers),
     ("order_id_skim", order_id_skim),

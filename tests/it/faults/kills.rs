@@ -179,6 +179,25 @@ fn duplicates(log: &[MutationRecord]) -> Vec<String> {
     out
 }
 
+/// How many kills fell between two mutations of one order: the order of the last mutation
+/// before the kill has another one after it.
+fn split_orders(log: &[MutationRecord], cuts: &[usize], owner: &[(String, usize)]) -> usize {
+    let order_of = |m: &MutationRecord| {
+        let vars = m.variables.to_string();
+        owner
+            .iter()
+            .find(|(gid, _)| vars.contains(&format!("\"{gid}\"")))
+            .map(|(_, n)| *n)
+    };
+    cuts.iter()
+        .filter(|&&cut| cut > 0 && cut < log.len())
+        .filter(|&&cut| {
+            let before = order_of(&log[cut - 1]);
+            before.is_some() && log[cut..].iter().any(|m| order_of(m) == before)
+        })
+        .count()
+}
+
 /// The orders whose plan (with the workers' rules, now) still has something to change.
 fn unconverged(
     sandbox: &Sandbox,
@@ -242,9 +261,18 @@ async fn random_worker_kills_leave_every_order_converged_with_no_action_twice() 
     let shop = ShopDomain::parse(SHOP).expect("shop");
     sandbox.add_shop(shop.clone(), SecretString::from(TOKEN.to_owned()));
     let mut gids = Vec::new();
+    // Every order's and fulfilment order's GID, by the order's index: whose a mutation is.
+    let mut owner: Vec<(String, usize)> = Vec::new();
     for n in 0..ORDERS {
         let order = clone_of(FIXTURES[n as usize % FIXTURES.len()], n + 1);
         gids.push(order.id.clone());
+        owner.push((order.id.clone(), n as usize));
+        owner.extend(
+            order
+                .fulfillment_orders
+                .iter()
+                .map(|f| (f.id.clone(), n as usize)),
+        );
         sandbox.insert_order(&shop, order);
     }
     sandbox.set_latency(LATENCY);
@@ -288,6 +316,8 @@ async fn random_worker_kills_leave_every_order_converged_with_no_action_twice() 
     let mut worker = start_worker(&config_path);
     let mut moments: BTreeMap<Moment, usize> = BTreeMap::new();
     let mut kills = 0;
+    // The mutation log's length at each kill.
+    let mut cuts: Vec<usize> = Vec::new();
     while kills < KILLS
         && started.elapsed() < Duration::from_secs(45)
         && !unconverged(&sandbox, &shop, &config, &gids).is_empty()
@@ -323,6 +353,7 @@ async fn random_worker_kills_leave_every_order_converged_with_no_action_twice() 
         }
         worker.start_kill().expect("SIGKILL sent");
         worker.wait().await.expect("the killed worker is reaped");
+        cuts.push(sandbox.mutations().len());
         kills += 1;
         *moments.entry(moment).or_default() += 1;
         // A second delivery of some orders while no worker runs: redelivery plus duplicates.
@@ -363,9 +394,10 @@ async fn random_worker_kills_leave_every_order_converged_with_no_action_twice() 
         .flat_map(|m| m.fields.iter())
         .filter(|f| ACTIONS.contains(&f.as_str()))
         .count();
+    let split = split_orders(&log, &cuts, &owner);
     println!(
-        "random kills: seed {seed}, {ORDERS} orders, {kills} kills, {actions} actions, {} \
-         mutations, {} duplicates, {:?}",
+        "random kills: seed {seed}, {ORDERS} orders, {kills} kills ({split} between two \
+         mutations of one order), {actions} actions, {} mutations, {} duplicates, {:?}",
         log.len(),
         twice.len(),
         started.elapsed()
