@@ -94,8 +94,17 @@ fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
 
+/// 256 cases per property; `ORDERFLOW_FUZZ_CASES=<n>` runs a longer random search without the
+/// fuzzer (e.g. where no nightly compiler is at hand).
+fn cases() -> u32 {
+    std::env::var("ORDERFLOW_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn any_bytes_pass_every_fuzz_check(data in proptest::collection::vec(any::<u8>(), 0..512)) {
