@@ -12,7 +12,8 @@ mod amqp;
 mod auth;
 mod env;
 mod error;
-mod interpolate;
+/// Public for the fuzz targets (`fuzz/`), which feed it arbitrary text.
+pub mod interpolate;
 mod key_path;
 mod raw;
 mod render;

@@ -18,6 +18,7 @@ mod e2e_archive;
 mod e2e_cancel;
 mod e2e_capture;
 mod faults;
+mod fuzz;
 mod install;
 mod oauth;
 mod ops_files;

@@ -1,7 +1,9 @@
-//! Faults of the broker under load: a three-node cluster losing the node that leads the
-//! queues, a node cut off from orderflow, a memory alarm. Each test holds the shared cluster
-//! (`harness::cluster`) alone and is bounded in time.
+//! Faults under load, each test bounded in time: a three-node broker cluster losing the node
+//! that leads the queues, a node cut off from orderflow, a memory alarm (each of those holds the
+//! shared cluster, `harness::cluster`, alone); and whole worker processes killed at random
+//! moments.
 
 mod cluster;
+mod kills;
 mod load;
 mod topology;

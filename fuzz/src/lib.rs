@@ -1,0 +1,3 @@
+//! The checks every fuzz target runs; see `checks.rs`.
+
+pub mod checks;
