@@ -187,9 +187,6 @@ pub fn judge(facts: &Facts, memory: &Memory) -> Option<Reason> {
         Echo::HoldPlaced(id) => facts.hold_placed.as_ref() == Some(id),
         Echo::HoldReleased(id) => facts.hold_released.as_ref() == Some(id),
     };
-    if memory.echoes.iter().any(echoed) {
-        return Some(Reason::OwnEcho);
-    }
     if let (Some(event), Some(read)) = (facts.updated_at, memory.read_updated_at)
         && event <= read
     {
@@ -203,7 +200,7 @@ pub fn judge(facts: &Facts, memory: &Memory) -> Option<Reason> {
     {
         return Some(Reason::CoveredByRead);
     }
-    None
+    memory.echoes.iter().any(echoed).then_some(Reason::OwnEcho)
 }
 
 /// The worker's memory of its orders' last passes, shared by its partitions' consumers (each

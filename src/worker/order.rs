@@ -215,6 +215,10 @@ impl OrderHandler {
         }
         self.holds_now(shop, order_id, &holds::outstanding(&order, &plan, true));
         self.record(shop, order_id, &plan, "applied");
+        if !settles_itself(&plan, &shop.rules) {
+            // The next pass may plan more on what this one made: its echo must read.
+            echoes.clear();
+        }
         remember(echoes);
         Disposition::Done { wake_up }
     }
@@ -439,4 +443,18 @@ impl OrderHandler {
             },
         }
     }
+}
+
+/// Whether the state `plan` leaves needs no further pass beyond the wake-up it asks for, so the
+/// echoes of its changes add nothing. A fulfilment can make the order finished (`[archive]`) or
+/// due for capture (`[payment] capture = "on_fulfilment"`), and a capture can make it paid
+/// (finished): those are read back. (A release asks for an immediate wake-up of its own.)
+fn settles_itself(plan: &Plan, rules: &crate::rules::Rules) -> bool {
+    use crate::rules::policy::CapturePolicy;
+    let archive = rules.archive.when_fulfilled;
+    !plan.changes().any(|s| match s.action {
+        Action::Fulfill { .. } => archive || rules.payment.capture == CapturePolicy::OnFulfilment,
+        Action::Capture { .. } => archive,
+        _ => false,
+    })
 }
