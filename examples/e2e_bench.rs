@@ -29,6 +29,14 @@
 //!
 //! `cargo run --release --example e2e_bench -- [ORDERS] [LATENCY_SECONDS]` (default 400, 30);
 //! `AMQP_URL` overrides the broker (default the local one on 5672).
+//!
+//! `-- --mix [ORDERS_STANDARD] [ORDERS_PLUS]` (default 100, 300) instead sends, per order, the
+//! webhooks Shopify would send for what happens to it (see `e2e_bench/mix.rs`), as a backlog on
+//! a standard and then a Plus bucket, and reports snapshots and points per order and the
+//! throughput against each bucket's ceiling.
+
+#[path = "e2e_bench/mix.rs"]
+mod mix;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -78,7 +86,13 @@ async fn main() -> anyhow::Result<()> {
     if std::env::var_os("ORDERFLOW_LOG").is_some() {
         orderflow::telemetry::init_logging();
     }
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--mix") {
+        args.next();
+        let standard: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(100);
+        let plus: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(300);
+        return run_mix(standard, plus).await;
+    }
     let orders: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(400);
     let seconds: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(30);
     let templates = [Template::load("digital")?, Template::load("mixed")?];
@@ -162,6 +176,51 @@ async fn main() -> anyhow::Result<()> {
             r.webhook_p99,
             r.health.surfaced,
             r.health.absorbed
+        );
+    }
+    Ok(())
+}
+
+async fn run_mix(standard: usize, plus: usize) -> anyhow::Result<()> {
+    let templates = [Template::load("digital")?, Template::load("mixed")?];
+    let mut ids = IdGen::default();
+    println!(
+        "webhook mix: digital and mixed alternately, {} ms latency per request, {PARTITIONS} partitions, {} cores",
+        LATENCY.as_millis(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let runs = [
+        ("standard (2,000 / 100 per s)", STANDARD, standard),
+        ("Plus (20,000 / 1,000 per s)", PLUS, plus),
+    ];
+    println!();
+    println!(
+        "| bucket | orders | webhooks per order | snapshots per order | points per order | run s | orders/s | ceiling orders/s | / ceiling | whole-run ceiling (with the start credit) | / that | covered_by_read | own_echo | THROTTLED surfaced | THROTTLED absorbed |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (i, (name, bucket, n)) in runs.into_iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        let r = mix::run(&format!("mix{i}"), bucket, &templates, &mut ids, n).await?;
+        let rate = r.orders as f64 / r.seconds;
+        let ceiling = bucket.restore_rate / r.points_per_order;
+        let whole = (bucket.maximum_available + bucket.restore_rate * r.seconds)
+            / r.points_per_order
+            / r.seconds;
+        println!(
+            "| {name} | {} | {:.1} | **{:.2}** | {:.1} | {:.1} | {rate:.2} | {ceiling:.2} | **{:.2}** | {whole:.2} | {:.2} | {} | {} | {} | {} |",
+            r.orders,
+            r.webhooks as f64 / r.orders as f64,
+            r.snapshots_per_order,
+            r.points_per_order,
+            r.seconds,
+            rate / ceiling,
+            rate / whole,
+            r.covered_by_read,
+            r.own_echo,
+            r.surfaced,
+            r.absorbed,
         );
     }
     Ok(())

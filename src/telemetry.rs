@@ -118,6 +118,9 @@ pub struct Metrics {
     /// mean reading every dead letter at each scrape. Letters the broker itself dead-letters
     /// (`delivery_limit`) are RabbitMQ's too.
     pub dead_letters: Family<ReasonLabels, Counter>,
+    /// Webhooks a worker handled without reading the order, by `reason` (`covered_by_read`,
+    /// `own_echo`): the order's last pass already covered them.
+    pub events_coalesced: Family<ReasonLabels, Counter>,
     /// Per-shop Shopify figures, copied from the client at scrape time.
     pub shopify_shops: ShopifyShopMetrics,
     /// orderflow's holds outstanding as the workers planned them (`orderflow_holds_*`).
@@ -246,6 +249,12 @@ impl Metrics {
             "Messages this process sent to the dead-letter queue, by reason",
             dead_letters.clone(),
         );
+        let events_coalesced = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "events_coalesced",
+            "Webhooks handled without an Admin API read because the order's last pass covered them, by reason",
+            events_coalesced.clone(),
+        );
         let build = Family::<VersionLabels, Gauge>::default();
         build
             .get_or_create(&VersionLabels {
@@ -269,6 +278,7 @@ impl Metrics {
         );
         Self {
             dead_letters,
+            events_coalesced,
             shopify_shops,
             holds,
             sweep,
@@ -352,6 +362,24 @@ impl Metrics {
                 reason: reason.to_owned(),
             });
         }
+    }
+
+    /// Creates each coalescing reason's series at zero (a rate sees the first skip).
+    pub fn zero_coalesced<'a>(&self, reasons: impl IntoIterator<Item = &'a str>) {
+        for reason in reasons {
+            let _created = self.events_coalesced.get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            });
+        }
+    }
+
+    /// A worker skipped an event's read for `reason`.
+    pub fn coalesced(&self, reason: &str) {
+        self.events_coalesced
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// This process sent a message to the dead-letter queue with `reason`.

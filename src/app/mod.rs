@@ -170,6 +170,11 @@ impl App {
             .with_clock(clock.clone());
         let metrics = Arc::new(Metrics::new());
         metrics.zero_dead_letters(DeadLetterReason::ALL.iter().map(|r| r.as_str()));
+        metrics.zero_coalesced(
+            crate::worker::coalesce::Reason::ALL
+                .iter()
+                .map(|r| r.as_str()),
+        );
         let store = open_store(&config).await;
         let config = Arc::new(config);
         let (shops, follower) = Shops::open(&config, store.as_ref()).await;

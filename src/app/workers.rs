@@ -51,6 +51,7 @@ impl Workers {
                 clock: clock.clone(),
                 metrics,
                 witness: Arc::default(),
+                coalescer: Arc::default(),
             }),
             observer: observer.clone(),
             clock: clock.clone(),

@@ -14,7 +14,7 @@ pub struct MutationRecord {
     /// The root mutation fields it ran, e.g. `["fulfillmentOrderHold"]`.
     pub fields: Vec<String>,
     pub variables: serde_json::Value,
-    /// From the sandbox's clock.
+    /// From the sandbox's clock: also the `updatedAt` the mutation gave the order it changed.
     pub at: jiff::Timestamp,
 }
 

@@ -49,6 +49,7 @@ impl Shared {
             .iter()
             .map(|&risk_level| RiskAssessment { risk_level })
             .collect();
+        super::mutate::touched(stored, self.clock.now());
         true
     }
 
@@ -80,6 +81,7 @@ impl Shared {
             }
         }
         derive(&mut stored.order);
+        super::mutate::touched(stored, self.clock.now());
         true
     }
 
@@ -108,6 +110,7 @@ impl Shared {
         });
         fo.status = FulfillmentOrderStatus::OnHold;
         derive(&mut stored.order);
+        super::mutate::touched(stored, self.clock.now());
         Some(id)
     }
 }

@@ -223,6 +223,10 @@ fn answer(
             return Err(json!({"errors": [{"message": "shop vanished"}]}));
         };
         if operation.is_mutation() {
+            // One instant for the whole mutation: the record's `at` is then the `updatedAt`
+            // it gave the order it changed (what the benchmark's echo webhooks carry).
+            let at = shared.clock.now();
+            let fixed = crate::clock::ManualClock::new(at);
             shared.record(MutationRecord {
                 shop: shop.clone(),
                 operation_name: operation.name.as_ref().map(|n| n.to_string()),
@@ -231,11 +235,11 @@ fn answer(
                     .map(|f| f.name.to_string())
                     .collect(),
                 variables: serde_json::to_value(&variables).unwrap_or(Value::Null),
-                at: shared.clock.now(),
+                at,
             });
             let root = MutationRoot {
                 shop: RefCell::new(state),
-                clock: shared.clock.as_ref(),
+                clock: &fixed,
             };
             execution.execute_sync(&root)
         } else {

@@ -90,6 +90,7 @@ impl StoredOrder {
     /// `orderflow.decision` metafield once one was set, as the GraphQL answer has it.
     pub fn snapshot(&self) -> OrderSnapshot {
         let mut order = self.order.clone();
+        order.updated_at = Some(self.updated_at);
         if let Some(m) = self.metafields.iter().find(|m| {
             m.namespace == crate::rules::decision::METAFIELD_NAMESPACE
                 && m.key == crate::rules::decision::METAFIELD_KEY

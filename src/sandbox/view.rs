@@ -160,7 +160,7 @@ pub fn fulfillment(f: &StoredFulfillment, stored: &StoredOrder) -> Value {
             "lineItem": o.line_item(&l.line_item).map(line_item)
                 .unwrap_or_else(|| json!({"__typename": "LineItem", "id": l.line_item})),
         })).collect::<Vec<_>>(),
-        "order": {"__typename": "Order", "id": o.id, "name": o.name},
+        "order": {"__typename": "Order", "id": o.id, "name": o.name, "updatedAt": stored.updated_at},
     })
 }
 
@@ -242,7 +242,7 @@ pub fn fulfillment_order(fo: &FulfillmentOrder, stored: &StoredOrder) -> Value {
         "orderId": o.id,
         "orderName": o.name,
         "orderProcessedAt": o.processed_at,
-        "order": {"__typename": "Order", "id": o.id, "name": o.name},
+        "order": {"__typename": "Order", "id": o.id, "name": o.name, "updatedAt": stored.updated_at},
     })
 }
 

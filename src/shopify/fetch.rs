@@ -47,6 +47,8 @@ struct OrderHead {
     display_fulfillment_status: OrderFulfillmentStatus,
     processed_at: jiff::Timestamp,
     created_at: jiff::Timestamp,
+    #[serde(default)]
+    updated_at: Option<jiff::Timestamp>,
     total_price_set: MoneyBag,
     #[serde(default)]
     currency_code: Option<String>,
@@ -274,6 +276,7 @@ impl Client {
             display_fulfillment_status: head.display_fulfillment_status,
             processed_at: head.processed_at,
             created_at: head.created_at,
+            updated_at: head.updated_at,
             total_price_set: head.total_price_set,
             currency_code: head.currency_code,
             presentment_currency_code: head.presentment_currency_code,

@@ -35,11 +35,22 @@ pub struct HoldRequest {
     pub fulfillment_order_line_items: Vec<LineQuantity>,
 }
 
+/// The order's `updatedAt` as a mutation's payload answers it: the instant of the change it
+/// made, which the webhook echoing that change carries as its body's `updated_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderStamp {
+    pub updated_at: jiff::Timestamp,
+}
+
 /// A fulfilment order's id and status after a mutation.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct FulfillmentOrderState {
     pub id: String,
     pub status: FulfillmentOrderStatus,
+    /// Its order after the mutation (selected by the hold and release documents).
+    #[serde(default)]
+    pub order: Option<OrderStamp>,
 }
 
 /// What `fulfillmentOrderHold` did.
@@ -75,6 +86,9 @@ pub struct CreatedFulfillment {
     pub id: String,
     /// `FulfillmentStatus`, e.g. `SUCCESS`.
     pub status: String,
+    /// Its order after the fulfilment.
+    #[serde(default)]
+    pub order: Option<OrderStamp>,
 }
 
 /// `MetafieldsSetInput`.
@@ -251,7 +265,7 @@ impl Client {
         shop: &ShopDomain,
         id: &str,
         tags: &[String],
-    ) -> Result<(), ShopifyError> {
+    ) -> Result<Option<OrderStamp>, ShopifyError> {
         self.tags(shop, &documents::TAGS_ADD, "tagsAdd", id, tags)
             .await
     }
@@ -262,7 +276,7 @@ impl Client {
         shop: &ShopDomain,
         id: &str,
         tags: &[String],
-    ) -> Result<(), ShopifyError> {
+    ) -> Result<Option<OrderStamp>, ShopifyError> {
         self.tags(shop, &documents::TAGS_REMOVE, "tagsRemove", id, tags)
             .await
     }
@@ -274,7 +288,7 @@ impl Client {
         field: &str,
         id: &str,
         tags: &[String],
-    ) -> Result<(), ShopifyError> {
+    ) -> Result<Option<OrderStamp>, ShopifyError> {
         let mut data: serde_json::Map<String, serde_json::Value> = self
             .execute(shop, doc, json!({ "id": id, "tags": tags }))
             .await?;
@@ -287,7 +301,12 @@ impl Client {
                 operation: doc.operation(),
                 message: e.to_string(),
             })?;
-        self.payload(shop, doc.operation(), payload).map(|_| ())
+        // `node` is a `Node`: the document selects `updatedAt` on an `Order` only.
+        let node = self.payload(shop, doc.operation(), payload)?;
+        Ok(node
+            .get("node")
+            .cloned()
+            .and_then(|n| serde_json::from_value(n).ok()))
     }
 
     /// Creates or updates metafields (upsert by owner, namespace and key).
@@ -296,6 +315,21 @@ impl Client {
         shop: &ShopDomain,
         metafields: &[MetafieldInput],
     ) -> Result<Vec<Metafield>, ShopifyError> {
+        Ok(self
+            .set_metafields_stamped(shop, metafields)
+            .await?
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect())
+    }
+
+    /// [`Client::set_metafields`], each metafield with its owner's `updatedAt` when the owner
+    /// is an order.
+    pub async fn set_metafields_stamped(
+        &self,
+        shop: &ShopDomain,
+        metafields: &[MetafieldInput],
+    ) -> Result<Vec<(Metafield, Option<OrderStamp>)>, ShopifyError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Data {
@@ -303,7 +337,15 @@ impl Client {
         }
         #[derive(Deserialize)]
         struct Outcome {
-            metafields: Option<Vec<Metafield>>,
+            metafields: Option<Vec<Written>>,
+        }
+        #[derive(Deserialize)]
+        struct Written {
+            #[serde(flatten)]
+            metafield: Metafield,
+            /// `HasMetafields`: `updatedAt` is selected on an `Order` only.
+            #[serde(default)]
+            owner: Option<serde_json::Value>,
         }
         let doc = &documents::METAFIELDS_SET;
         let data: Data = self
@@ -312,7 +354,13 @@ impl Client {
         Ok(self
             .payload(shop, doc.operation(), data.metafields_set)?
             .metafields
-            .unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|w| {
+                let stamp = w.owner.and_then(|o| serde_json::from_value(o).ok());
+                (w.metafield, stamp)
+            })
+            .collect())
     }
 
     pub(super) fn payload<T>(

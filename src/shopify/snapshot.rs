@@ -48,6 +48,11 @@ pub struct OrderSnapshot {
     /// When the order was paid/processed: the start of processing time.
     pub processed_at: Timestamp,
     pub created_at: Timestamp,
+    /// `Order.updatedAt` when read from Shopify: the instant of the last change this snapshot
+    /// reflects, which the worker compares with a webhook's `updated_at` to know the read
+    /// already covered it. Fixtures leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
     pub total_price_set: MoneyBag,
     /// `Order.currencyCode`: the shop's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]

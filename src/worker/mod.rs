@@ -3,6 +3,7 @@
 //! a `Handler`) and how each is settled (ack, delay, retry, dead-letter, re-route). The consume
 //! loops, acks and the broker itself are `queue`'s; the message contract is `event`'s.
 
+pub mod coalesce;
 pub mod compliance;
 pub mod consumer;
 pub mod disposition;

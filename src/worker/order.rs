@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::coalesce::{Coalescer, Echo, Reason};
 use super::holds;
 use super::missed::{Verdict, Witness};
 use super::{Disposition, Handler, Incoming};
@@ -30,6 +31,8 @@ pub struct OrderHandler {
     pub metrics: Arc<Metrics>,
     /// The webhooks seen, to judge the sweep's wake-ups (`orderflow_sweep_missed_total`).
     pub witness: Arc<Witness>,
+    /// The orders' last passes, to skip reads that add nothing (`orderflow_events_coalesced_total`).
+    pub coalescer: Arc<Coalescer>,
 }
 
 impl Handler for OrderHandler {
@@ -63,8 +66,16 @@ impl Handler for OrderHandler {
             msg.order_id(),
             msg.fulfillment_order_id(),
         ) {
-            (Some(Kind::Order), Some(order), _) => self.reconcile(shop, order, msg).await,
+            (Some(Kind::Order), Some(order), _) => {
+                if let Some(reason) = self.coalescer.covered(shop.domain.as_str(), order.0, msg) {
+                    return self.coalesced(reason);
+                }
+                self.reconcile(shop, order, msg).await
+            }
             (Some(Kind::FulfillmentOrder), _, Some(gid)) => {
+                if let Some(reason) = self.coalescer.covered_hold(shop.domain.as_str(), msg) {
+                    return self.coalesced(reason);
+                }
                 match self
                     .call(
                         "fulfillment_order_order",
@@ -88,6 +99,7 @@ impl Handler for OrderHandler {
 
     fn consuming(&self, queue: &str) {
         self.witness.consuming(queue);
+        self.coalescer.clear();
         self.metrics.holds.forget_queue(queue);
     }
 
@@ -112,7 +124,32 @@ impl Handler for OrderHandler {
 }
 
 impl OrderHandler {
+    /// A webhook the order's last pass already covers: no read, nothing to send. Any wake-up
+    /// that pass needed was published with its own message.
+    fn coalesced(&self, reason: Reason) -> Disposition {
+        self.metrics.coalesced(reason.as_str());
+        tracing::debug!(
+            reason = reason.as_str(),
+            "coalesced: the last pass covers this event"
+        );
+        Disposition::Done { wake_up: None }
+    }
+
     async fn reconcile(&self, shop: &ShopConfig, order_id: OrderId, msg: &Incoming) -> Disposition {
+        let disposition = self.reconcile_once(shop, order_id, msg).await;
+        if !matches!(disposition, Disposition::Done { .. }) {
+            self.coalescer.forget(shop.domain.as_str(), order_id.0);
+        }
+        disposition
+    }
+
+    async fn reconcile_once(
+        &self,
+        shop: &ShopConfig,
+        order_id: OrderId,
+        msg: &Incoming,
+    ) -> Disposition {
+        let read_started = self.clock.now();
         let snapshot = match self
             .call(
                 "order_snapshot",
@@ -129,6 +166,16 @@ impl OrderHandler {
             }
             Err(e) => return self.failed(e, msg),
         };
+        let read_updated_at = snapshot.updated_at;
+        let remember = |echoes: Vec<Echo>| {
+            self.coalescer.remember(
+                shop.domain.as_str(),
+                order_id.0,
+                read_started,
+                read_updated_at,
+                echoes,
+            );
+        };
         let order = snapshot.to_rules_order();
         let plan = crate::rules::plan(&order, &shop.rules, self.clock.now());
         let wake_up = plan.wake_up();
@@ -138,15 +185,22 @@ impl OrderHandler {
         if plan.is_empty() {
             tracing::info!(order = %plan.order_name, "already as the rules want it");
             self.record(shop, order_id, &plan, "nothing to do");
+            remember(Vec::new());
             return Disposition::Done { wake_up };
         }
         if shop.dry_run {
             tracing::info!(order = %plan.order_name, plan = %plan, "dry run: plan computed, nothing sent");
             self.record(shop, order_id, &plan, "dry run");
+            remember(Vec::new());
             return Disposition::Done { wake_up };
         }
+        let mut echoes = Vec::new();
         for step in plan.changes() {
-            if let Err(e) = self.apply(shop, &plan, step).await {
+            let applied = self.apply(shop, &plan, step).await;
+            if let Ok(made) = &applied {
+                echoes.extend(made.iter().cloned());
+            }
+            if let Err(e) = applied {
                 tracing::warn!(rule = %step.rule, reason = %step.reason, error = %e, "a step failed");
                 self.record(
                     shop,
@@ -161,6 +215,11 @@ impl OrderHandler {
         }
         self.holds_now(shop, order_id, &holds::outstanding(&order, &plan, true));
         self.record(shop, order_id, &plan, "applied");
+        if !settles_itself(&plan, &shop.rules) {
+            // The next pass may plan more on what this one made: its echo must read.
+            echoes.clear();
+        }
+        remember(echoes);
         Disposition::Done { wake_up }
     }
 
@@ -190,18 +249,30 @@ impl OrderHandler {
         });
     }
 
-    async fn apply(&self, shop: &ShopConfig, plan: &Plan, step: &Step) -> Result<(), ShopifyError> {
+    /// Applies one step; answers the changes it made as their mutations answered them.
+    async fn apply(
+        &self,
+        shop: &ShopConfig,
+        plan: &Plan,
+        step: &Step,
+    ) -> Result<Vec<Echo>, ShopifyError> {
         let d = &shop.domain;
+        let stamp =
+            |o: Option<crate::shopify::ops::OrderStamp>| o.map(|o| Echo::UpdatedAt(o.updated_at));
+        let mut echoes = Vec::new();
         match &step.action {
             Action::Release {
                 fulfillment_order,
                 hold_ids,
             } => {
-                self.call(
-                    "release_holds",
-                    self.client.release_holds(d, fulfillment_order, hold_ids),
-                )
-                .await?;
+                let fo = self
+                    .call(
+                        "release_holds",
+                        self.client.release_holds(d, fulfillment_order, hold_ids),
+                    )
+                    .await?;
+                echoes.extend(stamp(fo.order));
+                echoes.extend(hold_ids.iter().cloned().map(Echo::HoldReleased));
             }
             Action::Hold {
                 fulfillment_order,
@@ -217,8 +288,11 @@ impl OrderHandler {
                     notify_merchant: *notify_merchant,
                     fulfillment_order_line_items: Vec::new(),
                 };
-                self.call("hold", self.client.hold(d, fulfillment_order, &request))
+                let held = self
+                    .call("hold", self.client.hold(d, fulfillment_order, &request))
                     .await?;
+                echoes.extend(stamp(held.fulfillment_order.order));
+                echoes.push(Echo::HoldPlaced(held.fulfillment_hold.id));
             }
             Action::Fulfill {
                 fulfillment_order,
@@ -238,19 +312,26 @@ impl OrderHandler {
                     }],
                     notify_customer: *notify_customer,
                 };
-                self.call("fulfill", self.client.fulfill(d, &request))
+                let created = self
+                    .call("fulfill", self.client.fulfill(d, &request))
                     .await?;
+                echoes.extend(stamp(created.order));
+                echoes.push(Echo::Fulfillment(created.id));
             }
             Action::TagsAdd { tags } => {
-                self.call("tags_add", self.client.add_tags(d, &plan.order_id, tags))
+                let order = self
+                    .call("tags_add", self.client.add_tags(d, &plan.order_id, tags))
                     .await?;
+                echoes.extend(stamp(order));
             }
             Action::TagsRemove { tags } => {
-                self.call(
-                    "tags_remove",
-                    self.client.remove_tags(d, &plan.order_id, tags),
-                )
-                .await?;
+                let order = self
+                    .call(
+                        "tags_remove",
+                        self.client.remove_tags(d, &plan.order_id, tags),
+                    )
+                    .await?;
+                echoes.extend(stamp(order));
             }
             Action::SetDecision { decision } => {
                 let input = MetafieldInput {
@@ -260,8 +341,13 @@ impl OrderHandler {
                     kind: METAFIELD_TYPE.into(),
                     value: decision.to_json(),
                 };
-                self.call("metafields_set", self.client.set_metafields(d, &[input]))
+                let written = self
+                    .call(
+                        "metafields_set",
+                        self.client.set_metafields_stamped(d, &[input]),
+                    )
                     .await?;
+                echoes.extend(written.into_iter().filter_map(|(_, o)| stamp(o)));
             }
             Action::SetDeadline {
                 fulfillment_orders,
@@ -296,7 +382,7 @@ impl OrderHandler {
             }
             Action::WakeUp { .. } => {}
         }
-        Ok(())
+        Ok(echoes)
     }
 
     /// Runs one Shopify call and counts it by operation and outcome.
@@ -357,4 +443,18 @@ impl OrderHandler {
             },
         }
     }
+}
+
+/// Whether the state `plan` leaves needs no further pass beyond the wake-up it asks for, so the
+/// echoes of its changes add nothing. A fulfilment can make the order finished (`[archive]`) or
+/// due for capture (`[payment] capture = "on_fulfilment"`), and a capture can make it paid
+/// (finished): those are read back. (A release asks for an immediate wake-up of its own.)
+fn settles_itself(plan: &Plan, rules: &crate::rules::Rules) -> bool {
+    use crate::rules::policy::CapturePolicy;
+    let archive = rules.archive.when_fulfilled;
+    !plan.changes().any(|s| match s.action {
+        Action::Fulfill { .. } => archive || rules.payment.capture == CapturePolicy::OnFulfilment,
+        Action::Capture { .. } => archive,
+        _ => false,
+    })
 }

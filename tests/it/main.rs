@@ -10,6 +10,7 @@ mod architecture;
 mod auth;
 mod cancel_fulfilments_cli;
 mod cli;
+mod coalesce;
 mod demo;
 mod deploy;
 mod dlq;

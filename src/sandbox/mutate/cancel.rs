@@ -147,6 +147,7 @@ pub fn cancel(
         .fulfillment_orders
         .extend(reopened.into_iter().map(|(_, fo)| fo));
     derive(&mut stored.order);
+    super::touched(stored, now);
     let stored = &*stored;
     Ok(stored
         .fulfillments

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::{str_arg, user_error};
 use crate::sandbox::state::ShopState;
 
-pub(super) fn set_deadline(shop: &mut ShopState, args: &Value) -> Value {
+pub(super) fn set_deadline(shop: &mut ShopState, args: &Value, now: Timestamp) -> Value {
     let ids: Vec<String> = args
         .get("fulfillmentOrderIds")
         .and_then(Value::as_array)
@@ -57,6 +57,7 @@ pub(super) fn set_deadline(shop: &mut ShopState, args: &Value) -> Value {
                 .find(|fo| fo.id == *id)
         {
             fo.fulfill_by = Some(deadline);
+            super::touched(stored, now);
         }
     }
     json!({

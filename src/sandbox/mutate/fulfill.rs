@@ -152,6 +152,7 @@ pub(in crate::sandbox) fn fulfill(
     };
     stored.fulfillments.push(fulfillment);
     derive(&mut stored.order);
+    super::touched(stored, now);
     let answer = stored
         .fulfillments
         .last()

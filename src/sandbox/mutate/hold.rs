@@ -26,7 +26,7 @@ fn hold_payload(
 }
 
 /// `fulfillmentOrderHold`: the fulfilment order goes ON_HOLD; holding some lines splits it.
-pub(super) fn hold(shop: &mut ShopState, args: &Value) -> Value {
+pub(super) fn hold(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) -> Value {
     let fo_id = str_arg(args, "id").unwrap_or_default().to_owned();
     let input = &args["fulfillmentHold"];
     let handle = str_arg(input, "handle").unwrap_or_default().to_owned();
@@ -226,6 +226,7 @@ pub(super) fn hold(shop: &mut ShopState, args: &Value) -> Value {
     fo.fulfillment_holds.push(hold.clone());
     fo.status = FulfillmentOrderStatus::OnHold;
     derive(&mut stored.order);
+    super::touched(stored, now);
     hold_payload(
         shop,
         Vec::new(),
@@ -237,7 +238,7 @@ pub(super) fn hold(shop: &mut ShopState, args: &Value) -> Value {
 
 /// `fulfillmentOrderReleaseHold`: releases the listed holds (all of them without `holdIds`);
 /// the fulfilment order reopens when its last hold goes.
-pub(super) fn release(shop: &mut ShopState, args: &Value) -> Value {
+pub(super) fn release(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) -> Value {
     let fo_id = str_arg(args, "id").unwrap_or_default().to_owned();
     let hold_ids: Option<Vec<String>> = args.get("holdIds").and_then(Value::as_array).map(|ids| {
         ids.iter()
@@ -299,5 +300,6 @@ pub(super) fn release(shop: &mut ShopState, args: &Value) -> Value {
         fo.status = FulfillmentOrderStatus::Open;
     }
     derive(&mut stored.order);
+    super::touched(stored, now);
     payload(shop, Vec::new(), Some(&fo_id))
 }

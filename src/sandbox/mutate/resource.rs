@@ -8,7 +8,7 @@ use crate::sandbox::view;
 use crate::shopify::ops::Metafield;
 
 /// `tagsAdd` / `tagsRemove` on an order: idempotent.
-pub(super) fn tags(shop: &mut ShopState, args: &Value, add: bool) -> Value {
+pub(super) fn tags(shop: &mut ShopState, args: &Value, add: bool, now: jiff::Timestamp) -> Value {
     let typename = if add {
         "TagsAddPayload"
     } else {
@@ -46,15 +46,16 @@ pub(super) fn tags(shop: &mut ShopState, args: &Value, add: bool) -> Value {
             .tags
             .retain(|t| !tags.iter().any(|r| r.eq_ignore_ascii_case(t)));
     }
+    super::touched(stored, now);
     json!({
         "__typename": typename,
-        "node": {"__typename": "Order", "id": id},
+        "node": view::order(stored),
         "userErrors": [],
     })
 }
 
 /// `metafieldsSet`: atomic upsert by (owner, namespace, key).
-pub(super) fn metafields_set(shop: &mut ShopState, args: &Value) -> Value {
+pub(super) fn metafields_set(shop: &mut ShopState, args: &Value, now: jiff::Timestamp) -> Value {
     let inputs = args
         .get("metafields")
         .and_then(Value::as_array)
@@ -133,7 +134,10 @@ pub(super) fn metafields_set(shop: &mut ShopState, args: &Value) -> Value {
                 created
             }
         };
-        written.push(view::metafield(&entry));
+        super::touched(stored, now);
+        let mut answered = view::metafield(&entry);
+        answered["owner"] = view::order(stored);
+        written.push(answered);
     }
     json!({"__typename": "MetafieldsSetPayload", "metafields": written, "userErrors": []})
 }

@@ -195,24 +195,39 @@ impl Shop {
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("snapshot")
     }
 
-    /// Sends the fixture order's signed webhook for `topic` with `webhook_id`.
+    /// Sends the fixture order's signed webhook for `topic` with `webhook_id`, as Shopify would
+    /// now: an orders/* body carries the order's current `updatedAt` as `updated_at`.
     pub async fn send(&self, fixture: &str, topic: &str, webhook_id: &str) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/orders")
             .join(format!("{fixture}.webhook.json"));
         let body = std::fs::read(path).expect("webhook body");
+        let body = if topic.starts_with("orders/") {
+            let mut json: serde_json::Value = serde_json::from_slice(&body).expect("JSON body");
+            if let Some(updated) = self.order(fixture).updated_at {
+                json["updated_at"] = serde_json::json!(updated.to_string());
+            }
+            serde_json::to_vec(&json).expect("JSON")
+        } else {
+            body
+        };
         self.send_body(topic, webhook_id, &body).await;
     }
 
-    /// Sends `body` as a signed webhook.
+    /// Sends `body` as a signed webhook, triggered now by the shop's (manual) clock.
     pub async fn send_body(&self, topic: &str, webhook_id: &str, body: &[u8]) {
+        use orderflow::clock::Clock;
         let body = body.to_vec();
+        let triggered = self.clock.now().to_string();
         let res = self
             .app
             .delivery_with(topic, webhook_id, &body, |h| {
                 for (k, v) in h.iter_mut() {
                     if *k == "X-Shopify-Hmac-Sha256" {
                         *v = signature(&body, SECRET_NEW);
+                    }
+                    if *k == "X-Shopify-Triggered-At" {
+                        *v = triggered.clone();
                     }
                 }
             })
