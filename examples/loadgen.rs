@@ -540,7 +540,7 @@ async fn run_ceiling(
                 let Routed { event, .. } = route(
                     meta,
                     &order.body,
-                    jiff::Timestamp::now().to_string(),
+                    orderflow::clock::Clock::now(&orderflow::clock::SystemClock).to_string(),
                     &shops,
                 )
                 .expect("an order topic");
