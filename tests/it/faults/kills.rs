@@ -58,24 +58,9 @@ const ACTIONS: &[&str] = &[
     "fulfillmentOrdersSetFulfillmentDeadline",
 ];
 
-/// `fixture` with every GID made unique by `n` (orders, lines, fulfilment orders).
+/// A clone of `fixture` with GIDs of its own (`n`), named after the test.
 fn clone_of(fixture: &str, n: u64) -> OrderSnapshot {
-    fn regid(v: &mut serde_json::Value, n: u64) {
-        match v {
-            serde_json::Value::String(s) if s.starts_with("gid://shopify/") => {
-                let (kind, id) = s.rsplit_once('/').expect("a gid");
-                if let Ok(id) = id.parse::<u64>() {
-                    *s = format!("{kind}/{}", id + n * 1_000_000_000_000);
-                }
-            }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| regid(v, n)),
-            serde_json::Value::Object(o) => o.values_mut().for_each(|v| regid(v, n)),
-            _ => {}
-        }
-    }
-    let mut v = serde_json::to_value(Shop::fixture(fixture)).expect("a snapshot serialises");
-    regid(&mut v, n);
-    let mut order: OrderSnapshot = serde_json::from_value(v).expect("still a snapshot");
+    let mut order = Shop::fixture_clone(fixture, n);
     order.name = format!("#K{n} {fixture}");
     order
 }

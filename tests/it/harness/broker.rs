@@ -42,10 +42,8 @@ pub async fn drain(queue: &str) -> Vec<Got> {
     drain_at(AMQP_URL, queue).await
 }
 
-/// `drain` on the broker (or cluster node) at `url`.
-pub async fn drain_at(url: &str, queue: &str) -> Vec<Got> {
-    let conn = connect_to(url).await;
-    let ch = conn.create_channel().await.expect("channel");
+/// The ready messages of `queue`, by a passive declare on `ch` (the queue must exist).
+pub async fn ready_on(ch: &lapin::Channel, queue: &str) -> usize {
     let declared = ch
         .queue_declare(
             queue.into(),
@@ -57,7 +55,14 @@ pub async fn drain_at(url: &str, queue: &str) -> Vec<Got> {
         )
         .await
         .unwrap_or_else(|e| panic!("{queue} exists: {e}"));
-    let count = declared.message_count() as usize;
+    declared.message_count() as usize
+}
+
+/// `drain` on the broker (or cluster node) at `url`.
+pub async fn drain_at(url: &str, queue: &str) -> Vec<Got> {
+    let conn = connect_to(url).await;
+    let ch = conn.create_channel().await.expect("channel");
+    let count = ready_on(&ch, queue).await;
     let mut out = Vec::new();
     if count > 0 {
         let mut consumer = ch

@@ -7,9 +7,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use lapin::options::QueueDeclareOptions;
-use lapin::types::FieldTable;
-
 use super::broker::connect_to;
 
 /// The nodes' AMQP ports, as the script assigns them (node n on 5700 + n).
@@ -121,19 +118,9 @@ pub async fn leaders(prefix: &str) -> BTreeMap<String, usize> {
 pub async fn ready(n: usize, queue: &str) -> usize {
     let conn = connect_to(&url(n)).await;
     let ch = conn.create_channel().await.expect("channel");
-    let declared = ch
-        .queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{queue} exists: {e}"));
+    let ready = super::broker::ready_on(&ch, queue).await;
     let _ = conn.close(200, "counted".into()).await;
-    declared.message_count() as usize
+    ready
 }
 
 /// Deletes the prefix's queues and exchanges from the cluster, through node `n`.

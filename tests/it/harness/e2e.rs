@@ -195,6 +195,27 @@ impl Shop {
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("snapshot")
     }
 
+    /// The fixture's snapshot with every GID (order, lines, fulfilment orders) made unique by
+    /// `n`, so many clones of one fixture can live in one sandbox shop.
+    pub fn fixture_clone(name: &str, n: u64) -> OrderSnapshot {
+        fn regid(v: &mut serde_json::Value, n: u64) {
+            match v {
+                serde_json::Value::String(s) if s.starts_with("gid://shopify/") => {
+                    let (kind, id) = s.rsplit_once('/').expect("a gid");
+                    if let Ok(id) = id.parse::<u64>() {
+                        *s = format!("{kind}/{}", id + n * 1_000_000_000_000);
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(|v| regid(v, n)),
+                serde_json::Value::Object(o) => o.values_mut().for_each(|v| regid(v, n)),
+                _ => {}
+            }
+        }
+        let mut v = serde_json::to_value(Self::fixture(name)).expect("a snapshot serialises");
+        regid(&mut v, n);
+        serde_json::from_value(v).expect("still a snapshot")
+    }
+
     /// Sends the fixture order's signed webhook for `topic` with `webhook_id`, as Shopify would
     /// now: an orders/* body carries the order's current `updatedAt` as `updated_at`.
     pub async fn send(&self, fixture: &str, topic: &str, webhook_id: &str) {

@@ -6,26 +6,6 @@ use super::{metric, minutes, sweeping_shop, wait_windows};
 use crate::harness::e2e::{Shop, start_instant};
 use orderflow::sandbox::Sandbox;
 
-/// `fixture` with every order, line and fulfilment order GID made unique by `n`.
-fn clone_of(fixture: &str, n: u64) -> orderflow::shopify::OrderSnapshot {
-    fn regid(v: &mut serde_json::Value, n: u64) {
-        match v {
-            serde_json::Value::String(s) if s.starts_with("gid://shopify/") => {
-                let (kind, id) = s.rsplit_once('/').expect("a gid");
-                if let Ok(id) = id.parse::<u64>() {
-                    *s = format!("{kind}/{}", id + n * 1_000_000_000_000);
-                }
-            }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| regid(v, n)),
-            serde_json::Value::Object(o) => o.values_mut().for_each(|v| regid(v, n)),
-            _ => {}
-        }
-    }
-    let mut v = serde_json::to_value(Shop::fixture(fixture)).expect("a snapshot serialises");
-    regid(&mut v, n);
-    serde_json::from_value(v).expect("still a snapshot")
-}
-
 /// What the README's and BENCHMARKS.md's sweep numbers come from: `ORDERS` orders already as
 /// the rules want (clones of the cancelled fixture, whose plan is empty) updated in one window,
 /// swept on a bucket of 1,000 points restoring 100 points/s. Measures the listing's points per
@@ -45,7 +25,7 @@ async fn measure_sweep_cost_against_the_bucket() {
     });
     let updated = start_instant() + minutes(1);
     for n in 0..ORDERS {
-        let order = clone_of("cancelled", n + 1);
+        let order = Shop::fixture_clone("cancelled", n + 1);
         let gid = order.id.clone();
         shop.sandbox.insert_order(&shop.shop, order);
         assert!(shop.sandbox.touch_order(&shop.shop, &gid, updated));
