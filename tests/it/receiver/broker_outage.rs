@@ -157,3 +157,103 @@ async fn a_broker_that_stops_confirming_gets_503_within_the_confirm_budget() {
     );
     app.stop().await;
 }
+
+/// The broker lost under 64 concurrent connections (the connection cut by the proxy, as a
+/// restart would): every 200 answered before, during and after the outage is a message on the
+/// queues; the outage costs 503s, never a lost 200. Prints the answers and the 503 window.
+#[tokio::test]
+async fn an_outage_under_64_connections_loses_no_200() {
+    const SENDERS: usize = 64;
+    let (proxy, app) = TestApp::spawn_behind_proxy("outage64", Options::default()).await;
+    let app = std::sync::Arc::new(app);
+    let body = std::sync::Arc::new(fixture("orders/create"));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let started = std::time::Instant::now();
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|s| {
+            let (app, body, stop) = (app.clone(), body.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                let mut n = 0;
+                while !stop.is_cancelled() {
+                    n += 1;
+                    let id = format!("wh64-{s}-{n}");
+                    let status = match app.delivery("orders/create", &id, &body).send().await {
+                        Ok(r) => r.status().as_u16(),
+                        Err(_) => 0,
+                    };
+                    answers.push((id, status, started.elapsed()));
+                }
+                answers
+            })
+        })
+        .collect();
+    let ok_count = |app: &TestApp| {
+        let text = app.metrics.encode();
+        text.lines()
+            .filter(|l| l.starts_with("orderflow_webhooks_total") && l.contains("published"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    eventually(Duration::from_secs(10), "200s under load", || async {
+        (ok_count(&app) >= 100.0).then_some(())
+    })
+    .await;
+    let cut_at = started.elapsed();
+    proxy.cut();
+    eventually(
+        Duration::from_secs(10),
+        "the outage to be noticed",
+        || async { (!app.broker.is_ready()).then_some(()) },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // the outage's length, not a wait
+    proxy.restore();
+    let restored_at = started.elapsed();
+    let before = ok_count(&app);
+    eventually(
+        Duration::from_secs(20),
+        "200s again after the outage",
+        || async { (ok_count(&app) >= before + 100.0).then_some(()) },
+    )
+    .await;
+    stop.cancel();
+    let mut answers = Vec::new();
+    for s in senders {
+        answers.extend(s.await.unwrap());
+    }
+    let oks: HashSet<String> = answers
+        .iter()
+        .filter(|(_, s, _)| *s == 200)
+        .map(|(id, _, _)| id.clone())
+        .collect();
+    let unavailable: Vec<_> = answers.iter().filter(|(_, s, _)| *s == 503).collect();
+    let queued: HashSet<String> = drain_all(&app.prefix, app.partitions)
+        .await
+        .into_iter()
+        .filter_map(|m| m.message_id)
+        .collect();
+    let lost: Vec<_> = oks.difference(&queued).collect();
+    let window = match (unavailable.first(), unavailable.last()) {
+        (Some(a), Some(b)) => format!("{:?} to {:?}", a.2, b.2),
+        _ => "none".to_owned(),
+    };
+    println!(
+        "{SENDERS} connections: {} answers, {} 200, {} 503 (from {window}; cut at {cut_at:?}, restored at {restored_at:?}), {} other, {} lost",
+        answers.len(),
+        oks.len(),
+        unavailable.len(),
+        answers.len() - oks.len() - unavailable.len(),
+        lost.len()
+    );
+    assert!(lost.is_empty(), "every 200 is on the queues: lost {lost:?}");
+    assert!(!unavailable.is_empty(), "the outage was answered 503");
+    assert!(
+        answers.iter().all(|(_, s, _)| *s == 200 || *s == 503),
+        "only 200 or 503, never a dropped connection"
+    );
+    match std::sync::Arc::try_unwrap(app) {
+        Ok(app) => app.stop().await,
+        Err(_) => panic!("the senders are done"),
+    }
+}
