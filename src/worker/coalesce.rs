@@ -15,6 +15,12 @@
 //!   holds, fulfilments) against the body's `updated_at`, the created fulfilment's id against
 //!   a fulfillments/create body, the placed or released hold's id against a hold topic's body.
 //!   The plan that made the change already accounted for it (and asked for any wake-up it needs).
+//!   A mutation that answers no `updatedAt` (the fulfil-by deadline's payload has only
+//!   `success`) is bounded instead by the stamps of the steps before and after it in the same
+//!   pass: one event strictly inside that window is its echo; a second one there means two
+//!   changes happened in those milliseconds, and reads. If Shopify sent no webhook for ours,
+//!   a person's change inside the window would be taken for it: the next wake-up or the sweep
+//!   bring it in, as for the same-second case below.
 //!
 //! Only webhooks are candidates ([`candidate`]): a wake-up back from a delay tier (its plan
 //! depends on the time), a retry, a redelivery, the sweep's and the CLI's wake-ups and `dlq
@@ -75,6 +81,67 @@ pub enum Echo {
     HoldPlaced(String),
     /// A hold it released.
     HoldReleased(String),
+    /// A change whose mutation answers no `updatedAt` (the fulfil-by deadline, a capture,
+    /// closing the order): Shopify stamped it strictly between `after` and `before`, the
+    /// `updatedAt`s orderflow saw just before and just after it in the same pass. The first
+    /// event in that window is taken for it (`claimed`); another event in the window, with
+    /// another `updated_at`, means a second change happened there, and reads.
+    Between {
+        after: Timestamp,
+        before: Timestamp,
+        claimed: Option<Timestamp>,
+    },
+}
+
+/// The echoes of one pass, collected step by step in the order the mutations ran, so a change
+/// without a stamp of its own is bounded by the stamps around it ([`Echo::Between`]).
+#[derive(Debug, Default)]
+pub struct PassEchoes {
+    echoes: Vec<Echo>,
+    /// The order's latest `updatedAt` known so far: the read's, then each mutation's.
+    last_stamp: Option<Timestamp>,
+    /// Changes made since `last_stamp` whose mutation answered no stamp.
+    unstamped: usize,
+}
+
+impl PassEchoes {
+    /// A pass that starts from a read whose snapshot has `read_updated_at`.
+    pub fn after_read(read_updated_at: Option<Timestamp>) -> Self {
+        Self {
+            last_stamp: read_updated_at,
+            ..Self::default()
+        }
+    }
+
+    /// A step that succeeded: what its mutation answered, and whether it changed the order
+    /// without answering the order's `updatedAt`.
+    pub fn step(&mut self, made: &[Echo], unstamped_change: bool) {
+        for echo in made {
+            if let Echo::UpdatedAt(stamp) = echo {
+                if let Some(after) = self.last_stamp {
+                    for _ in 0..self.unstamped {
+                        self.echoes.push(Echo::Between {
+                            after,
+                            before: *stamp,
+                            claimed: None,
+                        });
+                    }
+                }
+                self.unstamped = 0;
+                self.last_stamp = Some(*stamp);
+            }
+            self.echoes.push(echo.clone());
+        }
+        let stamped = made.iter().any(|e| matches!(e, Echo::UpdatedAt(_)));
+        if unstamped_change && !stamped {
+            self.unstamped += 1;
+        }
+    }
+
+    /// The echoes to remember. A change with no stamp after it has no window: its echo reads.
+    pub fn finish(self) -> Vec<Echo> {
+        self.echoes
+    }
 }
 
 /// What the last pass over an order learnt.
@@ -179,13 +246,15 @@ pub fn facts(msg: &Incoming) -> Option<Facts> {
     Some(facts)
 }
 
-/// The pure rule: whether `memory` already covers the event `facts` describes.
-pub fn judge(facts: &Facts, memory: &Memory) -> Option<Reason> {
+/// The rule: whether `memory` already covers the event `facts` describes. Pure but for one
+/// write: an event taken for a change without a stamp claims that change's window.
+pub fn judge(facts: &Facts, memory: &mut Memory) -> Option<Reason> {
     let echoed = |e: &Echo| match e {
         Echo::UpdatedAt(at) => facts.updated_at == Some(*at),
         Echo::Fulfillment(id) => facts.fulfillment.as_ref() == Some(id),
         Echo::HoldPlaced(id) => facts.hold_placed.as_ref() == Some(id),
         Echo::HoldReleased(id) => facts.hold_released.as_ref() == Some(id),
+        Echo::Between { claimed, .. } => claimed.is_some() && facts.updated_at == *claimed,
     };
     if let (Some(event), Some(read)) = (facts.updated_at, memory.read_updated_at)
         && event <= read
@@ -200,7 +269,20 @@ pub fn judge(facts: &Facts, memory: &Memory) -> Option<Reason> {
     {
         return Some(Reason::CoveredByRead);
     }
-    memory.echoes.iter().any(echoed).then_some(Reason::OwnEcho)
+    if memory.echoes.iter().any(echoed) {
+        return Some(Reason::OwnEcho);
+    }
+    let event = facts.updated_at?;
+    let window = memory.echoes.iter_mut().find_map(|e| match e {
+        Echo::Between {
+            after,
+            before,
+            claimed,
+        } if claimed.is_none() && *after < event && event < *before => Some(claimed),
+        _ => None,
+    })?;
+    *window = Some(event);
+    Some(Reason::OwnEcho)
 }
 
 /// The worker's memory of its orders' last passes, shared by its partitions' consumers (each
@@ -247,7 +329,7 @@ impl Coalescer {
     pub fn covered(&self, shop: &str, order: u64, msg: &Incoming) -> Option<Reason> {
         let facts = facts(msg)?;
         let mut inner = self.lock();
-        judge(&facts, inner.orders.get(&(shop.to_owned(), order))?)
+        judge(&facts, inner.orders.get_mut(&(shop.to_owned(), order))?)
     }
 
     /// Whether a fulfilment order message (order not yet known) echoes a hold of ours.

@@ -34,7 +34,7 @@ fn memory() -> Memory {
 }
 
 fn judged(msg: &Incoming) -> Option<Reason> {
-    judge(&facts(msg)?, &memory())
+    judge(&facts(msg)?, &mut memory())
 }
 
 #[test]
@@ -169,4 +169,85 @@ fn the_memory_is_bounded_forgets_and_keeps_recent_echoes() {
         kept[0],
         Echo::UpdatedAt(Timestamp::from_second(1_800_000_003).expect("ts"))
     );
+}
+
+fn orders_updated(updated_at: &str) -> Facts {
+    Facts {
+        triggered_at: Some(at("2026-11-23T10:00:12Z")),
+        updated_at: Some(at(updated_at)),
+        ..Facts::default()
+    }
+}
+
+/// A pass: the read saw 10:00:00, the decision metafield stamped 10:00:11, the deadline (no
+/// stamp), the tags stamped 10:00:14.
+fn pass_with_a_deadline_between_stamps() -> Memory {
+    let mut pass = PassEchoes::after_read(Some(at("2026-11-23T10:00:00Z")));
+    pass.step(&[Echo::UpdatedAt(at("2026-11-23T10:00:11Z"))], false);
+    pass.step(&[], true);
+    pass.step(&[Echo::UpdatedAt(at("2026-11-23T10:00:14Z"))], false);
+    Memory {
+        read_started: at("2026-11-23T10:00:10Z"),
+        read_updated_at: Some(at("2026-11-23T10:00:00Z")),
+        echoes: pass.finish(),
+    }
+}
+
+#[test]
+fn a_change_without_a_stamp_is_bounded_by_the_stamps_around_it() {
+    let memory = pass_with_a_deadline_between_stamps();
+    assert_eq!(
+        memory.echoes,
+        vec![
+            Echo::UpdatedAt(at("2026-11-23T10:00:11Z")),
+            Echo::Between {
+                after: at("2026-11-23T10:00:11Z"),
+                before: at("2026-11-23T10:00:14Z"),
+                claimed: None,
+            },
+            Echo::UpdatedAt(at("2026-11-23T10:00:14Z")),
+        ]
+    );
+    // The last change of a pass has no stamp after it: no window, its echo reads.
+    let mut last = PassEchoes::after_read(Some(at("2026-11-23T10:00:00Z")));
+    last.step(&[Echo::UpdatedAt(at("2026-11-23T10:00:11Z"))], false);
+    last.step(&[], true);
+    assert_eq!(
+        last.finish(),
+        vec![Echo::UpdatedAt(at("2026-11-23T10:00:11Z"))]
+    );
+    // Without the read's stamp there is no lower bound either.
+    let mut unbounded = PassEchoes::after_read(None);
+    unbounded.step(&[], true);
+    unbounded.step(&[Echo::UpdatedAt(at("2026-11-23T10:00:14Z"))], false);
+    assert_eq!(
+        unbounded.finish(),
+        vec![Echo::UpdatedAt(at("2026-11-23T10:00:14Z"))]
+    );
+}
+
+#[test]
+fn one_event_in_the_window_is_the_echo_and_a_second_change_there_reads() {
+    let mut memory = pass_with_a_deadline_between_stamps();
+    let echo = orders_updated("2026-11-23T10:00:12Z");
+    assert_eq!(judge(&echo, &mut memory), Some(Reason::OwnEcho));
+    // The same event again (a retry, a second receiver) is the same echo.
+    assert_eq!(judge(&echo, &mut memory), Some(Reason::OwnEcho));
+    // Another change in the same window: someone else changed the order between our steps.
+    let person = orders_updated("2026-11-23T10:00:13Z");
+    assert_eq!(judge(&person, &mut memory), None);
+    // After the window, nothing of ours.
+    let later = orders_updated("2026-11-23T10:00:15Z");
+    assert_eq!(judge(&later, &mut memory), None);
+}
+
+#[test]
+fn a_person_first_in_the_window_is_taken_for_ours_and_our_echo_then_reads() {
+    // The order of arrival cannot tell the two apart: whichever comes second reads, and that
+    // read sees both changes.
+    let mut memory = pass_with_a_deadline_between_stamps();
+    let person = orders_updated("2026-11-23T10:00:12Z");
+    assert_eq!(judge(&person, &mut memory), Some(Reason::OwnEcho));
+    let ours = orders_updated("2026-11-23T10:00:13Z");
+    assert_eq!(judge(&ours, &mut memory), None);
 }

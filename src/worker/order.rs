@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::coalesce::{Coalescer, Echo, Reason};
+use super::coalesce::{Coalescer, Echo, PassEchoes, Reason};
 use super::holds;
 use super::missed::{Verdict, Witness};
 use super::{Disposition, Handler, Incoming};
@@ -194,11 +194,11 @@ impl OrderHandler {
             remember(Vec::new());
             return Disposition::Done { wake_up };
         }
-        let mut echoes = Vec::new();
+        let mut echoes = PassEchoes::after_read(read_updated_at);
         for step in plan.changes() {
             let applied = self.apply(shop, &plan, step).await;
             if let Ok(made) = &applied {
-                echoes.extend(made.iter().cloned());
+                echoes.step(made, changes_without_stamp(&step.action));
             }
             if let Err(e) = applied {
                 tracing::warn!(rule = %step.rule, reason = %step.reason, error = %e, "a step failed");
@@ -215,10 +215,12 @@ impl OrderHandler {
         }
         self.holds_now(shop, order_id, &holds::outstanding(&order, &plan, true));
         self.record(shop, order_id, &plan, "applied");
-        if !settles_itself(&plan, &shop.rules) {
+        let echoes = if settles_itself(&plan, &shop.rules) {
+            echoes.finish()
+        } else {
             // The next pass may plan more on what this one made: its echo must read.
-            echoes.clear();
-        }
+            Vec::new()
+        };
         remember(echoes);
         Disposition::Done { wake_up }
     }
@@ -443,6 +445,16 @@ impl OrderHandler {
             },
         }
     }
+}
+
+/// Whether `action` changes the order through a mutation that answers no `updatedAt` of the
+/// order (`FulfillmentOrdersSetFulfillmentDeadlinePayload` has only `success`; capture and close
+/// are not read back for one): its echo is known only by the stamps around it.
+fn changes_without_stamp(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::SetDeadline { .. } | Action::Close | Action::Capture { .. }
+    )
 }
 
 /// Whether the state `plan` leaves needs no further pass beyond the wake-up it asks for, so the

@@ -89,23 +89,82 @@ impl Shop {
 
 #[tokio::test]
 async fn the_echo_of_orderflows_own_change_costs_no_snapshot() {
-    let shop = Shop::start("coalesce_echo").await;
-    shop.send("digital", "orders/create", "wh-create").await;
-    shop.wait_settled(1).await;
-    let mutations = shop.mutations_of("digital");
+    echoes_cost_no_snapshot("coalesce_echo", "digital", false).await;
+}
+
+/// The mixed order's plan sets Shopify's fulfil-by deadline between two stamped mutations; that
+/// mutation answers no `updatedAt`, so its echo is known by the window the stamps around it leave.
+#[tokio::test]
+async fn the_echo_of_a_change_whose_mutation_answers_no_stamp_costs_no_snapshot() {
+    let (operations, instants) =
+        echoes_cost_no_snapshot("coalesce_echo_mixed", "mixed", true).await;
+    assert!(
+        operations
+            .iter()
+            .any(|o| o == "fulfillmentOrdersSetFulfillmentDeadline"),
+        "the mixed order's plan sets the deadline: {operations:?}"
+    );
+    let mut distinct = instants.clone();
+    distinct.dedup();
+    assert_eq!(
+        distinct, instants,
+        "each change has an updatedAt of its own"
+    );
+}
+
+/// Sends the order's `orders/create`, then Shopify's `orders/updated` for each change the plan
+/// made, and checks none of them read the order; returns the mutations' operations and
+/// instants. With `tick`, the shop's clock moves a second after each mutation (the sandbox
+/// answers 50 ms late, time enough to see one before the next), so every change gets an
+/// `updatedAt` of its own, as on Shopify, instead of all sharing the manual clock's instant.
+async fn echoes_cost_no_snapshot(
+    prefix: &str,
+    fixture: &str,
+    tick: bool,
+) -> (Vec<String>, Vec<Timestamp>) {
+    let shop = Shop::start(prefix).await;
+    let handled = async {
+        shop.send(fixture, "orders/create", "wh-create").await;
+        shop.wait_settled(1).await;
+    };
+    if tick {
+        shop.sandbox.set_latency(Duration::from_millis(50));
+        let ticker = async {
+            let mut seen = 0;
+            loop {
+                let now = shop.sandbox.mutations().len();
+                if now != seen {
+                    seen = now;
+                    shop.clock.advance(SignedDuration::from_secs(1));
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::select! {
+            () = handled => {}
+            () = ticker => {}
+        }
+        shop.sandbox.set_latency(Duration::ZERO);
+    } else {
+        handled.await;
+    }
+    let mutations = shop.mutations_of(fixture);
     assert!(!mutations.is_empty(), "the plan changed the order");
     let reads = shop.snapshot_reads();
     // Shopify's orders/updated for each change, with the updatedAt that change gave the order.
     for (i, m) in mutations.iter().enumerate() {
-        let body = Shop::body("digital", Some(m.at));
+        let body = Shop::body(fixture, Some(m.at));
         shop.send_triggered("orders/updated", &format!("wh-echo-{i}"), &body, m.at)
             .await;
     }
     shop.wait_settled(1 + mutations.len() as u64).await;
     assert_eq!(shop.snapshot_reads(), reads, "no echo read the order");
     assert_eq!(shop.coalesced("own_echo"), mutations.len() as u64);
-    assert_eq!(shop.mutations_of("digital").len(), mutations.len());
+    assert_eq!(shop.mutations_of(fixture).len(), mutations.len());
+    let operations = mutations.iter().flat_map(|m| m.fields.clone()).collect();
+    let instants = mutations.iter().map(|m| m.at).collect();
     shop.stop().await;
+    (operations, instants)
 }
 
 #[tokio::test]
