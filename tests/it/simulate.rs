@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use orderflow::sandbox::{Sandbox, SandboxConfig};
+use orderflow::sandbox::{BucketConfig, Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -16,6 +16,9 @@ use crate::shopify::SHOP;
 
 const SINCE: &str = "2026-11-20T00:00:00Z";
 const UNTIL: &str = "2026-11-30T00:00:00Z";
+
+/// Points in the first run's bucket, less than reading every fixture order costs.
+const SMALL_BUCKET: f64 = 1000.0;
 
 const TODAY: &str = "[fulfilment]\ndefault = \"auto\"\n";
 
@@ -203,6 +206,15 @@ fn expected() -> Expected {
     e
 }
 
+/// A bucket that refills at once, for the runs that are not about the bucket: each run reads
+/// every fixture order again, more than one standard bucket, and would wait for it to refill.
+fn fast_bucket(sandbox: &Sandbox) {
+    sandbox.set_bucket(BucketConfig {
+        maximum_available: 20_000.0,
+        restore_rate: 20_000.0,
+    });
+}
+
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v.dedup();
@@ -212,6 +224,11 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 #[tokio::test]
 async fn simulate_reports_exactly_the_orders_a_rule_change_affects_and_sends_no_mutation() {
     let sandbox = sandbox_with_fixtures().await;
+    // A bucket smaller than the run's cost, refilling fast: the run must wait for room.
+    sandbox.set_bucket(BucketConfig {
+        maximum_available: SMALL_BUCKET,
+        restore_rate: 500.0,
+    });
     let (dir, _config) = setup(&sandbox);
     let want = expected();
     assert!(
@@ -324,10 +341,17 @@ async fn simulate_reports_exactly_the_orders_a_rule_change_affects_and_sends_no_
         "{pottery}"
     );
 
-    // Read-only, and never over the bucket.
+    // Read-only, and never over the bucket although the run costs more than a full one: the
+    // client waited for room instead.
     assert!(sandbox.mutations().is_empty(), "{:?}", sandbox.mutations());
     assert_eq!(sandbox.throttled_count(), 0, "no THROTTLED answer");
+    assert!(
+        sandbox.actual_cost_total() as f64 > SMALL_BUCKET,
+        "{} points: more than one bucket",
+        sandbox.actual_cost_total()
+    );
     assert!(!sandbox.queries().is_empty(), "it did read");
+    fast_bucket(&sandbox);
 
     // The sentences name the changed orders and no other.
     let (code, text, err) = simulate(dir.path(), "rules/candidate.toml", &[]).await;
@@ -349,6 +373,7 @@ async fn simulate_reports_exactly_the_orders_a_rule_change_affects_and_sends_no_
 #[tokio::test]
 async fn a_candidate_equal_to_today_changes_nothing_and_a_broken_one_is_refused_as_check_does() {
     let sandbox = sandbox_with_fixtures().await;
+    fast_bucket(&sandbox);
     let (dir, config) = setup(&sandbox);
 
     // The same rules as a rules file, and today's whole config as the candidate.
