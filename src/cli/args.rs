@@ -76,6 +76,43 @@ pub struct ReportArgs {
     pub json: bool,
 }
 
+/// `orderflow simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The candidate: a rules file (the format of `[[shops]] rules`, taking the place of the
+    /// shop's own rules) or a whole config (its rules for the shop).
+    #[arg(long, value_name = "CANDIDATE")]
+    pub rules: PathBuf,
+    /// A known shop (configured, or installed in the store), e.g. acme.myshopify.com.
+    #[arg(long)]
+    pub shop: String,
+    /// Orders placed (created) at or after this instant (RFC 3339, e.g. 2026-11-23T00:00:00Z).
+    #[arg(long)]
+    pub since: String,
+    /// Orders placed at or before this instant (RFC 3339); default now.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// The instant both rule sets plan at: `original`, the order's paid time (its processing
+    /// time when paid at checkout or not paid), or `now`.
+    #[arg(long, value_enum, default_value = "original")]
+    pub at: SimulateAt,
+    /// Also write one row per changed order to FILE (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// One JSON object per order read, then a summary object, instead of sentences.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `orderflow simulate --at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimulateAt {
+    Original,
+    Now,
+}
+
 /// `orderflow sandbox`.
 #[derive(Debug, clap::Args)]
 pub struct SandboxArgs {

@@ -18,6 +18,7 @@ pub mod orders;
 mod reconcile;
 mod report;
 mod shop_arg;
+mod simulate;
 mod tokens;
 mod webhooks;
 
@@ -60,6 +61,9 @@ pub enum Command {
     },
     /// How fast orders placed in a window were fulfilled, by whom, and what is late (read-only).
     Report(ReportArgs),
+    /// Which orders placed in a window candidate rules would decide differently from today's
+    /// (read-only: no mutation can be sent).
+    Simulate(SimulateArgs),
     /// List, replay or purge dead letters.
     Dlq {
         /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
@@ -148,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Orders { action } => orders::run(action).await,
         Command::Report(args) => report::run(args).await,
+        Command::Simulate(args) => simulate::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Sandbox(args) => {
             let options = crate::sandbox::standalone::Options {

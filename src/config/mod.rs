@@ -10,6 +10,7 @@
 mod admin;
 mod amqp;
 mod auth;
+mod candidate;
 mod env;
 mod error;
 /// Public for the fuzz targets (`fuzz/`), which feed it arbitrary text.
@@ -33,6 +34,7 @@ use secrecy::SecretString;
 pub use admin::AdminConfig;
 pub use amqp::AmqpConfig;
 pub use auth::{AuthConfig, AuthMode, DEFAULT_SCOPES};
+pub use candidate::candidate_rules;
 pub use env::Env;
 pub use error::{ConfigError, ConfigIssue};
 use raw::RawConfig;
@@ -160,32 +162,41 @@ impl Config {
 
     /// Layers and validates a config text; `file` names it in errors.
     pub fn from_toml(text: &str, file: &Path, env: &Env) -> Result<Self, ConfigError> {
-        let invalid = |issues| ConfigError::Invalid {
+        let raw = raw_from_toml(text, file, env)?;
+        Config::try_from(raw).map_err(|issues| ConfigError::Invalid {
             file: file.to_path_buf(),
             issues,
-        };
-        let mut tree: toml::Value = toml::from_str(text).map_err(|e| {
-            invalid(vec![ConfigIssue::new(
-                "(syntax)",
-                e.to_string().trim().replace('\n', " "),
-            )])
-        })?;
-        let mut issues = Vec::new();
-        env::apply_overrides(&mut tree, env, &mut issues);
-        interpolate::interpolate(&mut tree, env, &mut issues);
-        if !issues.is_empty() {
-            return Err(invalid(issues));
-        }
-        let mut raw: RawConfig =
-            key_path::deserialize(tree).map_err(|issue| invalid(vec![issue]))?;
-        raw.base_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
-        Config::try_from(raw).map_err(invalid)
+        })
     }
 
     /// The resolved configuration as TOML, every secret redacted: what `orderflow check` prints.
     pub fn redacted(&self) -> String {
         render::redacted(self)
     }
+}
+
+/// The first half of loading: overrides, interpolation and the serde mirror, before any value
+/// is given its meaning. `candidate` reads the global rules sections of a config from here.
+fn raw_from_toml(text: &str, file: &Path, env: &Env) -> Result<RawConfig, ConfigError> {
+    let invalid = |issues| ConfigError::Invalid {
+        file: file.to_path_buf(),
+        issues,
+    };
+    let mut tree: toml::Value = toml::from_str(text).map_err(|e| {
+        invalid(vec![ConfigIssue::new(
+            "(syntax)",
+            e.to_string().trim().replace('\n', " "),
+        )])
+    })?;
+    let mut issues = Vec::new();
+    env::apply_overrides(&mut tree, env, &mut issues);
+    interpolate::interpolate(&mut tree, env, &mut issues);
+    if !issues.is_empty() {
+        return Err(invalid(issues));
+    }
+    let mut raw: RawConfig = key_path::deserialize(tree).map_err(|issue| invalid(vec![issue]))?;
+    raw.base_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+    Ok(raw)
 }
 
 #[cfg(test)]

@@ -13,11 +13,13 @@
 //! - [`capture`]: capturing authorized payments, before they expire at the latest;
 //! - [`deadline`]: Shopify's fulfil-by deadline kept equal to our ship-by instant;
 //! - [`taken_back`]: our fulfilments, and the lines a person took back by cancelling one;
-//! - [`explain`](mod@explain): the plan in words.
+//! - [`explain`](mod@explain): the plan in words;
+//! - [`compare`]: two plans of one order under two rule sets, what `simulate` reports.
 
 pub mod archive;
 pub mod cancel;
 pub mod capture;
+pub mod compare;
 pub mod deadline;
 pub mod decision;
 pub mod enums;

@@ -16,6 +16,7 @@ pub mod ops;
 pub mod order_ops;
 pub mod orders;
 mod page;
+pub mod read_only;
 pub mod report;
 pub mod retry;
 pub mod schema;

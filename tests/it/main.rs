@@ -40,6 +40,7 @@ mod secrets;
 mod shopify;
 mod shops;
 mod shutdown;
+mod simulate;
 mod store;
 mod sweep;
 mod tokens_cli;

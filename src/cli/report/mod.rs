@@ -56,7 +56,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<i32> {
 }
 
 /// `--since` and `--until` (default now) as instants, reported when unreadable or reversed.
-fn window(since: &str, until: Option<&str>) -> Option<(Timestamp, Timestamp)> {
+pub(super) fn window(since: &str, until: Option<&str>) -> Option<(Timestamp, Timestamp)> {
     let parse = |flag: &str, text: &str| match text.parse::<Timestamp>() {
         Ok(t) => Some(t),
         Err(_) => {
