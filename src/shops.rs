@@ -38,9 +38,17 @@ pub struct KnownShop {
     pub uninstalled: bool,
 }
 
-struct Inner {
+/// What the config says: replaced whole by a reload ([`Shops::reconfigure`]), so a shop's
+/// standing is computed from one version of it, never a mix.
+struct Base {
     configured: HashMap<ShopDomain, Arc<ShopConfig>>,
     global_rules: Arc<Rules>,
+}
+
+struct Inner {
+    /// Locked after `known` by whoever holds both, so a reload and a store change never
+    /// deadlock and never interleave.
+    base: RwLock<Arc<Base>>,
     admin_url: Option<String>,
     known: RwLock<HashMap<ShopDomain, KnownShop>>,
     /// Bumped after every change of `known`, for those who act on new shops ([`Shops::changed`]).
@@ -130,8 +138,10 @@ impl Shops {
             .collect();
         Self {
             inner: Arc::new(Inner {
-                configured,
-                global_rules: config.global_rules.clone(),
+                base: RwLock::new(Arc::new(Base {
+                    configured,
+                    global_rules: config.global_rules.clone(),
+                })),
                 admin_url: config.auth.admin_url.clone(),
                 known: RwLock::new(known),
                 generation: tokio::sync::watch::Sender::new(0),
@@ -176,18 +186,18 @@ impl Shops {
     /// configured shop without a row keeps the uninstall this process saw, as in [`Shops::set`].
     pub fn load(&self, rows: &[StoredShop]) {
         let mut known = self.inner.known.write().unwrap_or_else(|p| p.into_inner());
-        let mut next: HashMap<_, _> = self
-            .inner
+        let base = self.base();
+        let mut next: HashMap<_, _> = base
             .configured
             .keys()
             .filter_map(|d| {
-                let mut k = self.standing(d, None)?;
+                let mut k = self.standing(&base, d, None)?;
                 k.uninstalled = known.get(d).is_some_and(|old| old.uninstalled);
                 Some((d.clone(), k))
             })
             .collect();
         for row in rows {
-            if let Some(k) = self.standing(&row.domain, Some(row)) {
+            if let Some(k) = self.standing(&base, &row.domain, Some(row)) {
                 next.insert(row.domain.clone(), k);
             }
         }
@@ -208,8 +218,8 @@ impl Shops {
     /// Sets one shop from its row (`None`: the store has none). A configured shop without a
     /// row (a static token) keeps the uninstall this process saw: only an install clears it.
     pub fn set(&self, shop: &ShopDomain, row: Option<&StoredShop>) {
-        let mut standing = self.standing(shop, row);
         let mut known = self.inner.known.write().unwrap_or_else(|p| p.into_inner());
+        let mut standing = self.standing(&self.base(), shop, row);
         if row.is_none()
             && let (Some(new), Some(old)) = (standing.as_mut(), known.get(shop))
         {
@@ -308,12 +318,26 @@ impl Shops {
         self.inner.known.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The config's version in force.
+    fn base(&self) -> Arc<Base> {
+        self.inner
+            .base
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// What a shop is, from its configuration and its row.
-    fn standing(&self, shop: &ShopDomain, row: Option<&StoredShop>) -> Option<KnownShop> {
-        let configured = self.inner.configured.get(shop);
+    fn standing(
+        &self,
+        base: &Base,
+        shop: &ShopDomain,
+        row: Option<&StoredShop>,
+    ) -> Option<KnownShop> {
+        let configured = base.configured.get(shop);
         let config = match (configured, row) {
             (Some(c), _) => c.clone(),
-            (None, Some(row)) => Arc::new(self.installed_config(row)),
+            (None, Some(row)) => Arc::new(self.installed_config(&base.global_rules, row)),
             (None, None) => return None,
         };
         Some(KnownShop {
@@ -325,7 +349,7 @@ impl Shops {
     /// The configuration of a shop the config does not list: the global rules in the zone the
     /// store has for it, its tokens from the store, its admin at `shopify.admin_url` or
     /// `https://{shop}`. A missing or unknown zone is UTC, the default of a configured shop.
-    fn installed_config(&self, row: &StoredShop) -> ShopConfig {
+    fn installed_config(&self, global_rules: &Rules, row: &StoredShop) -> ShopConfig {
         let name = row.time_zone.as_deref().unwrap_or(defaults::TIMEZONE);
         let (timezone, timezone_name) = match TimeZone::get(name) {
             Ok(tz) => (tz, name.to_owned()),
@@ -338,7 +362,7 @@ impl Shops {
             domain: row.domain.clone(),
             // oauth mode: the token is the store's, never a configured one.
             access_token: SecretString::from(String::new()),
-            rules: Arc::new(in_zone(&self.inner.global_rules, timezone.clone())),
+            rules: Arc::new(in_zone(global_rules, timezone.clone())),
             timezone,
             timezone_name,
             admin_api_url: self.inner.admin_url.clone(),
@@ -364,6 +388,7 @@ fn in_zone(rules: &Rules, zone: TimeZone) -> Rules {
 }
 
 mod follower;
+mod reconfigure;
 pub use follower::Follower;
 
 #[cfg(test)]

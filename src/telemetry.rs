@@ -12,11 +12,13 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
+mod config_info;
 mod holds;
 mod recent;
 mod shopify;
 mod sweep;
 
+pub use config_info::{ConfigInfo, ConfigLabels};
 pub use holds::{HoldBook, HoldLabels};
 pub use recent::{DecisionEntry, RECENT_DECISIONS, Recent, ShopError};
 pub use shopify::{ShopSample, ShopifyShopMetrics};
@@ -129,6 +131,8 @@ pub struct Metrics {
     pub shop_event_lag: Family<ShopLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     /// The last decisions and each shop's last error, for the ops page (not exported).
     pub recent: Recent,
+    /// `orderflow_config_info{sha256}`: the config version in force.
+    pub config_info: ConfigInfo,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -267,6 +271,7 @@ impl Metrics {
             build,
         );
         let shopify_shops = ShopifyShopMetrics::register(&mut registry);
+        let config_info = ConfigInfo::register(&mut registry);
         let holds = Arc::new(HoldBook::default());
         registry.register_collector(Box::new(holds::HoldCollector(holds.clone())));
         let shop_event_lag =
@@ -284,6 +289,7 @@ impl Metrics {
             sweep,
             shop_event_lag,
             recent: Recent::default(),
+            config_info,
             registry,
             webhook_subscriptions_missing,
             webhook_last_received,

@@ -31,6 +31,7 @@ use crate::webhook::Receiver;
 
 mod admin;
 mod http;
+pub mod reload;
 mod subscriptions;
 mod workers;
 
@@ -110,6 +111,8 @@ pub struct App {
     follower: Option<Follower>,
     /// The working process's check of each shop's webhook subscriptions.
     subscription_check: Option<subscriptions::SubscriptionCheck>,
+    /// Re-reads the config file on SIGHUP or `POST /reload` (a config loaded from a file).
+    reloader: Option<Arc<reload::Reloader>>,
 }
 
 #[derive(Clone)]
@@ -178,6 +181,11 @@ impl App {
         let store = open_store(&config).await;
         let config = Arc::new(config);
         let (shops, follower) = Shops::open(&config, store.as_ref()).await;
+        let reloader = reload::Reloader::new(&config, shops.clone(), metrics.clone()).map(Arc::new);
+        if let Some(source) = &config.source {
+            metrics.config_info.set(&source.sha256);
+            tracing::info!(sha256 = %source.sha256, file = %source.path.display(), "config version active");
+        }
         let mut subscription_check = None;
         let (workers, client) = if roles.work {
             let token_store = store.as_ref().map(LazyStore::token_store);
@@ -238,6 +246,7 @@ impl App {
                 shops: shops.clone(),
                 clock: clock.clone(),
                 roles: roles.name(),
+                reloader: reloader.clone(),
             };
             (l, admin::router(&config, state))
         });
@@ -274,7 +283,14 @@ impl App {
             follower,
             subscription_check,
             store,
+            reloader,
         })
+    }
+
+    /// What re-reads the config file the app was built from (`None`: not built from a file).
+    /// The caller decides what triggers it (the command line: SIGHUP).
+    pub fn reloader(&self) -> Option<Arc<reload::Reloader>> {
+        self.reloader.clone()
     }
 
     /// The token store, when `[store]` is set (it may not be connected yet).

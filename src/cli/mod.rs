@@ -185,6 +185,13 @@ async fn serve(args: &ConfigArg, roles: crate::app::Roles) -> anyhow::Result<i32
         return Ok(1);
     };
     let app = crate::app::App::build_with(config, Arc::new(SystemClock), roles).await?;
+    // Installed before the process says it listens, so a SIGHUP from then on reloads (the
+    // default action would end the process).
+    #[cfg(unix)]
+    if let Some(reloader) = app.reloader() {
+        let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        tokio::spawn(reload_on_hangup(hangup, reloader));
+    }
     tracing::info!(addr = %app.local_addr(), broker = %app.config().amqp.redacted_urls().join(", "), receive = roles.receive, work = roles.work, "orderflow listening");
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
@@ -221,6 +228,19 @@ pub(crate) async fn stop_on_signal(shutdown: CancellationToken) {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
     shutdown.cancel();
+}
+
+/// Reloads the config at each SIGHUP; the outcome is logged by the reloader.
+#[cfg(unix)]
+async fn reload_on_hangup(
+    mut hangup: tokio::signal::unix::Signal,
+    reloader: Arc<crate::app::reload::Reloader>,
+) {
+    while hangup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading the config");
+        let reloader = reloader.clone();
+        let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
+    }
 }
 
 /// The Shopify client of a one-shot command on configured shops (`explain --order-id`): each shop's

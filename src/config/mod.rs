@@ -20,6 +20,7 @@ mod raw;
 mod render;
 pub mod rules;
 mod server;
+mod source;
 mod store;
 mod sweep;
 mod validate;
@@ -40,6 +41,7 @@ pub use error::{ConfigError, ConfigIssue};
 use raw::RawConfig;
 pub use render::redact_url;
 pub use server::ServerLimits;
+pub use source::ConfigSource;
 pub use store::{ENCRYPTION_KEY_BYTES, StoreConfig, decode_encryption_key};
 pub use sweep::{SweepConfig, render_duration};
 
@@ -91,6 +93,9 @@ pub struct Config {
     pub admin: Option<AdminConfig>,
     /// How each shop's Admin API token is obtained (`[shopify] auth` and its keys).
     pub auth: AuthConfig,
+    /// The file it was loaded from and its version, when loaded from a file ([`Config::load`]):
+    /// what a running process reloads from.
+    pub source: Option<Arc<ConfigSource>>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,7 +162,9 @@ impl Config {
             file: path.to_path_buf(),
             source,
         })?;
-        Self::from_toml(&text, path, env)
+        let mut config = Self::from_toml(&text, path, env)?;
+        config.source = Some(Arc::new(ConfigSource::new(path, text)));
+        Ok(config)
     }
 
     /// Layers and validates a config text; `file` names it in errors.

@@ -173,6 +173,7 @@ impl TryFrom<RawConfig> for Config {
             store,
             admin,
             auth,
+            source: None,
         })
     }
 }

@@ -125,3 +125,30 @@ fn the_registry_keeps_no_token_of_the_rows_it_reads() {
         assert!(!text.contains("registry-sentinel"), "{text}");
     }
 }
+
+#[test]
+fn a_reconfigure_swaps_the_configured_rules_and_the_installed_shops_global_rules() {
+    let shops = Shops::configured(&config());
+    shops.load(&[
+        row(INSTALLED, Some("America/New_York"), false),
+        row(CONFIGURED, None, true),
+    ]);
+    let changed = shops.changed();
+    let text = format!(
+        "[shopify]\nclient_secrets = [\"s\"]\n[processing]\ndefault_days = 5\n\
+             [[shops]]\ndomain = \"{CONFIGURED}\"\naccess_token = \"shpat_x\"\n\
+             timezone = \"Europe/Amsterdam\"\n[shops.processing]\ndefault_days = 1\n"
+    );
+    let next = Config::from_toml(&text, Path::new("t.toml"), &Env::default()).expect("valid");
+    shops.reconfigure(next.shops.clone(), next.global_rules.clone());
+    let configured = shops.get(&domain(CONFIGURED)).expect("still known");
+    assert_eq!(configured.config.rules.processing.default_days, 1);
+    assert!(configured.uninstalled, "the store's uninstall is kept");
+    let installed = shops.active(&domain(INSTALLED)).expect("still served");
+    assert_eq!(
+        installed.rules.processing.default_days, 5,
+        "new global rules"
+    );
+    assert_eq!(installed.rules.zone_name(), "America/New_York");
+    assert!(changed.has_changed().unwrap(), "watchers are told");
+}

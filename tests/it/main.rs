@@ -28,6 +28,7 @@ mod receiver;
 mod reconcile;
 mod reconcile_bucket;
 mod release_holds_cli;
+mod reload;
 mod report;
 mod rules;
 mod sandbox;

@@ -1,7 +1,7 @@
 //! The admin listener (`[admin]`): the ops page at `/`, on an address of its own (loopback by
 //! default), apart from the public receiver. With `admin.token` set, every route answers 401
-//! unless the request carries `Authorization: Bearer <token>`. Read-only: nothing here changes
-//! state.
+//! unless the request carries `Authorization: Bearer <token>`. Read-only but for
+//! `POST /reload`, which re-reads the config file ([`Reloader`]).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -12,10 +12,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
+use super::reload::Reloader;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::queue::inspect::{self, QueueDepth};
@@ -45,11 +46,16 @@ pub(super) struct AdminState {
     pub shops: Shops,
     pub clock: Arc<dyn Clock>,
     pub roles: &'static str,
+    /// `POST /reload`; `None` when the app was not built from a config file.
+    pub reloader: Option<Arc<Reloader>>,
 }
 
 pub(super) fn router(config: &Config, state: AdminState) -> Router {
     let token = config.admin.as_ref().and_then(|a| a.token.clone());
-    let router = Router::new().route("/", get(ops_page)).with_state(state);
+    let router = Router::new()
+        .route("/", get(ops_page))
+        .route("/reload", post(reload))
+        .with_state(state);
     match token {
         Some(token) => router.layer(middleware::from_fn_with_state(
             Arc::new(token),
@@ -113,6 +119,31 @@ async fn ops_page(State(s): State<AdminState>) -> impl IntoResponse {
         decisions: &decisions,
     });
     ([(header::CACHE_CONTROL, "no-store")], Html(html))
+}
+
+/// `POST /reload`: 200 with what changed, 422 with every error (the running config stays),
+/// 409 when there is no file to re-read.
+async fn reload(State(s): State<AdminState>) -> Response {
+    let Some(reloader) = s.reloader else {
+        return (
+            StatusCode::CONFLICT,
+            "409: this process was not started from a config file: nothing to reload\n",
+        )
+            .into_response();
+    };
+    // Reads files and takes the registry's locks: off the async threads.
+    match tokio::task::spawn_blocking(move || reloader.reload()).await {
+        Ok(Ok(reloaded)) => (StatusCode::OK, axum::Json(reloaded)).into_response(),
+        Ok(Err(refused)) => (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(refused)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the config reload failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "500: the reload failed; see the log\n",
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn queue_depths(s: &AdminState) -> Result<Vec<QueueDepth>, String> {
