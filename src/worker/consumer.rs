@@ -1,6 +1,6 @@
-//! What the workers do with each delivery: skip it on its next hop when it is not due, else
-//! hand it to the `Handler`, settle the `Disposition`, then ack (or requeue when settling could
-//! not publish). The loops themselves (one consumer per partition queue, prefetch 1, manual
+//! What the workers do with each delivery: skip it on its next hop when it is not due, park it
+//! when its shop is paused (`orderflow pause`), else hand it to the `Handler`, settle the
+//! `Disposition`, then ack (or requeue when settling could not publish). The loops themselves (one consumer per partition queue, prefetch 1, manual
 //! acks, restarted on each new session) are `queue::consumer`'s.
 
 use std::future::Future;
