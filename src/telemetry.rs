@@ -129,6 +129,8 @@ pub struct Metrics {
     pub holds: Arc<HoldBook>,
     /// Per shop, the event lag of the last webhook a worker of this process acked (seconds).
     pub shop_event_lag: Family<ShopLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// Per shop, 1 while `orderflow pause` holds its messages, 0 after `orderflow resume`.
+    pub shop_paused: Family<ShopLabels, Gauge>,
     /// The last decisions and each shop's last error, for the ops page (not exported).
     pub recent: Recent,
     /// `orderflow_config_info{sha256}`: the config version in force.
@@ -281,7 +283,14 @@ impl Metrics {
             "Per shop, the lag from X-Shopify-Triggered-At to the ack of its last webhook",
             shop_event_lag.clone(),
         );
+        let shop_paused = Family::<ShopLabels, Gauge>::default();
+        registry.register(
+            "shop_paused",
+            "Per shop, 1 while `orderflow pause` holds its messages (they wait in a delay queue), 0 after resume",
+            shop_paused.clone(),
+        );
         Self {
+            shop_paused,
             dead_letters,
             events_coalesced,
             shopify_shops,

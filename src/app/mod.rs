@@ -350,6 +350,8 @@ impl App {
             .workers
             .into_iter()
             .flat_map(|w| {
+                // The paused shops' follower: a background task, the consumers wait for it.
+                background.push(tasks.spawn(w.control.run(shutdown.clone())));
                 [
                     tasks.spawn(w.orders.run(shutdown.clone())),
                     tasks.spawn(w.compliance.run(shutdown.clone())),

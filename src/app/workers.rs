@@ -13,6 +13,7 @@ use crate::store::LazyStore;
 use crate::telemetry::Metrics;
 use crate::worker::compliance::ComplianceHandler;
 use crate::worker::order::OrderHandler;
+use crate::worker::paused::{ControlFollower, PausedShops};
 use crate::worker::{Consumers, Incoming, Observer, Settled, Settler};
 
 /// What the workers share besides the broker: the known shops and the token store.
@@ -42,6 +43,14 @@ impl Workers {
             clock: clock.clone(),
         });
         let broker = publisher.broker().clone();
+        // One paused set for both consumers: a paused shop's GDPR and uninstall messages wait
+        // too (the merchant asked orderflow to leave the shop alone; Shopify's 30-day window for
+        // redactions is far longer than an incident's pause).
+        let paused = PausedShops::new(metrics.clone());
+        let control = ControlFollower {
+            paused: paused.clone(),
+            publisher: publisher.clone(),
+        };
         let orders = Arc::new(Consumers {
             broker: broker.clone(),
             settler: settler.clone(),
@@ -58,6 +67,7 @@ impl Workers {
             queues: (0..config.amqp.partitions)
                 .map(|p| names.partition_queue(p))
                 .collect(),
+            paused: Some(paused.clone()),
         });
         let compliance = Arc::new(Consumers {
             broker,
@@ -71,8 +81,13 @@ impl Workers {
             observer,
             clock,
             queues: vec![names.compliance_queue()],
+            paused: Some(paused),
         });
-        Self { orders, compliance }
+        Self {
+            orders,
+            compliance,
+            control,
+        }
     }
 }
 
@@ -80,6 +95,8 @@ impl Workers {
 pub(super) struct Workers {
     pub(super) orders: Arc<Consumers<OrderHandler, MetricsObserver>>,
     pub(super) compliance: Arc<Consumers<ComplianceHandler, MetricsObserver>>,
+    /// Keeps the consumers' paused shops current from the control stream.
+    pub(super) control: ControlFollower,
 }
 
 /// Counts settled messages and the lag from Shopify's trigger to the ack.

@@ -53,6 +53,32 @@ pub struct ReconcileArgs {
     pub dry_run: bool,
 }
 
+/// `orderflow pause`.
+#[derive(Debug, clap::Args)]
+pub struct PauseArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// A known shop (configured, or installed in the store), e.g. acme.myshopify.com, or `all`.
+    #[arg(long, required_unless_present = "list", conflicts_with = "list")]
+    pub shop: Option<String>,
+    /// Why, for `pause --list` and the workers' logs. Pausing a paused shop updates it.
+    #[arg(long, conflicts_with = "list")]
+    pub reason: Option<String>,
+    /// List the paused shops (reason, since, by whom) instead.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// `orderflow resume`.
+#[derive(Debug, clap::Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// A paused shop, e.g. acme.myshopify.com, or `all`.
+    #[arg(long)]
+    pub shop: String,
+}
+
 /// `orderflow report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {

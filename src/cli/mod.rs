@@ -15,6 +15,7 @@ pub mod demo;
 mod dlq;
 mod explain;
 pub mod orders;
+mod pause;
 mod reconcile;
 mod report;
 mod shop_arg;
@@ -64,6 +65,11 @@ pub enum Command {
     /// Which orders placed in a window candidate rules would decide differently from today's
     /// (read-only: no mutation can be sent).
     Simulate(SimulateArgs),
+    /// Stop acting on one shop's messages (they wait, none is lost) until `resume`; every
+    /// worker process obeys within seconds. `--list` shows the paused shops.
+    Pause(PauseArgs),
+    /// Act on a paused shop's messages again: the waiting ones are processed within seconds.
+    Resume(ResumeArgs),
     /// List, replay or purge dead letters.
     Dlq {
         /// The config file (also `ORDERFLOW_CONFIG`); may follow the action.
@@ -153,6 +159,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Orders { action } => orders::run(action).await,
         Command::Report(args) => report::run(args).await,
         Command::Simulate(args) => simulate::run(args).await,
+        Command::Pause(args) => pause::pause(args).await,
+        Command::Resume(args) => pause::resume(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Sandbox(args) => {
             let options = crate::sandbox::standalone::Options {

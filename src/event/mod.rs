@@ -6,6 +6,7 @@
 //! needs to route and act travels in string headers, readable in the broker's management UI.
 //! `orderflow-version` lets a later release read messages an older one wrote.
 
+pub mod control;
 pub mod header;
 pub mod message;
 pub mod reason;

@@ -44,6 +44,7 @@ impl Admin {
         queues.push(names.dead_queue());
         queues.push(names.compliance_queue());
         queues.push(names.sweep_queue());
+        queues.push(names.control_stream());
         queues.extend(Tier::all().map(|t| names.delay_queue(t)));
         for q in queues {
             ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default())

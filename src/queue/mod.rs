@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod connection;
 pub mod consumer;
+pub mod control;
 pub mod dead_letter;
 pub mod delay;
 pub mod inspect;

@@ -41,6 +41,11 @@ impl Names {
         format!("{}.sweep", self.prefix)
     }
 
+    /// The control log (`orderflow pause`/`resume`): a stream every worker reads from its start.
+    pub fn control_stream(&self) -> String {
+        format!("{}.control", self.prefix)
+    }
+
     /// One fanout exchange per tier, so a delayed message keeps its final routing key.
     pub fn delay_exchange(&self, tier: Tier) -> String {
         format!("{}.delay.{}", self.prefix, tier.name())

@@ -133,6 +133,8 @@ impl Topology {
             self.bind(ch, &q, &events, &key::partition(p)).await?;
         }
 
+        self.declare_control(ch).await?;
+
         for tier in Tier::all() {
             let exchange = n.delay_exchange(tier);
             ch.exchange_declare(
@@ -168,6 +170,24 @@ impl Topology {
             )
             .await?;
         }
+        Ok(())
+    }
+
+    /// The control log of `orderflow pause`/`resume`. A stream, not a queue: reading does not
+    /// consume it, so every worker process reads the whole log from its start (at every start
+    /// and reconnect) and folds it into the paused shops; replicated and durable like the
+    /// quorum queues. No retention limit on purpose: truncating the log would forget a pause
+    /// still in effect. It grows by ~200 bytes per command and per worker (re)connect.
+    /// Public so the commands can declare it alone (idempotent).
+    pub async fn declare_control(&self, ch: &Channel) -> Result<(), lapin::Error> {
+        let mut args = vec![("x-queue-type", text("stream"))];
+        // A stream's counterpart of the quorum queues' initial group size.
+        if let Some(n) = self.quorum_group_size {
+            args.push(("x-initial-cluster-size", AMQPValue::LongInt(n.into())));
+        }
+        let stream = self.names.control_stream();
+        ch.queue_declare(stream.as_str().into(), durable(), table(args))
+            .await?;
         Ok(())
     }
 

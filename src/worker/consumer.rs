@@ -1,15 +1,17 @@
-//! What the workers do with each delivery: skip it on its next hop when it is not due, else
-//! hand it to the `Handler`, settle the `Disposition`, then ack (or requeue when settling could
-//! not publish). The loops themselves (one consumer per partition queue, prefetch 1, manual
+//! What the workers do with each delivery: skip it on its next hop when it is not due, park it
+//! when its shop is paused (`orderflow pause`), else hand it to the `Handler`, settle the
+//! `Disposition`, then ack (or requeue when settling could not publish). The loops themselves (one consumer per partition queue, prefetch 1, manual
 //! acks, restarted on each new session) are `queue::consumer`'s.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::disposition::{Disposition, Settled, Settler};
+use super::paused::PausedShops;
 use crate::clock::Clock;
 use crate::event::Incoming;
 use crate::queue::Broker;
@@ -44,14 +46,45 @@ pub struct Consumers<H, O = ()> {
     pub clock: Arc<dyn Clock>,
     /// The queues to consume, each handled by `handler`.
     pub queues: Vec<String>,
+    /// The shops `orderflow pause` holds, when this process follows the control stream: their
+    /// messages are parked, not handled, and consuming starts only once the set is known.
+    pub paused: Option<Arc<PausedShops>>,
 }
+
+/// How long the consumers wait for the control stream before saying so (they keep waiting).
+const CATCH_UP_WARNING: Duration = Duration::from_secs(10);
 
 impl<H: Handler, O: Observer> Consumers<H, O> {
     /// Consumes until `stop`: the message in hand is finished and settled, then the loops end.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        if let Some(paused) = &self.paused {
+            // Acting before the paused set is known would act on a paused shop's orders after
+            // a restart: wait, however long, and say why.
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = paused.caught_up() => break,
+                    _ = tokio::time::sleep(CATCH_UP_WARNING) => tracing::error!(
+                        queues = ?self.queues,
+                        "not consuming yet: the control stream (which shops are paused) has not been read to its end; check the broker connection and that it supports streams (RabbitMQ 3.9 or later)"
+                    ),
+                }
+            }
+        }
         let broker = self.broker.clone();
         let queues = self.queues.clone();
         consumer::run(broker, queues, self, stop).await;
+    }
+}
+
+impl<H: Handler, O: Observer> Consumers<H, O> {
+    /// Whether `msg` belongs to a paused shop. The sweep's tick acts on no order: it passes.
+    fn is_paused(&self, msg: &Incoming) -> bool {
+        let Some(paused) = &self.paused else {
+            return false;
+        };
+        msg.message_kind() != Some(crate::event::Kind::Watch)
+            && msg.shop().is_some_and(|shop| paused.is_paused(shop))
     }
 }
 
@@ -79,6 +112,7 @@ impl<H: Handler, O: Observer> Consume for Consumers<H, O> {
             // snapshot and schedule itself again. A hop lands within a second after.
             let disposition = match msg.due_at() {
                 Some(due) if due > now => Disposition::NotYetDue { due },
+                _ if self.is_paused(msg) => Disposition::Paused,
                 _ => self.handler.handle(msg).await,
             };
             let label = disposition.label();

@@ -29,6 +29,9 @@ pub enum Disposition {
     Reroute { order_id: OrderId },
     /// Came back from a delay before its due time: next hop.
     NotYetDue { due: Timestamp },
+    /// The shop is paused (`orderflow pause`): park the message in a short delay tier, no
+    /// attempt counted, and look again when it comes back.
+    Paused,
 }
 
 impl Disposition {
@@ -41,9 +44,14 @@ impl Disposition {
             Disposition::DeadLetter { .. } => "dead_letter",
             Disposition::Reroute { .. } => "reroute",
             Disposition::NotYetDue { .. } => "not_yet_due",
+            Disposition::Paused => "paused",
         }
     }
 }
+
+/// How soon a paused shop's message is looked at again: one 5 s tier, so a `resume` takes
+/// effect within seconds while a long pause costs one small publish per message every 5 s.
+pub const PAUSED_RECHECK: Duration = Duration::from_secs(5);
 
 /// Everything settling needs besides the message.
 #[derive(Clone, Debug)]
@@ -83,6 +91,15 @@ impl Settler {
             Disposition::NotYetDue { due } => {
                 let headers = carried_delay_headers(msg);
                 self.delay(msg, headers, due, now, "hop").await
+            }
+            Disposition::Paused => {
+                let mut headers = carried_delay_headers(msg);
+                headers.retain(|(k, _)| k != delay_header::WHY);
+                headers.push((delay_header::WHY.into(), "paused".into()));
+                let due = now
+                    .checked_add(jiff::SignedDuration::try_from(PAUSED_RECHECK).unwrap_or_default())
+                    .unwrap_or(now);
+                self.delay(msg, headers, due, now, "paused").await
             }
             Disposition::Retry { error } => {
                 let attempts = msg.attempts() + 1;
@@ -233,7 +250,7 @@ fn carried_delay_headers(msg: &Incoming) -> Vec<(Cow<'static, str>, String)> {
 /// The id of a message's next hop: a wait of days takes many hops, so a hop marks the id once
 /// (`…:hop`) instead of once per hop, which grew it past AMQP's 255 bytes.
 fn hop_id(id: &str, suffix: &str) -> String {
-    if suffix == "hop" && id.ends_with(":hop") {
+    if matches!(suffix, "hop" | "paused") && id.ends_with(&format!(":{suffix}")) {
         return id.to_owned();
     }
     format!("{id}:{suffix}")
@@ -264,5 +281,11 @@ mod tests {
         }
         assert_eq!(id, "wh-1:wake:2026-12-10T09:00:00Z:hop");
         assert_eq!(hop_id(&id, "retry:2"), format!("{id}:retry:2"));
+        // A long pause parks a message every few seconds: its id is marked once too.
+        let mut parked = hop_id(&id, "paused");
+        for _ in 0..1000 {
+            parked = hop_id(&parked, "paused");
+        }
+        assert_eq!(parked, format!("{id}:paused"));
     }
 }

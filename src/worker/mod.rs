@@ -10,6 +10,7 @@ pub mod disposition;
 pub mod holds;
 pub mod missed;
 pub mod order;
+pub mod paused;
 
 pub use crate::event::Incoming;
 pub use consumer::{Consumers, Handler, Observer};

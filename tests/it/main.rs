@@ -24,6 +24,7 @@ mod install;
 mod oauth;
 mod ops_files;
 mod orders_cli;
+mod pause;
 mod receiver;
 mod reconcile;
 mod reconcile_bucket;

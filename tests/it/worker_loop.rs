@@ -67,6 +67,7 @@ fn start(app: &TestApp, handler: Arc<Scripted>, max_attempts: u32) -> Cancellati
         queues: (0..app.partitions)
             .map(|p| names.partition_queue(p))
             .collect(),
+        paused: None,
     });
     let stop = CancellationToken::new();
     tokio::spawn(consumers.run(stop.clone()));

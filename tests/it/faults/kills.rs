@@ -132,7 +132,7 @@ async fn until(within: Duration, mut f: impl FnMut() -> bool) -> bool {
 
 /// An action twice: the same mutation field with the same variables, or a second fulfilment
 /// of one fulfilment order.
-fn duplicates(log: &[MutationRecord]) -> Vec<String> {
+pub(crate) fn duplicates(log: &[MutationRecord]) -> Vec<String> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut fulfilled: BTreeMap<String, usize> = BTreeMap::new();
     for m in log {

@@ -4,6 +4,6 @@
 //! moments.
 
 mod cluster;
-mod kills;
+pub(crate) mod kills;
 mod load;
 mod topology;
