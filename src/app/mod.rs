@@ -323,6 +323,18 @@ impl App {
         self.config.clone()
     }
 
+    /// Completes once this process's consumers may act: the control stream (the paused shops)
+    /// has been read to its end. At once for a process that does not work. Until then its
+    /// consumers do not start, so whatever is queued meanwhile is taken afterwards in any order.
+    pub fn workers_ready(&self) -> impl Future<Output = ()> + Send + 'static {
+        let paused = self.workers.as_ref().map(|w| w.control.paused.clone());
+        async move {
+            if let Some(paused) = paused {
+                paused.caught_up().await;
+            }
+        }
+    }
+
     /// Serves until `shutdown` fires, then stops accepting; in-flight requests (and their
     /// publishes) and the message each worker holds are finished, and the broker connection is
     /// closed, all within one `server.shutdown_grace`. A task still running at the deadline is

@@ -110,8 +110,16 @@ impl TestApp {
                 .await
                 .expect("the test broker answers on 127.0.0.1:5672");
         }
+        let workers_ready = app.workers_ready();
         let shutdown = CancellationToken::new();
         let stopped = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        if connect_expected {
+            // A test sends as soon as this returns: the consumers must be taking messages by
+            // then, as they were before the paused shops had to be read first.
+            tokio::time::timeout(Duration::from_secs(10), workers_ready)
+                .await
+                .expect("the workers read the control stream to its end");
+        }
         Self {
             addr,
             admin_addr,
