@@ -12,7 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::event::control::{ControlEvent, Paused};
 use crate::id::ShopDomain;
-use crate::queue::{Broker, Publisher, Topology, control};
+use crate::queue::{Publisher, control};
 use crate::worker::paused;
 
 /// How long reading the control log may take before the command gives up.
@@ -33,7 +33,7 @@ pub async fn pause(args: PauseArgs) -> anyhow::Result<i32> {
         None => Vec::new(),
     };
     let stop = CancellationToken::new();
-    let Some(publisher) = connect(&config, stop.clone()).await else {
+    let Some(publisher) = super::reconcile::connect(&config, stop.clone()).await else {
         return Ok(2);
     };
     let state = paused::current(&publisher, READ_TIMEOUT).await?;
@@ -75,7 +75,7 @@ pub async fn resume(args: ResumeArgs) -> anyhow::Result<i32> {
         return Ok(1);
     };
     let stop = CancellationToken::new();
-    let Some(publisher) = connect(&config, stop.clone()).await else {
+    let Some(publisher) = super::reconcile::connect(&config, stop.clone()).await else {
         return Ok(2);
     };
     let state = paused::current(&publisher, READ_TIMEOUT).await?;
@@ -122,25 +122,6 @@ pub async fn resume(args: ResumeArgs) -> anyhow::Result<i32> {
 async fn known(config: &Config, arg: &str) -> anyhow::Result<Result<Vec<ShopDomain>, String>> {
     let (_client, shops) = super::shop_arg::open(config).await?;
     Ok(super::shop_arg::resolve(config, &shops, arg))
-}
-
-async fn connect(config: &Config, stop: CancellationToken) -> Option<Publisher> {
-    // The topology is declared on connect, the control stream with it (idempotent).
-    let topology = Topology::for_config(&config.amqp);
-    let names = topology.names.clone();
-    let broker = Broker::start(config.amqp.urls.clone(), topology, stop);
-    if broker
-        .wait_connected(Duration::from_secs(10))
-        .await
-        .is_err()
-    {
-        eprintln!(
-            "cannot reach RabbitMQ at {}: start it or fix amqp.url (amqp.urls for a cluster)",
-            config.amqp.redacted_urls().join(", ")
-        );
-        return None;
-    }
-    Some(Publisher::new(broker, names, config.amqp.confirm_timeout))
 }
 
 /// Closes the broker connection, briefly: what was appended is confirmed already.

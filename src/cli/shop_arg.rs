@@ -1,5 +1,5 @@
-//! `--shop S|all` for `reconcile`, `webhooks check` and `webhooks sync`: one resolution for the
-//! three. `all` is every configured shop and, with a `[store]`, every shop installed there and
+//! `--shop S|all` for `reconcile`, `webhooks check` and `webhooks sync`, and `--shop S` for
+//! `report` and `simulate`: one resolution for all of them. `all` is every configured shop and, with a `[store]`, every shop installed there and
 //! not uninstalled; a single shop may be either, so an installed shop the config does not list
 //! works by name too. The client these commands use knows the same shops (the registry).
 
@@ -29,6 +29,34 @@ pub(super) async fn open(config: &Config) -> anyhow::Result<(Client, Shops)> {
         tokens,
     )?;
     Ok((client, shops))
+}
+
+/// [`open`] for a command that works on exactly one shop (`report`, `simulate`): the client,
+/// the known shops and the one `arg` names, or `None` after saying why not (`all`, or unknown).
+pub(super) async fn open_one(
+    config: &Config,
+    arg: &str,
+    command: &str,
+) -> anyhow::Result<Option<(Client, Shops, ShopDomain)>> {
+    if arg == "all" {
+        eprintln!("--shop all is not supported by {command}: name one shop");
+        return Ok(None);
+    }
+    let (client, shops) = open(config).await?;
+    match resolve(config, &shops, arg) {
+        Ok(mut one) if one.len() == 1 => {
+            let shop = one.remove(0);
+            Ok(Some((client, shops, shop)))
+        }
+        Ok(_) => {
+            eprintln!("--shop must name one shop");
+            Ok(None)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(None)
+        }
+    }
 }
 
 /// The shops `--shop` names: `all`, or one known shop. Else the message naming what is known.

@@ -17,21 +17,10 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<i32> {
     let Some((since, until)) = window(&args.since, args.until.as_deref()) else {
         return Ok(1);
     };
-    if args.shop == "all" {
-        eprintln!("--shop all is not supported by report: name one shop");
+    let Some((client, _known, shop)) =
+        super::shop_arg::open_one(&config, &args.shop, "report").await?
+    else {
         return Ok(1);
-    }
-    let (client, known) = super::shop_arg::open(&config).await?;
-    let shop = match super::shop_arg::resolve(&config, &known, &args.shop) {
-        Ok(mut shops) if shops.len() == 1 => shops.remove(0),
-        Ok(_) => {
-            eprintln!("--shop must name one shop");
-            return Ok(1);
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
     };
     let orders = match client.orders_placed(&shop, since, until).await {
         Ok(orders) => orders,

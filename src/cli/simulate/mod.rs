@@ -49,21 +49,10 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<i32> {
     let Some((since, until)) = super::report::window(&args.since, args.until.as_deref()) else {
         return Ok(1);
     };
-    if args.shop == "all" {
-        eprintln!("--shop all is not supported by simulate: name one shop");
+    let Some((client, known, shop)) =
+        super::shop_arg::open_one(&config, &args.shop, "simulate").await?
+    else {
         return Ok(1);
-    }
-    let (client, known) = super::shop_arg::open(&config).await?;
-    let shop = match super::shop_arg::resolve(&config, &known, &args.shop) {
-        Ok(mut shops) if shops.len() == 1 => shops.remove(0),
-        Ok(_) => {
-            eprintln!("--shop must name one shop");
-            return Ok(1);
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(1);
-        }
     };
     let Some(current) = known.get(&shop).map(|k| k.config.rules.clone()) else {
         eprintln!("shop `{shop}` is not known");
